@@ -1,0 +1,126 @@
+use borsh::{BorshDeserialize, BorshSerialize};
+
+use super::{assert_size, AccountData, AccountKind};
+
+/// Whether a staker takes part or is leaving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StakerStatus {
+    Active = 1,
+    /// Requested to unstake: takes no new work, withdraws after the cooldown.
+    Exiting = 2,
+}
+
+/// The prefix shared by the three staker accounts (node, validator, submitter), so that top-up,
+/// unstake and withdraw are one code path for all of them.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[repr(C)]
+pub struct StakeHeader {
+    pub kind: u8,
+    pub bump: u8,
+    /// A [`StakerStatus`].
+    pub status: u8,
+    pub _pad: u8,
+    /// Jobs in progress (node, submitter) or votes on unsettled jobs (validator).
+    pub active: u32,
+    /// Tokens staked, held in the market vault.
+    pub stake: u64,
+    /// Unix time of the unstake request (0 while active).
+    pub unstake_requested_at: i64,
+    /// The wallet that owns the stake and signs for it.
+    pub owner: [u8; 32],
+}
+assert_size!(StakeHeader, 56);
+
+impl StakeHeader {
+    /// Whether the staker is active (not exiting).
+    pub fn is_active(&self) -> bool {
+        self.status == StakerStatus::Active as u8
+    }
+}
+
+/// What a node offers: the hardware and its price floor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize)]
+pub struct NodeSpec {
+    /// GPU class id (must exist).
+    pub gpu_class: u8,
+    /// GPUs on the node.
+    pub gpu_count: u8,
+    /// CUDA compute capability as major * 10 + minor (for example 90 for sm_90).
+    pub compute_capability: u8,
+    /// Memory per GPU in MiB.
+    pub vram_mib: u32,
+    /// Lowest price the node accepts, base units per GPU-second.
+    pub price_floor: u64,
+}
+
+/// A node operator's stake and GPU spec, at PDA `["node", operator]`.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[repr(C)]
+pub struct Node {
+    pub header: StakeHeader,
+    pub price_floor: u64,
+    /// Unix time of the last heartbeat.
+    pub last_heartbeat: i64,
+    pub vram_mib: u32,
+    /// Reputation: jobs settled in the node's favour.
+    pub completed: u32,
+    /// Reputation: jobs where a quorum found the result invalid.
+    pub failed_validations: u32,
+    /// Reputation: jobs that expired while assigned to the node.
+    pub missed_deadlines: u32,
+    pub gpu_class: u8,
+    pub gpu_count: u8,
+    pub compute_capability: u8,
+    pub _pad: [u8; 5],
+}
+assert_size!(Node, 96);
+
+// SAFETY: repr(C), integers and byte arrays only, no implicit padding (asserted), kind first.
+unsafe impl AccountData for Node {
+    const KIND: AccountKind = AccountKind::Node;
+}
+
+impl Node {
+    /// Whether the node is active and runs no job (counted as idle supply for pricing).
+    pub fn is_idle(&self) -> bool {
+        self.header.is_active() && self.header.active == 0
+    }
+}
+
+/// A validator's stake and record, at PDA `["validator", operator]`.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[repr(C)]
+pub struct Validator {
+    pub header: StakeHeader,
+    /// Fees and slash shares earned.
+    pub earned: u64,
+    /// Index in the market, from 1; jobs record voters by index.
+    pub index: u32,
+    /// Votes cast.
+    pub votes: u32,
+    /// Votes on the losing side of a decided job.
+    pub overruled: u32,
+    pub _pad: [u8; 4],
+}
+assert_size!(Validator, 80);
+
+// SAFETY: repr(C), integers and byte arrays only, no implicit padding (asserted), kind first.
+unsafe impl AccountData for Validator {
+    const KIND: AccountKind = AccountKind::Validator;
+}
+
+/// A job submitter's stake, at PDA `["submitter", authority]`.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[repr(C)]
+pub struct Submitter {
+    pub header: StakeHeader,
+    /// Jobs created.
+    pub jobs_created: u64,
+}
+assert_size!(Submitter, 64);
+
+// SAFETY: repr(C), integers and byte arrays only, no implicit padding (asserted), kind first.
+unsafe impl AccountData for Submitter {
+    const KIND: AccountKind = AccountKind::Submitter;
+}
