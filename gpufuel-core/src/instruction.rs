@@ -36,6 +36,17 @@ pub struct JobSpec {
     pub input_cid: Cid,
 }
 
+/// A new GPU class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct GpuClassArgs {
+    /// The class id (part of the PDA seeds).
+    pub class_id: u8,
+    /// Starting reference price, base units per GPU-second.
+    pub ref_price: u64,
+    /// Floor of the reference price (at least 1).
+    pub min_price: u64,
+}
+
 /// GPUFuel instructions.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum GpuFuelInstruction {
@@ -46,7 +57,7 @@ pub enum GpuFuelInstruction {
     /// Replaces the market parameters. Accounts: authority (s), market (w).
     UpdateParams(MarketParams),
     /// Adds a GPU class. Accounts: authority (s, w: pays rent), market, class (w), system program.
-    AddGpuClass { class_id: u8, ref_price: u64, min_price: u64 },
+    AddGpuClass(GpuClassArgs),
     /// Registers a node and stakes. Accounts: operator (s, w), market, node (w), class (w),
     /// operator token account (w), vault (w), system program, token program.
     RegisterNode { spec: NodeSpec, stake: u64 },

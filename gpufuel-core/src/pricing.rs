@@ -14,11 +14,29 @@
 
 use crate::BPS;
 
-/// `amount * bps / 10_000`, rounded down, without a 128-bit multiply (the SBF backend has none).
+/// `a * b`, or `None` on overflow. `u64::checked_mul` (and any multiply-then-divide check, which
+/// LLVM folds back into it) lowers to a 128-bit multiply on SBF that the stock LLVM BPF backend
+/// cannot emit; 32-bit halves keep every product within 64 bits.
+#[inline]
+pub fn mul(a: u64, b: u64) -> Option<u64> {
+    const LOW: u64 = u32::MAX as u64;
+    let (a_hi, a_lo, b_hi, b_lo) = (a >> 32, a & LOW, b >> 32, b & LOW);
+    if a_hi != 0 && b_hi != 0 {
+        return None;
+    }
+    // At most one cross term is non-zero; each 32x32-bit product fits in 64 bits.
+    let cross = a_hi.wrapping_mul(b_lo) | a_lo.wrapping_mul(b_hi);
+    if cross > LOW {
+        return None;
+    }
+    a_lo.wrapping_mul(b_lo).checked_add(cross << 32)
+}
+
+/// `amount * bps / 10_000`, rounded down, without a 128-bit intermediate.
 /// `None` on overflow (only possible when `bps > 10_000`).
 pub fn bps_of(amount: u64, bps: u64) -> Option<u64> {
-    let whole = (amount / BPS).checked_mul(bps)?;
-    let part = (amount % BPS) * bps / BPS; // (< 10^4) * bps: fits for any bps < 1.8e15
+    let whole = mul(amount / BPS, bps)?;
+    let part = mul(amount % BPS, bps)? / BPS;
     whole.checked_add(part)
 }
 
@@ -30,7 +48,7 @@ pub fn next_reference_price(price: u64, min_price: u64, open_jobs: u32, idle_nod
         return price.max(min_price);
     }
     let max_step = (price / 8).max(1);
-    let pressure_bps = open.abs_diff(idle) * BPS / total; // <= 2^33 * 10^4: fits
+    let pressure_bps = open.abs_diff(idle).wrapping_mul(BPS) / total; // <= 2^33 * 10^4: fits
     let step = bps_of(max_step, pressure_bps).unwrap_or(max_step).max(1);
     if open > idle {
         price.saturating_add(step)
@@ -43,6 +61,15 @@ pub fn next_reference_price(price: u64, min_price: u64, open_jobs: u32, idle_nod
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn mul_detects_overflow() {
+        assert_eq!(mul(0, u64::MAX), Some(0));
+        assert_eq!(mul(u64::MAX, 1), Some(u64::MAX));
+        assert_eq!(mul(1 << 32, 1 << 32), None);
+        assert_eq!(mul(3, 5), Some(15));
+        assert_eq!(mul(u32::MAX as u64 + 1, u32::MAX as u64), Some((u32::MAX as u64) << 32));
+    }
 
     #[test]
     fn bps_of_rounds_down_and_is_exact_for_whole_units() {
@@ -63,6 +90,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn mul_matches_checked_mul(a: u64, b: u64) {
+            prop_assert_eq!(mul(a, b), a.checked_mul(b));
+        }
+
         #[test]
         fn bps_of_matches_wide_arithmetic(amount: u64, bps in 0u64..=10_000) {
             prop_assert_eq!(bps_of(amount, bps), Some((amount as u128 * bps as u128 / 10_000) as u64));

@@ -2,7 +2,11 @@
 //! the program (which performs the transfers) and clients (which quote and display them). Every
 //! split gives its rounding remainder to a named party, so the parts always add up to the whole.
 
-use crate::{pricing::bps_of, state::MarketParams, GpuFuelError};
+use crate::{
+    pricing::{bps_of, mul},
+    state::MarketParams,
+    GpuFuelError,
+};
 
 /// What a job escrows at creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +24,7 @@ pub fn escrow(
     urgent: bool,
     params: &MarketParams,
 ) -> Result<Escrow, GpuFuelError> {
-    let budget = max_price.checked_mul(gpu_seconds as u64).ok_or(GpuFuelError::Overflow)?;
+    let budget = mul(max_price, gpu_seconds as u64).ok_or(GpuFuelError::Overflow)?;
     let premium = if urgent {
         bps_of(budget, params.urgent_premium_bps as u64).ok_or(GpuFuelError::Overflow)?
     } else {
@@ -53,7 +57,7 @@ pub fn pass_payout(
     pass_voters: u32,
     params: &MarketParams,
 ) -> Result<PassPayout, GpuFuelError> {
-    let pay = price.checked_mul(gpu_seconds as u64).ok_or(GpuFuelError::Overflow)?;
+    let pay = mul(price, gpu_seconds as u64).ok_or(GpuFuelError::Overflow)?;
     let gross = pay.checked_add(premium).ok_or(GpuFuelError::Overflow)?;
     let refund = escrow.checked_sub(gross).ok_or(GpuFuelError::Overflow)?;
     let treasury = bps_of(gross, params.protocol_fee_bps as u64).ok_or(GpuFuelError::Overflow)?;
@@ -61,7 +65,7 @@ pub fn pass_payout(
         0 => 0,
         n => bps_of(gross, params.validator_fee_bps as u64).ok_or(GpuFuelError::Overflow)? / n as u64,
     };
-    let validators = per_validator * pass_voters as u64; // <= the validator fee <= gross
+    let validators = per_validator.wrapping_mul(pass_voters as u64); // <= the validator fee <= gross
     let node = gross - treasury - validators; // fees < 100% of gross (MarketParams::validate)
     Ok(PassPayout { node, treasury, per_validator, refund })
 }
@@ -91,7 +95,7 @@ pub fn slash_payout(
         0 => 0,
         n => (slashed - submitter_share) / n as u64,
     };
-    let submitter = slashed - per_validator * fail_voters as u64;
+    let submitter = slashed - per_validator.wrapping_mul(fail_voters as u64); // <= slashed
     Ok(SlashPayout { slashed, submitter, per_validator })
 }
 

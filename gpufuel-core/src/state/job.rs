@@ -7,6 +7,8 @@ use crate::cid::Cid;
 pub const MAX_QUORUM: usize = 3;
 /// Most votes a job can hold: a side reaches the quorum after at most `2 * quorum - 1` votes.
 pub const MAX_VOTERS: usize = 2 * MAX_QUORUM - 1;
+/// Bit set on a voter's index in [`Job::voters`] when the vote was "invalid".
+pub const VOTE_FAIL: u32 = 1 << 31;
 /// `Job::flags` bit: the job is urgent (premium paid, short bidding window, fast path).
 pub const JOB_URGENT: u8 = 1;
 
@@ -165,7 +167,12 @@ impl Job {
         self.flags & JOB_URGENT != 0
     }
 
-    /// The voters recorded so far.
+    /// Whether the validator with this index already voted.
+    pub fn has_voted(&self, index: u32) -> bool {
+        self.voter_indices().iter().any(|v| v & !VOTE_FAIL == index)
+    }
+
+    /// The voters recorded so far (indices, with [`VOTE_FAIL`] set on "invalid" votes).
     pub fn voter_indices(&self) -> &[u32] {
         let n = (self.votes_pass + self.votes_fail) as usize;
         &self.voters[..n.min(MAX_VOTERS)]

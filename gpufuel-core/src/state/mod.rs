@@ -8,9 +8,9 @@ mod market;
 mod staker;
 
 pub use gpu_class::GpuClass;
-pub use job::{Job, JobState, Workload, JOB_URGENT, MAX_QUORUM, MAX_VOTERS};
+pub use job::{Job, JobState, Workload, JOB_URGENT, MAX_QUORUM, MAX_VOTERS, VOTE_FAIL};
 pub use market::{Market, MarketParams};
-pub use staker::{Node, NodeSpec, StakeHeader, StakerStatus, Submitter, Validator};
+pub use staker::{Node, NodeSpec, StakeHeader, Staker, StakerStatus, Submitter, Validator};
 
 use crate::GpuFuelError;
 
@@ -31,7 +31,7 @@ pub enum AccountKind {
 /// # Safety
 /// Implementors are `#[repr(C)]`, contain only integers and byte arrays (every bit pattern is
 /// valid), have no implicit padding, and store their [`AccountKind`] in their first byte.
-pub unsafe trait AccountData: Sized {
+pub unsafe trait AccountData: Sized + 'static {
     /// The discriminator in the first byte.
     const KIND: AccountKind;
     /// Size of the account data in bytes.

@@ -124,3 +124,21 @@ assert_size!(Submitter, 64);
 unsafe impl AccountData for Submitter {
     const KIND: AccountKind = AccountKind::Submitter;
 }
+
+/// A staker account (node, validator or submitter): it starts with a [`StakeHeader`].
+pub trait Staker: AccountData {
+    /// The shared stake header.
+    fn header(&self) -> &StakeHeader;
+    /// The shared stake header, mutably.
+    fn header_mut(&mut self) -> &mut StakeHeader;
+}
+
+macro_rules! impl_staker {
+    ($($t:ty),*) => {$(
+        impl Staker for $t {
+            fn header(&self) -> &StakeHeader { &self.header }
+            fn header_mut(&mut self) -> &mut StakeHeader { &mut self.header }
+        }
+    )*};
+}
+impl_staker!(Node, Validator, Submitter);

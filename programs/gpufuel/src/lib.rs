@@ -1,1 +1,24 @@
+//! The GPUFuel on-chain program: a GPU compute market with staking, escrowed jobs, bidding,
+//! validator attestations, settlement and slashing. Encodings and rules come from
+//! [`gpufuel_core`]; this crate checks accounts and moves tokens.
 #![no_std]
+
+// The native build (for sharing types and tests) links std for its panic handler; the SBF build
+// has its own below.
+#[cfg(not(target_arch = "bpf"))]
+extern crate std;
+
+#[cfg(target_arch = "bpf")]
+use solana_compiler_builtins as _;
+
+pub mod processor;
+
+#[cfg(target_arch = "bpf")]
+mod entrypoint {
+    pinocchio::program_entrypoint!(crate::processor::process_instruction);
+    pinocchio::default_allocator!();
+    pinocchio::nostd_panic_handler!();
+}
+
+/// The program's address (the program checks account owners against it).
+pub const ID: pinocchio::Address = pinocchio::Address::new_from_array(gpufuel_core::PROGRAM_ID);

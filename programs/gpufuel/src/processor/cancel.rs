@@ -1,0 +1,32 @@
+use gpufuel_core::{
+    state::{GpuClass, Job, JobState, Market, Submitter},
+    GpuFuelError,
+};
+use pinocchio::{AccountView, ProgramResult};
+
+use super::shared::*;
+
+#[inline(never)]
+pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
+    let program_id = &crate::ID;
+    let ([owner, market_account, job, submitter, class, vault, owner_token, token], _) = take::<8>(accounts)?;
+    check_signer(owner)?;
+    let market = load::<Market>(program_id, market_account)?;
+    let job = load_mut::<Job>(program_id, job)?;
+    require(owner.address().as_array() == &job.submitter, GpuFuelError::Unauthorized)?;
+    require(job.state == JobState::Open as u8, GpuFuelError::InvalidJobState)?;
+    let submitter = load_mut::<Submitter>(program_id, submitter)?;
+    require(submitter.header.owner == job.submitter, GpuFuelError::Unauthorized)?;
+    let class = load_mut::<GpuClass>(program_id, class)?;
+    require(class.class_id == job.gpu_class, GpuFuelError::UnknownGpuClass)?;
+    check_vault(market, vault)?;
+    check_token_program(token)?;
+    check_token_account(market, owner_token, &job.submitter)?;
+
+    let vault = Vault { market, market_account, vault };
+    job.state = JobState::Cancelled as u8;
+    class.open_jobs = class.open_jobs.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+    class.update_price(clock()?.slot);
+    submitter.header.active = submitter.header.active.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+    pay_out(&vault, owner_token, job.escrow)
+}

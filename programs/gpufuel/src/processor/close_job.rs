@@ -1,0 +1,19 @@
+use gpufuel_core::{
+    state::{Job, JobState},
+    GpuFuelError,
+};
+use pinocchio::{AccountView, ProgramResult};
+
+use super::shared::*;
+
+#[inline(never)]
+pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
+    let program_id = &crate::ID;
+    let ([owner, job_account], _) = take::<2>(accounts)?;
+    check_signer(owner)?;
+    let job = load_mut::<Job>(program_id, job_account)?;
+    require(owner.address().as_array() == &job.submitter, GpuFuelError::Unauthorized)?;
+    let terminal = job.job_state().is_some_and(JobState::is_terminal);
+    require(terminal, GpuFuelError::InvalidJobState)?;
+    close(job_account, owner)
+}

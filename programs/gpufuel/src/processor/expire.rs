@@ -1,0 +1,50 @@
+use gpufuel_core::{
+    settlement,
+    state::{GpuClass, Job, JobState, Market, Node, Submitter},
+    GpuFuelError,
+};
+use pinocchio::{AccountView, ProgramResult};
+
+use super::shared::*;
+
+#[inline(never)]
+pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
+    let program_id = &crate::ID;
+    let ([market_account, job, submitter, class, vault, submitter_token, token], rest) = take::<7>(accounts)?;
+    let market = load::<Market>(program_id, market_account)?;
+    let job = load_mut::<Job>(program_id, job)?;
+    let was = job.state;
+    require(was == JobState::Open as u8 || was == JobState::Assigned as u8, GpuFuelError::InvalidJobState)?;
+    let now = clock()?;
+    require(now.unix_timestamp > job.deadline, GpuFuelError::DeadlineNotReached)?;
+    let submitter = load_mut::<Submitter>(program_id, submitter)?;
+    require(submitter.header.owner == job.submitter, GpuFuelError::Unauthorized)?;
+    let class = load_mut::<GpuClass>(program_id, class)?;
+    require(class.class_id == job.gpu_class, GpuFuelError::UnknownGpuClass)?;
+    check_vault(market, vault)?;
+    check_token_program(token)?;
+    check_token_account(market, submitter_token, &job.submitter)?;
+
+    let vault = Vault { market, market_account, vault };
+    let mut refund = job.escrow;
+    if was == JobState::Open as u8 {
+        class.open_jobs = class.open_jobs.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+    } else {
+        // The node that won the job let it lapse: part of its stake goes to the submitter.
+        let ([node_account], _) = take::<1>(rest)?;
+        require(node_account.address().as_array() == &job.node, GpuFuelError::WrongNode)?;
+        let node = load_mut::<Node>(program_id, node_account)?;
+        let penalty = settlement::miss_penalty(node.header.stake, &market.params).map_err(err)?;
+        node.header.stake -= penalty; // penalty <= stake
+        node.missed_deadlines = node.missed_deadlines.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
+        node.header.active = node.header.active.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+        if node.is_idle() {
+            class.idle_nodes = class.idle_nodes.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
+        }
+        refund = refund.checked_add(penalty).ok_or(err(GpuFuelError::Overflow))?;
+    }
+    job.state = JobState::Expired as u8;
+    class.update_price(now.slot);
+    submitter.header.active = submitter.header.active.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+    pay_out(&vault, submitter_token, refund)
+}

@@ -1,0 +1,109 @@
+//! Top-up, unstake request and withdrawal: one code path for nodes, validators and submitters.
+
+use gpufuel_core::{
+    state::{AccountKind, GpuClass, Market, Node, StakeHeader, Staker, StakerStatus, Submitter, Validator},
+    GpuFuelError,
+};
+use pinocchio::{error::ProgramError, AccountView, Address, ProgramResult};
+
+use super::shared::*;
+
+/// The stake header of a node, validator or submitter account, checked like [`load_mut`].
+#[inline(always)]
+fn load_staker<'a>(program_id: &Address, account: &'a mut AccountView) -> Result<&'a mut StakeHeader, ProgramError> {
+    #[inline(always)]
+    fn header<'b, T: Staker>(program_id: &Address, account: &'b mut AccountView) -> Result<&'b mut StakeHeader, ProgramError> {
+        Ok(load_mut::<T>(program_id, account)?.header_mut())
+    }
+    require(account.owned_by(program_id), GpuFuelError::InvalidAccountOwner)?;
+    // SAFETY: a shared look at the first byte; the mutable borrow below starts after it.
+    let kind = unsafe { account.borrow_unchecked() }.first().copied();
+    match kind {
+        Some(k) if k == AccountKind::Node as u8 => header::<Node>(program_id, account),
+        Some(k) if k == AccountKind::Validator as u8 => header::<Validator>(program_id, account),
+        Some(k) if k == AccountKind::Submitter as u8 => header::<Submitter>(program_id, account),
+        _ => Err(err(GpuFuelError::InvalidAccountType)),
+    }
+}
+
+/// The staker's header, checked to belong to the signing `owner`.
+#[inline(always)]
+fn owned_staker<'a>(
+    program_id: &Address,
+    owner: &AccountView,
+    account: &'a mut AccountView,
+) -> Result<&'a mut StakeHeader, ProgramError> {
+    check_signer(owner)?;
+    let header = load_staker(program_id, account)?;
+    require(owner.address().as_array() == &header.owner, GpuFuelError::Unauthorized)?;
+    Ok(header)
+}
+
+#[inline(never)]
+pub fn top_up(accounts: &mut [AccountView], amount: u64) -> ProgramResult {
+    let program_id = &crate::ID;
+    let ([owner, market, staker, owner_token, vault, token], _) = take::<6>(accounts)?;
+    let market = load::<Market>(program_id, market)?;
+    let header = owned_staker(program_id, owner, staker)?;
+    require(amount > 0, GpuFuelError::ZeroAmount)?;
+    require(header.is_active(), GpuFuelError::StakerExiting)?;
+    check_vault(market, vault)?;
+    check_token_program(token)?;
+    check_token_account(market, owner_token, &header.owner)?;
+    header.stake = header.stake.checked_add(amount).ok_or(err(GpuFuelError::Overflow))?;
+    deposit(owner_token, vault, owner, amount)
+}
+
+#[inline(never)]
+pub fn request_unstake(accounts: &mut [AccountView]) -> ProgramResult {
+    let program_id = &crate::ID;
+    let ([owner, market, staker], rest) = take::<3>(accounts)?;
+    load::<Market>(program_id, market)?;
+    let is_node = owned_staker(program_id, owner, staker)?.kind == AccountKind::Node as u8;
+    if is_node {
+        // A node leaves its class's supply: the class account follows the staker.
+        let ([class], _) = take::<1>(rest)?;
+        let node = load_mut::<Node>(program_id, staker)?;
+        let class = load_mut::<GpuClass>(program_id, class)?;
+        require(class.class_id == node.gpu_class, GpuFuelError::UnknownGpuClass)?;
+        let idle = node.is_idle();
+        begin_exit(&mut node.header)?;
+        class.nodes = class.nodes.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+        if idle {
+            class.idle_nodes = class.idle_nodes.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+        }
+        class.update_price(clock()?.slot);
+        Ok(())
+    } else {
+        begin_exit(load_staker(program_id, staker)?)
+    }
+}
+
+#[inline(always)]
+fn begin_exit(header: &mut StakeHeader) -> ProgramResult {
+    require(header.is_active(), GpuFuelError::StakerExiting)?;
+    require(header.active == 0, GpuFuelError::StakerActive)?;
+    header.status = StakerStatus::Exiting as u8;
+    header.unstake_requested_at = clock()?.unix_timestamp;
+    Ok(())
+}
+
+#[inline(never)]
+pub fn withdraw(accounts: &mut [AccountView]) -> ProgramResult {
+    let program_id = &crate::ID;
+    let ([owner, market_account, staker, owner_token, vault, token], _) = take::<6>(accounts)?;
+    let market = load::<Market>(program_id, market_account)?;
+    let header = owned_staker(program_id, owner, staker)?;
+    require(header.status == StakerStatus::Exiting as u8, GpuFuelError::NotExiting)?;
+    require(header.active == 0, GpuFuelError::StakerActive)?;
+    let ready_at = add_secs(header.unstake_requested_at, market.params.unstake_cooldown_secs)?;
+    require(clock()?.unix_timestamp >= ready_at, GpuFuelError::CooldownActive)?;
+    check_vault(market, vault)?;
+    check_token_program(token)?;
+    check_token_account(market, owner_token, &header.owner)?;
+    let vault = Vault { market, market_account, vault };
+    let stake = header.stake;
+    header.stake = 0;
+    pay_out(&vault, owner_token, stake)?;
+    close(staker, owner)
+}

@@ -1,0 +1,29 @@
+use gpufuel_core::{
+    cid::Cid,
+    state::{Job, JobState, Node},
+    GpuFuelError,
+};
+use pinocchio::{AccountView, ProgramResult};
+
+use super::shared::*;
+
+#[inline(never)]
+pub fn process(accounts: &mut [AccountView], result_cid: &Cid, commitment: &[u8; 32]) -> ProgramResult {
+    let program_id = &crate::ID;
+    let ([operator, node_account, job], _) = take::<3>(accounts)?;
+    check_signer(operator)?;
+    let node = load::<Node>(program_id, node_account)?;
+    require(operator.address().as_array() == &node.header.owner, GpuFuelError::Unauthorized)?;
+    let job = load_mut::<Job>(program_id, job)?;
+    require(job.state == JobState::Assigned as u8, GpuFuelError::InvalidJobState)?;
+    require(node_account.address().as_array() == &job.node, GpuFuelError::WrongNode)?;
+    let now = clock()?;
+    require(now.unix_timestamp <= job.deadline, GpuFuelError::DeadlinePassed)?;
+    result_cid.validate().map_err(err)?;
+    job.result_cid = *result_cid;
+    job.commitment = *commitment;
+    job.submitted_at = now.unix_timestamp;
+    job.submitted_slot = now.slot;
+    job.state = JobState::Submitted as u8;
+    Ok(())
+}
