@@ -1,1 +1,20 @@
+//! GPUFuel's Solana client: PDAs, instruction builders, account decoding, and [`LocalChain`],
+//! the embedded chain (LiteSVM with the real SBF program and SPL Token).
 
+pub mod error;
+pub mod ix;
+pub mod local;
+pub mod market;
+pub mod pda;
+
+pub use error::ChainError;
+pub use local::LocalChain;
+pub use market::LocalMarket;
+
+use solana_address::Address;
+
+/// The GPUFuel program's address.
+pub const PROGRAM_ID: Address = Address::new_from_array(gpufuel_core::PROGRAM_ID);
+
+/// The compiled program (SBPF v0), embedded at build time.
+pub const PROGRAM_SO: &[u8] = include_bytes!(env!("GPUFUEL_PROGRAM_SO"));

@@ -4,7 +4,7 @@ use gpufuel_core::{
 };
 use pinocchio::{
     error::ProgramError,
-    sysvars::{clock::Clock, slot_hashes},
+    sysvars::slot_hashes,
     AccountView, ProgramResult,
 };
 
@@ -30,7 +30,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
 /// Gives the job to its best bidder: the node becomes busy, the class loses an open job, and the
 /// job gets its watermark seed, the latest slot hash, which nobody knew when bidding.
 #[inline(always)]
-pub(super) fn assign_to(job: &mut Job, node: &mut Node, class: &mut GpuClass, now: &Clock) -> ProgramResult {
+pub(super) fn assign_to(job: &mut Job, node: &mut Node, class: &mut GpuClass, now: &Now) -> ProgramResult {
     if node.is_idle() {
         class.idle_nodes = class.idle_nodes.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
     }

@@ -11,7 +11,7 @@ pub use token::*;
 use gpufuel_core::GpuFuelError;
 use pinocchio::{
     error::ProgramError,
-    sysvars::{clock::Clock, Sysvar},
+    sysvars::{clock::CLOCK_ID, get_sysvar, rent::RENT_ID},
 };
 
 /// A protocol error as a program error.
@@ -26,10 +26,32 @@ pub fn require(cond: bool, e: GpuFuelError) -> Result<(), ProgramError> {
     if cond { Ok(()) } else { Err(err(e)) }
 }
 
-/// The clock, read by syscall (no sysvar account to spoof).
+/// The parts of the clock the program uses.
+pub struct Now {
+    pub slot: u64,
+    pub unix_timestamp: i64,
+}
+
+// Sysvars are read with `sol_get_sysvar` (no sysvar account to spoof). pinocchio's `Sysvar::get`
+// compiles its syscall only for `target_os = "solana"`, not for `bpfel-unknown-none`.
+
+/// The clock.
 #[inline(always)]
-pub fn clock() -> Result<Clock, ProgramError> {
-    Clock::get()
+pub fn clock() -> Result<Now, ProgramError> {
+    let mut raw = [0u8; 40]; // slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp
+    get_sysvar(&mut raw, &CLOCK_ID, 0)?;
+    let word = |i: usize| <[u8; 8]>::try_from(&raw[i..i + 8]).map_err(|_| ProgramError::UnsupportedSysvar);
+    Ok(Now { slot: u64::from_le_bytes(word(0)?), unix_timestamp: i64::from_le_bytes(word(32)?) })
+}
+
+/// The rent-exempt minimum balance of an account of `len` bytes.
+#[inline(always)]
+pub fn rent_exempt_minimum(len: usize) -> Result<u64, ProgramError> {
+    const ACCOUNT_STORAGE_OVERHEAD: u64 = 128;
+    let mut lamports_per_byte = [0u8; 8];
+    get_sysvar(&mut lamports_per_byte, &RENT_ID, 0)?;
+    gpufuel_core::pricing::mul(len as u64 + ACCOUNT_STORAGE_OVERHEAD, u64::from_le_bytes(lamports_per_byte))
+        .ok_or(err(GpuFuelError::Overflow))
 }
 
 /// `a + b` in time arithmetic, as a protocol overflow error.

@@ -2,7 +2,6 @@ use gpufuel_core::{state::AccountData, GpuFuelError};
 use pinocchio::{
     cpi::Signer,
     error::ProgramError,
-    sysvars::{rent::Rent, Sysvar},
     AccountView, Address,
 };
 use pinocchio_system::instructions::{Allocate, Assign, CreateAccount, Transfer};
@@ -41,7 +40,7 @@ pub fn create_pda(new: &NewAccount) -> Result<(), ProgramError> {
             && account.is_data_empty(),
         GpuFuelError::AlreadyInitialized,
     )?;
-    let rent = Rent::get()?.try_minimum_balance(space)?;
+    let rent = super::rent_exempt_minimum(space)?;
     let signers = core::slice::from_ref(signer);
     let held = account.lamports();
     if held == 0 {

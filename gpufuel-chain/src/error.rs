@@ -1,0 +1,37 @@
+use gpufuel_core::GpuFuelError;
+use solana_instruction::error::InstructionError;
+use solana_transaction_error::TransactionError;
+
+/// Errors from the chain client.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The program refused the instruction with one of its own errors.
+    #[error("instruction {index} refused: {error}")]
+    Program { index: u8, error: GpuFuelError },
+    /// The transaction failed for another reason (runtime, token program, signatures).
+    #[error("transaction failed: {error}\n{logs}")]
+    Transaction { error: TransactionError, logs: String },
+    /// An account does not exist or does not decode as the expected type.
+    #[error("account {0} is missing or malformed")]
+    Account(String),
+}
+
+impl ChainError {
+    /// Classifies a failed transaction, mapping the program's custom codes to [`GpuFuelError`].
+    pub fn from_transaction(error: TransactionError, logs: &[String]) -> Self {
+        if let TransactionError::InstructionError(index, InstructionError::Custom(code)) = &error {
+            if let Some(error) = GpuFuelError::from_code(*code) {
+                return Self::Program { index: *index, error };
+            }
+        }
+        Self::Transaction { error, logs: logs.join("\n") }
+    }
+
+    /// The program error, if the program refused the transaction.
+    pub fn program_error(&self) -> Option<GpuFuelError> {
+        match self {
+            Self::Program { error, .. } => Some(*error),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The embedded chain: LiteSVM in process with the real SBF program and SPL Token, a GPUFuel
+//! mint, funded wallets, and a clock the caller moves so windows and deadlines can pass.
+
+use borsh::BorshDeserialize;
+use litesvm::LiteSVM;
+use solana_address::Address;
+use solana_clock::Clock;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_program_pack::Pack;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use spl_token_interface::{instruction as token_ix, state::Account as TokenAccount};
+
+use crate::{ChainError, PROGRAM_ID, PROGRAM_SO};
+
+/// Decimals of the embedded GPUFuel mint.
+pub const DECIMALS: u8 = 6;
+/// Unix time at which the embedded chain's clock starts.
+pub const GENESIS_TIME: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+const WALLET_LAMPORTS: u64 = 100_000_000_000;
+
+/// A wallet on the local chain: a keypair and its GPUFuel token account.
+pub struct Wallet {
+    pub keypair: Keypair,
+    pub token: Address,
+}
+
+impl Wallet {
+    /// The wallet's address.
+    pub fn address(&self) -> Address {
+        self.keypair.pubkey()
+    }
+}
+
+/// LiteSVM with the GPUFuel program and a GPUFuel mint.
+#[derive(Clone)]
+pub struct LocalChain {
+    svm: LiteSVM,
+    mint: Address,
+    mint_authority: Address,
+    mint_authority_key: [u8; 64],
+}
+
+impl LocalChain {
+    /// Starts a chain with the program deployed, a mint created and the clock at
+    /// [`GENESIS_TIME`], slot 1.
+    pub fn new() -> Result<Self, ChainError> {
+        let mut svm = LiteSVM::new();
+        svm.add_program(PROGRAM_ID, PROGRAM_SO).map_err(|e| ChainError::Account(format!("program: {e}")))?;
+        let mut clock = svm.get_sysvar::<Clock>();
+        clock.unix_timestamp = GENESIS_TIME;
+        clock.slot = 1;
+        svm.set_sysvar(&clock);
+
+        let authority = Keypair::new();
+        svm.airdrop(&authority.pubkey(), WALLET_LAMPORTS).map_err(|e| ChainError::Account(format!("{:?}", e.err)))?;
+        let mint = Keypair::new();
+        let rent = svm.minimum_balance_for_rent_exemption(spl_token_interface::state::Mint::LEN);
+        let create = solana_system_interface::instruction::create_account(
+            &authority.pubkey(),
+            &mint.pubkey(),
+            rent,
+            spl_token_interface::state::Mint::LEN as u64,
+            &spl_token_interface::ID,
+        );
+        let init = token_ix::initialize_mint2(&spl_token_interface::ID, &mint.pubkey(), &authority.pubkey(), None, DECIMALS)
+            .expect("valid mint instruction");
+        let mut chain = Self {
+            svm,
+            mint: mint.pubkey(),
+            mint_authority: authority.pubkey(),
+            mint_authority_key: authority.to_bytes(),
+        };
+        chain.send(&[create, init], &[&authority, &mint])?;
+        Ok(chain)
+    }
+
+    /// The GPUFuel mint.
+    pub fn mint(&self) -> Address {
+        self.mint
+    }
+
+    /// The underlying LiteSVM, for inspection and fault injection in tests.
+    pub fn svm_mut(&mut self) -> &mut LiteSVM {
+        &mut self.svm
+    }
+
+    /// A new wallet with SOL for fees and a token account holding `tokens` GPUFuel.
+    pub fn wallet(&mut self, tokens: u64) -> Result<Wallet, ChainError> {
+        let keypair = Keypair::new();
+        self.svm
+            .airdrop(&keypair.pubkey(), WALLET_LAMPORTS)
+            .map_err(|e| ChainError::Account(format!("{:?}", e.err)))?;
+        let token = self.token_account(&keypair, &keypair.pubkey())?;
+        if tokens > 0 {
+            self.mint_to(&token, tokens)?;
+        }
+        Ok(Wallet { keypair, token })
+    }
+
+    /// Creates a token account of the GPUFuel mint owned by `owner`, paid by `payer`.
+    pub fn token_account(&mut self, payer: &Keypair, owner: &Address) -> Result<Address, ChainError> {
+        self.token_account_of(payer, owner, &self.mint.clone())
+    }
+
+    /// Creates a token account of any `mint` owned by `owner`, paid by `payer`.
+    pub fn token_account_of(&mut self, payer: &Keypair, owner: &Address, mint: &Address) -> Result<Address, ChainError> {
+        let account = Keypair::new();
+        let rent = self.svm.minimum_balance_for_rent_exemption(TokenAccount::LEN);
+        let create = solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &account.pubkey(),
+            rent,
+            TokenAccount::LEN as u64,
+            &spl_token_interface::ID,
+        );
+        let init = token_ix::initialize_account3(&spl_token_interface::ID, &account.pubkey(), mint, owner)
+            .expect("valid account instruction");
+        self.send(&[create, init], &[payer, &account])?;
+        Ok(account.pubkey())
+    }
+
+    /// Mints `amount` GPUFuel to a token account.
+    pub fn mint_to(&mut self, token: &Address, amount: u64) -> Result<(), ChainError> {
+        let authority = Keypair::try_from(&self.mint_authority_key[..]).expect("stored keypair");
+        let ix = token_ix::mint_to(&spl_token_interface::ID, &self.mint, token, &self.mint_authority, &[], amount)
+            .expect("valid mint_to");
+        self.send(&[ix], &[&authority]).map(|_| ())
+    }
+
+    /// Sends a transaction paid by the first signer; returns the compute units it consumed.
+    pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<u64, ChainError> {
+        let payer = signers.first().expect("at least one signer").pubkey();
+        let tx = Transaction::new_signed_with_payer(instructions, Some(&payer), signers, self.svm.latest_blockhash());
+        // A fresh blockhash per transaction lets identical transactions be sent again.
+        let result = self.svm.send_transaction(tx);
+        self.svm.expire_blockhash();
+        match result {
+            Ok(meta) => Ok(meta.compute_units_consumed),
+            Err(failed) => Err(ChainError::from_transaction(failed.err, &failed.meta.logs)),
+        }
+    }
+
+    /// The token balance of a token account (0 if it does not exist).
+    pub fn balance(&self, token: &Address) -> u64 {
+        self.svm
+            .get_account(token)
+            .and_then(|a| TokenAccount::unpack(&a.data).ok())
+            .map_or(0, |a| a.amount)
+    }
+
+    /// Decodes a program account.
+    pub fn account<T: BorshDeserialize>(&self, address: &Address) -> Result<T, ChainError> {
+        let account = self.svm.get_account(address).ok_or_else(|| ChainError::Account(address.to_string()))?;
+        if account.owner != PROGRAM_ID {
+            return Err(ChainError::Account(address.to_string()));
+        }
+        T::try_from_slice(&account.data).map_err(|_| ChainError::Account(address.to_string()))
+    }
+
+    /// Raw account data, if the account exists.
+    pub fn data(&self, address: &Address) -> Option<Vec<u8>> {
+        self.svm.get_account(address).map(|a| a.data)
+    }
+
+    /// The chain's unix time.
+    pub fn now(&self) -> i64 {
+        self.svm.get_sysvar::<Clock>().unix_timestamp
+    }
+
+    /// Moves the clock forward by `secs` seconds and one slot.
+    pub fn advance(&mut self, secs: i64) {
+        let mut clock = self.svm.get_sysvar::<Clock>();
+        clock.unix_timestamp += secs;
+        clock.slot += 1;
+        self.svm.set_sysvar(&clock);
+    }
+}
