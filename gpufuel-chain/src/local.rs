@@ -26,6 +26,12 @@ pub struct Wallet {
     pub token: Address,
 }
 
+impl Clone for Wallet {
+    fn clone(&self) -> Self {
+        Self { keypair: self.keypair.insecure_clone(), token: self.token }
+    }
+}
+
 impl Wallet {
     /// The wallet's address.
     pub fn address(&self) -> Address {

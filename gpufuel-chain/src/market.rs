@@ -64,6 +64,7 @@ pub fn sample_cid(fill: u8) -> Cid {
 }
 
 /// A market on a [`LocalChain`] and its registered participants.
+#[derive(Clone)]
 pub struct LocalMarket {
     pub chain: LocalChain,
     pub authority: Wallet,

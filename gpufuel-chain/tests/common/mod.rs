@@ -12,6 +12,7 @@ pub const REF_PRICE: u64 = 1_000;
 pub const STAKE: u64 = 10_000_000;
 pub const FUNDS: u64 = 100_000_000;
 
+#[derive(Clone)]
 pub struct World {
     pub m: LocalMarket,
     pub nodes: Vec<Wallet>,
