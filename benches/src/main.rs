@@ -1,1 +1,153 @@
-fn main(){}
+//! GPUFuel benchmark harness. `cargo run --release -p gpufuel-bench -- <name>` prints a table
+//! and writes `target/bench/<name>.json`.
+//!
+//! - `cu`: compute units of every instruction and of the whole job lifecycle (create job, 3
+//!   bids, assign, submit result, 2 attestations, settle) on the real SBF program in LiteSVM,
+//!   and the account sizes.
+//! - `lifecycle`: the same lifecycle printed step by step with every balance (the README demo).
+
+use std::{collections::BTreeMap, fs, path::Path};
+
+use gpufuel_chain::{
+    ix::{self, Role},
+    local::Wallet,
+    market::{default_params, job_spec, sample_cid},
+    pda, ChainError, LocalMarket,
+};
+use gpufuel_core::{
+    instruction::GpuClassArgs,
+    state::{AccountData, GpuClass, Job, Market, Node, NodeSpec, Submitter, Validator},
+};
+use serde_json::json;
+
+const CLASS: u8 = 1;
+const STAKE: u64 = 10_000_000;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    match std::env::args().nth(1).as_deref() {
+        Some("cu") => cu(),
+        Some("lifecycle") => Ok(lifecycle(true).map(|_| ())?),
+        _ => Err("usage: gpufuel-bench <cu|lifecycle>".into()),
+    }
+}
+
+fn spec(floor: u64) -> NodeSpec {
+    NodeSpec { gpu_class: CLASS, gpu_count: 1, compute_capability: 90, vram_mib: 81_920, price_floor: floor }
+}
+
+/// Runs the lifecycle on a fresh market; returns the CU of each step. Prints balances if `show`.
+fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
+    let mut m = LocalMarket::new(default_params(), &[(CLASS, 1_000, 10)])?;
+    let nodes: Vec<Wallet> = (0..3).map(|i| m.node(spec(100 + i), STAKE, 0)).collect::<Result<_, _>>()?;
+    let validators: Vec<Wallet> = (0..2).map(|_| m.validator(STAKE, 0)).collect::<Result<_, _>>()?;
+    let submitter = m.submitter(STAKE, 1_000_000)?;
+    let print = |m: &LocalMarket, step: &str, cu: u64| {
+        if show {
+            let b = |t| m.chain.balance(t);
+            println!(
+                "{step:<26} {cu:>6} CU | submitter {:>8} node {:>8} validators {:>5}/{:<5} treasury {:>5} vault {:>9}",
+                b(&submitter.token), b(&nodes[1].token), b(&validators[0].token), b(&validators[1].token),
+                b(&m.treasury), m.vault_balance()
+            );
+        }
+    };
+    let mut steps = vec![];
+    print(&m, "registered", 0);
+    let spec = job_spec(1, CLASS, 2_000, m.chain.now());
+    let cu = m.chain.send(&[ix::create_job(&submitter.address(), &submitter.token, spec)], &[&submitter.keypair])?;
+    let job = pda::job(&submitter.address(), 1);
+    steps.push(("create_job", cu));
+    print(&m, "create job (escrow)", cu);
+    for (i, price) in [(0usize, 900u64), (2, 800), (1, 600)] {
+        let n = &nodes[i];
+        let cu = m.chain.send(&[ix::bid(&n.address(), &job, CLASS, price)], &[&n.keypair])?;
+        steps.push(("bid", cu));
+        print(&m, &format!("bid {price} by node {i}"), cu);
+    }
+    m.chain.advance(31);
+    let cu = m.chain.send(&[m.assign_ix(&job)?], &[&nodes[0].keypair])?;
+    steps.push(("assign", cu));
+    print(&m, "assign to node 1", cu);
+    let cu = m.chain.send(&[ix::submit_result(&nodes[1].address(), &job, sample_cid(2), [9; 32])], &[&nodes[1].keypair])?;
+    steps.push(("submit_result", cu));
+    print(&m, "submit result", cu);
+    for v in &validators {
+        let cu = m.chain.send(&[ix::attest(&v.address(), &job, &pda::node(&nodes[1].address()), true)], &[&v.keypair])?;
+        steps.push(("attest", cu));
+        print(&m, "attest pass", cu);
+    }
+    let cu = m.chain.send(&[ix::settle(&m.settle_accounts(&job)?)], &[&nodes[0].keypair])?;
+    steps.push(("settle", cu));
+    print(&m, "settle", cu);
+    if show {
+        let conserved = m.vault_balance() == m.outstanding();
+        println!("vault holds exactly the stakes and open escrows: {conserved}");
+    }
+    Ok(steps)
+}
+
+/// CU of the instructions outside the lifecycle, each measured once on a prepared market.
+fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
+    let mut out = vec![];
+    let mut m = LocalMarket::new(default_params(), &[])?;
+    let a = m.authority.clone();
+    out.push(("update_params", m.chain.send(&[ix::update_params(&a.address(), default_params())], &[&a.keypair])?));
+    let args = GpuClassArgs { class_id: CLASS, ref_price: 1_000, min_price: 10 };
+    out.push(("add_gpu_class", m.chain.send(&[ix::add_gpu_class(&a.address(), args)], &[&a.keypair])?));
+    let w = m.chain.wallet(3 * STAKE)?;
+    out.push(("register_node", m.chain.send(&[ix::register_node(&w.address(), &w.token, spec(100), STAKE)], &[&w.keypair])?));
+    out.push(("register_validator", m.chain.send(&[ix::register_validator(&w.address(), &w.token, STAKE)], &[&w.keypair])?));
+    out.push(("register_submitter", m.chain.send(&[ix::register_submitter(&w.address(), &w.token, STAKE / 2)], &[&w.keypair])?));
+    out.push(("top_up", m.chain.send(&[ix::top_up(&w.address(), Role::Submitter, &w.token, 1_000)], &[&w.keypair])?));
+    out.push(("heartbeat", m.chain.send(&[ix::heartbeat(&w.address())], &[&w.keypair])?));
+    let job = m.create_job(&w, job_spec(1, CLASS, 500, m.chain.now()))?;
+    out.push(("cancel", m.chain.send(&[ix::cancel(&w.address(), &job, CLASS, &w.token)], &[&w.keypair])?));
+    out.push(("close_job", m.chain.send(&[ix::close_job(&w.address(), &job)], &[&w.keypair])?));
+    let job = m.create_job(&w, job_spec(2, CLASS, 500, m.chain.now()))?;
+    m.chain.send(&[ix::bid(&w.address(), &job, CLASS, 400)], &[&w.keypair])?;
+    m.chain.advance(31);
+    m.chain.send(&[m.assign_ix(&job)?], &[&w.keypair])?;
+    m.chain.advance(3_600);
+    let expire = ix::expire(&w.address(), &job, CLASS, &w.token, Some(&pda::node(&w.address())));
+    out.push(("expire", m.chain.send(&[expire], &[&w.keypair])?));
+    out.push(("request_unstake", m.chain.send(&[ix::request_unstake(&w.address(), Role::Node, CLASS)], &[&w.keypair])?));
+    m.chain.advance(3_600);
+    out.push(("withdraw", m.chain.send(&[ix::withdraw(&w.address(), Role::Node, &w.token)], &[&w.keypair])?));
+    // init_market on a fresh chain.
+    let mut chain = gpufuel_chain::LocalChain::new()?;
+    let a = chain.wallet(0)?;
+    let t = chain.token_account(&a.keypair, &a.address())?;
+    out.insert(0, ("init_market", chain.send(&[ix::init_market(&a.address(), &chain.mint(), &t, default_params())], &[&a.keypair])?));
+    Ok(out)
+}
+
+fn cu() -> Result<(), Box<dyn std::error::Error>> {
+    let steps = lifecycle(false)?;
+    let total: u64 = steps.iter().map(|(_, cu)| cu).sum();
+    let mut instructions: BTreeMap<&str, u64> = BTreeMap::new();
+    for (name, cu) in other_instructions()?.into_iter().chain(steps.iter().copied()) {
+        let e = instructions.entry(name).or_default();
+        *e = (*e).max(cu);
+    }
+    let token_cpi = ["init_market", "register_node", "register_validator", "register_submitter", "top_up", "withdraw", "create_job", "settle", "cancel", "expire"];
+    println!("{:<20} {:>8}  {}", "instruction", "CU", "token CPI / target");
+    for (name, cu) in &instructions {
+        let cpi = token_cpi.contains(name);
+        let verdict = if cpi { "yes" } else if *cu <= 3_000 { "no, <= 3000 met" } else { "no, > 3000 MISSED" };
+        println!("{name:<20} {cu:>8}  {verdict}");
+    }
+    println!("{:<20} {:>8}  target <= 60000: {}", "lifecycle_total", total, if total <= 60_000 { "met" } else { "MISSED" });
+    let accounts = BTreeMap::from([
+        ("Market", Market::LEN), ("GpuClass", GpuClass::LEN), ("Node", Node::LEN),
+        ("Validator", Validator::LEN), ("Submitter", Submitter::LEN), ("Job", Job::LEN),
+    ]);
+    for (name, len) in &accounts {
+        println!("account {name:<12} {len:>5} bytes");
+    }
+    let out = json!({ "instructions": instructions, "lifecycle_total": total, "accounts": accounts });
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    fs::create_dir_all(&path)?;
+    fs::write(path.join("cu.json"), serde_json::to_string_pretty(&out)?)?;
+    println!("wrote target/bench/cu.json");
+    Ok(())
+}
