@@ -6,16 +6,22 @@
 //! - [`pricing`]: the reference-price update rule and basis-point arithmetic;
 //! - [`settlement`]: how an escrow, a slash or a missed deadline is split between the parties;
 //! - [`cid`]: validation of the binary IPFS CIDs stored in jobs;
-//! - [`error`]: the protocol's error codes.
-#![no_std]
-
-#[cfg(feature = "std")]
-extern crate std;
+//! - [`error`]: the protocol's error codes;
+//! - [`matching`] and [`quote`] (with `std`): the off-chain matching engine and price quotes;
+//! - [`proof`] (with `std`): proof of execution (Merkle commitments, watermark, Freivalds,
+//!   challenges) and the dishonest-node simulation that measures it.
+#![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod cid;
 pub mod error;
 pub mod instruction;
+#[cfg(feature = "std")]
+pub mod matching;
 pub mod pricing;
+#[cfg(feature = "std")]
+pub mod proof;
+#[cfg(feature = "std")]
+pub mod quote;
 pub mod settlement;
 pub mod state;
 

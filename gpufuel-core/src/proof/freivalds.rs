@@ -1,0 +1,289 @@
+//! Freivalds' check of a matrix product `C = A·B` (row-major `A: m×k`, `B: k×n`, `C: m×n`).
+//!
+//! The validator draws `q` random sign vectors `r ∈ {−1, +1}^n` (a matrix `R: n×q` from the
+//! challenge seed) and compares `C·R` with `A·(B·R)`: three thin products, `O(q(mk + kn + mn))`
+//! work against the node's `O(mkn)`, and one read of each matrix.
+//!
+//! Tolerance, per row `i` (so honest float rounding is never rejected, whatever the summation
+//! order, blocking or FMA use of the node's GEMM): with `u = 2^-24`, `γ_j = j·u / (1 − j·u)`,
+//! `t = |A|·(|B|·1)` and `c = |C|·1`, an honest `f32` product satisfies `|C − AB| ≤ γ_k |A||B|`,
+//! and the verifier's own `f32` products err by at most `γ_n` and `γ_k` relative to the same
+//! magnitudes, so
+//!
+//! ```text
+//! |(C·r)_i − (A·(B·r))_i| ≤ τ_i = 2 · ((2γ_k + γ_n)·t_i + (γ_n + ρ + μ)·c_i)
+//! ```
+//!
+//! holds for honest results, where `ρ` is the output rounding (0 for `f32`, `2^-8` for a `bf16`
+//! output) and `μ` the watermark's one-ulp change. The factor 2 covers second-order terms and the
+//! rounding of `t` and `c` themselves.
+//!
+//! Detection: let `D = C − AB`. If some `|D_ij| > τ_i`, fix every sign but `r_j`: the two values of
+//! `(D·r)_i` differ by `2|D_ij|`, so at least one exceeds `τ_i`. Each round therefore catches the
+//! deviation with probability at least 1/2, and `q` rounds miss it with probability at most
+//! `2^-q`. Deviations spread over a row (lazy, partial and random outputs) add up in `(D·r)_i` and
+//! are caught far more surely than this bound says.
+
+use half::bf16;
+
+use super::{check_finite, Hash, Prf, ProofError};
+
+/// Default rounds: a deviation beyond tolerance escapes with probability at most `2^-16`.
+pub const DEFAULT_ROUNDS: u32 = 16;
+/// Most rounds accepted.
+pub const MAX_ROUNDS: u32 = 64;
+/// Largest dimension: keeps `γ_j = j·u / (1 − j·u)` meaningful.
+pub const MAX_DIM: usize = 1 << 22;
+
+/// Dimensions of `C (m×n) = A (m×k) · B (k×n)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+}
+
+/// Storage format of the output `C` (inputs are exact in `f32` either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    #[default]
+    F32,
+    /// `bf16` output rounded from an `f32` accumulation.
+    Bf16,
+}
+
+/// Parameters of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params {
+    /// Rounds `q` (1..=[`MAX_ROUNDS`]).
+    pub rounds: u32,
+    pub precision: Precision,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self { rounds: DEFAULT_ROUNDS, precision: Precision::F32 }
+    }
+}
+
+/// The outcome of a check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Report {
+    pub rounds: u32,
+    /// Rows where some round exceeded the tolerance.
+    pub failed_rows: usize,
+    /// Largest `|(C·r)_i − (A·(B·r))_i| / τ_i` seen (≤ 1 for a passing check).
+    pub worst: f64,
+}
+
+impl Report {
+    /// Whether the product is accepted.
+    pub fn passed(&self) -> bool {
+        self.failed_rows == 0
+    }
+}
+
+/// Checks `C = A·B` for `f32` matrices, with sign vectors drawn from `seed`.
+pub fn check(a: &[f32], b: &[f32], c: &[f32], shape: Shape, params: Params, seed: &Hash) -> Result<Report, ProofError> {
+    validate(a.len(), b.len(), c.len(), shape, params)?;
+    check_finite("A", a)?;
+    check_finite("B", b)?;
+    check_finite("C", c)?;
+    let Shape { m, k, n } = shape;
+    let q = params.rounds as usize;
+    let r = signs(seed, n, q);
+    let x = product(b, &r, k, n, q); // B·R: k×q
+    let y = product(a, &x, m, k, q); // A·(B·R): m×q
+    let z = product(c, &r, m, n, q); // C·R: m×q
+    let s = row_abs_dots(b, None, k, n); // |B|·1
+    let t = row_abs_dots(a, Some(&s), m, k); // |A|·|B|·1
+    let cs = row_abs_dots(c, None, m, n); // |C|·1
+
+    let gamma = |j: usize| {
+        let ju = j as f64 / (1u64 << 24) as f64;
+        ju / (1.0 - ju)
+    };
+    let (rho, mu) = match params.precision {
+        Precision::F32 => (0.0, 1.0 / (1u64 << 23) as f64),
+        Precision::Bf16 => (1.0 / 256.0, 1.0 / 128.0),
+    };
+    let (wt, wc) = (2.0 * gamma(k) + gamma(n), gamma(n) + rho + mu);
+    let mut report = Report { rounds: params.rounds, failed_rows: 0, worst: 0.0 };
+    for i in 0..m {
+        let tau = 2.0 * (wt * t[i] as f64 + wc * cs[i] as f64);
+        if !t[i].is_finite() {
+            return Err(ProofError::OutOfRange { what: "A·B" });
+        }
+        if !tau.is_finite() || !cs[i].is_finite() {
+            return Err(ProofError::OutOfRange { what: "C" });
+        }
+        let row_worst = (0..q)
+            .map(|j| (z[i * q + j] as f64 - y[i * q + j] as f64).abs())
+            .fold(0.0, f64::max);
+        let ratio = if tau > 0.0 { row_worst / tau } else if row_worst > 0.0 { f64::INFINITY } else { 0.0 };
+        if ratio > 1.0 || row_worst.is_nan() {
+            report.failed_rows += 1;
+        }
+        report.worst = report.worst.max(ratio);
+    }
+    Ok(report)
+}
+
+/// Checks `C = A·B` for `bf16` matrices (converted exactly to `f32`); `params.precision` is
+/// taken as [`Precision::Bf16`].
+pub fn check_bf16(a: &[bf16], b: &[bf16], c: &[bf16], shape: Shape, params: Params, seed: &Hash) -> Result<Report, ProofError> {
+    let f = |v: &[bf16]| v.iter().map(|x| x.to_f32()).collect::<Vec<f32>>();
+    check(&f(a), &f(b), &f(c), shape, Params { precision: Precision::Bf16, ..params }, seed)
+}
+
+fn validate(a: usize, b: usize, c: usize, s: Shape, p: Params) -> Result<(), ProofError> {
+    if !(1..=MAX_ROUNDS).contains(&p.rounds) {
+        return Err(ProofError::InvalidParams("rounds must be within 1..=64"));
+    }
+    if s.m == 0 || s.k == 0 || s.n == 0 {
+        return Err(ProofError::InvalidSize("a matrix dimension is zero"));
+    }
+    if s.m > MAX_DIM || s.k > MAX_DIM || s.n > MAX_DIM {
+        return Err(ProofError::InvalidSize("a matrix dimension exceeds 2^22"));
+    }
+    let len = |r: usize, c: usize| r.checked_mul(c).ok_or(ProofError::InvalidSize("matrix size overflows"));
+    for (what, expected, got) in [("A", len(s.m, s.k)?, a), ("B", len(s.k, s.n)?, b), ("C", len(s.m, s.n)?, c)] {
+        if expected != got {
+            return Err(ProofError::ShapeMismatch { what, expected, got });
+        }
+    }
+    Ok(())
+}
+
+/// `R: n×q` of ±1 from the seed.
+fn signs(seed: &Hash, n: usize, q: usize) -> Vec<f32> {
+    let mut prf = Prf::new(b"gpufuel/freivalds/v1", &[seed]);
+    let mut out = Vec::with_capacity(n * q);
+    while out.len() < n * q {
+        let byte = prf.next_u8();
+        out.extend((0..8).map(|bit| if byte >> bit & 1 == 1 { 1.0f32 } else { -1.0 }).take(n * q - out.len()));
+    }
+    out
+}
+
+/// `M·X` for row-major `M: rows×inner` and `X: inner×q`.
+fn product(mat: &[f32], x: &[f32], rows: usize, inner: usize, q: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; rows * q];
+    // SAFETY: the pointers cover rows×inner, inner×q and rows×q elements with the given row-major
+    // strides (lengths validated by the caller); `out` is not aliased.
+    unsafe {
+        matrixmultiply::sgemm(
+            rows, inner, q, 1.0,
+            mat.as_ptr(), inner as isize, 1,
+            x.as_ptr(), q as isize, 1,
+            0.0, out.as_mut_ptr(), q as isize, 1,
+        );
+    }
+    out
+}
+
+/// Per row of `M` (rows×cols): `Σ_j |M_ij| · w_j` (or `Σ_j |M_ij|` without weights).
+/// Sixteen independent partial sums so the loop vectorises.
+fn row_abs_dots(mat: &[f32], w: Option<&[f32]>, rows: usize, cols: usize) -> Vec<f32> {
+    const L: usize = 16;
+    (0..rows)
+        .map(|i| {
+            let row = &mat[i * cols..(i + 1) * cols];
+            let mut acc = [0.0f32; L];
+            let done = cols - cols % L;
+            let tail: f32 = match w {
+                Some(w) => {
+                    for (rc, wc) in row.chunks_exact(L).zip(w.chunks_exact(L)) {
+                        for l in 0..L {
+                            acc[l] += rc[l].abs() * wc[l];
+                        }
+                    }
+                    row[done..].iter().zip(&w[done..]).map(|(a, b)| a.abs() * b).sum()
+                }
+                None => {
+                    for rc in row.chunks_exact(L) {
+                        for l in 0..L {
+                            acc[l] += rc[l].abs();
+                        }
+                    }
+                    row[done..].iter().map(|a| a.abs()).sum()
+                }
+            };
+            acc.iter().sum::<f32>() + tail
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator for test matrices.
+    fn matrix(len: usize, salt: u8) -> Vec<f32> {
+        let mut prf = Prf::new(b"test", &[&[salt]]);
+        (0..len).map(|_| (prf.below(2001) as f32 - 1000.0) / 250.0).collect()
+    }
+
+    fn gemm(a: &[f32], b: &[f32], s: Shape, reverse: bool) -> Vec<f32> {
+        let mut c = vec![0.0f32; s.m * s.n];
+        for i in 0..s.m {
+            for j in 0..s.n {
+                let term = |p: usize| a[i * s.k + p] * b[p * s.n + j];
+                c[i * s.n + j] = if reverse { (0..s.k).rev().map(term).sum() } else { (0..s.k).map(term).sum() };
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn honest_products_pass_in_any_summation_order() {
+        let s = Shape { m: 33, k: 250, n: 17 };
+        let (a, b) = (matrix(s.m * s.k, 1), matrix(s.k * s.n, 2));
+        for reverse in [false, true] {
+            let c = gemm(&a, &b, s, reverse);
+            let r = check(&a, &b, &c, s, Params::default(), &[7; 32]).unwrap();
+            assert!(r.passed(), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn one_wrong_entry_is_caught() {
+        let s = Shape { m: 20, k: 30, n: 40 };
+        let (a, b) = (matrix(s.m * s.k, 3), matrix(s.k * s.n, 4));
+        let mut c = gemm(&a, &b, s, false);
+        c[5 * s.n + 11] += 1.0;
+        for seed in 0..20u8 {
+            let r = check(&a, &b, &c, s, Params::default(), &[seed; 32]).unwrap();
+            assert_eq!(r.failed_rows, 1, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn bf16_products_pass_and_wrong_ones_fail() {
+        let s = Shape { m: 16, k: 64, n: 16 };
+        let (a, b) = (matrix(s.m * s.k, 5), matrix(s.k * s.n, 6));
+        let to = |v: &[f32]| v.iter().map(|&x| bf16::from_f32(x)).collect::<Vec<_>>();
+        let (ab, bb) = (to(&a), to(&b));
+        let exact = |v: &[bf16]| v.iter().map(|x| x.to_f32()).collect::<Vec<_>>();
+        let c = to(&gemm(&exact(&ab), &exact(&bb), s, true));
+        assert!(check_bf16(&ab, &bb, &c, s, Params::default(), &[1; 32]).unwrap().passed());
+        let zeros = vec![bf16::ZERO; c.len()];
+        assert!(!check_bf16(&ab, &bb, &zeros, s, Params::default(), &[1; 32]).unwrap().passed());
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let s = Shape { m: 2, k: 2, n: 2 };
+        let ok = [1.0f32; 4];
+        let p = Params::default();
+        assert!(matches!(check(&ok, &ok, &ok[..3], s, p, &[0; 32]), Err(ProofError::ShapeMismatch { what: "C", .. })));
+        assert!(matches!(check(&ok, &ok, &[1.0, f32::NAN, 1.0, 1.0], s, p, &[0; 32]), Err(ProofError::NonFinite { what: "C", index: 1 })));
+        assert!(matches!(check(&[], &[], &[], Shape { m: 0, k: 1, n: 1 }, p, &[0; 32]), Err(ProofError::InvalidSize(_))));
+        let huge = Shape { m: usize::MAX / 2, k: 4, n: 1 };
+        assert!(matches!(check(&ok, &ok, &ok, huge, p, &[0; 32]), Err(ProofError::InvalidSize(_))));
+        assert!(matches!(check(&ok, &ok, &ok, s, Params { rounds: 0, ..p }, &[0; 32]), Err(ProofError::InvalidParams(_))));
+        let big = [f32::MAX; 4];
+        assert_eq!(check(&big, &big, &ok, s, p, &[0; 32]), Err(ProofError::OutOfRange { what: "A·B" }));
+        assert_eq!(check(&ok, &ok, &big, s, p, &[0; 32]), Err(ProofError::OutOfRange { what: "C" }));
+    }
+}
