@@ -5,14 +5,21 @@
 //!   bids, assign, submit result, 2 attestations, settle) on the real SBF program in LiteSVM,
 //!   and the account sizes.
 //! - `lifecycle`: the same lifecycle printed step by step with every balance (the README demo).
+//! - `matching`: the matching engine at 1k to 1M open jobs against 10k nodes.
+//! - `proofs`: proof-of-execution costs against the work they check, and the dishonest-node
+//!   simulation.
+
+mod matching;
+mod proofs;
 
 use std::{collections::BTreeMap, fs, path::Path};
 
 use gpufuel_chain::{
+    ChainError, LocalMarket,
     ix::{self, Role},
     local::Wallet,
     market::{default_params, job_spec, sample_cid},
-    pda, ChainError, LocalMarket,
+    pda,
 };
 use gpufuel_core::{
     instruction::GpuClassArgs,
@@ -27,7 +34,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match std::env::args().nth(1).as_deref() {
         Some("cu") => cu(),
         Some("lifecycle") => Ok(lifecycle(true).map(|_| ())?),
-        _ => Err("usage: gpufuel-bench <cu|lifecycle>".into()),
+        Some("matching") => matching::run(),
+        Some("proofs") => proofs::run(),
+        _ => Err("usage: gpufuel-bench <cu|lifecycle|matching|proofs>".into()),
     }
 }
 
@@ -46,8 +55,12 @@ fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
             let b = |t| m.chain.balance(t);
             println!(
                 "{step:<26} {cu:>6} CU | submitter {:>8} node {:>8} validators {:>5}/{:<5} treasury {:>5} vault {:>9}",
-                b(&submitter.token), b(&nodes[1].token), b(&validators[0].token), b(&validators[1].token),
-                b(&m.treasury), m.vault_balance()
+                b(&submitter.token),
+                b(&nodes[1].token),
+                b(&validators[0].token),
+                b(&validators[1].token),
+                b(&m.treasury),
+                m.vault_balance()
             );
         }
     };
@@ -68,11 +81,13 @@ fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
     let cu = m.chain.send(&[m.assign_ix(&job)?], &[&nodes[0].keypair])?;
     steps.push(("assign", cu));
     print(&m, "assign to node 1", cu);
-    let cu = m.chain.send(&[ix::submit_result(&nodes[1].address(), &job, sample_cid(2), [9; 32])], &[&nodes[1].keypair])?;
+    let cu =
+        m.chain.send(&[ix::submit_result(&nodes[1].address(), &job, sample_cid(2), [9; 32])], &[&nodes[1].keypair])?;
     steps.push(("submit_result", cu));
     print(&m, "submit result", cu);
     for v in &validators {
-        let cu = m.chain.send(&[ix::attest(&v.address(), &job, &pda::node(&nodes[1].address()), true)], &[&v.keypair])?;
+        let cu =
+            m.chain.send(&[ix::attest(&v.address(), &job, &pda::node(&nodes[1].address()), true)], &[&v.keypair])?;
         steps.push(("attest", cu));
         print(&m, "attest pass", cu);
     }
@@ -95,9 +110,18 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
     let args = GpuClassArgs { class_id: CLASS, ref_price: 1_000, min_price: 10 };
     out.push(("add_gpu_class", m.chain.send(&[ix::add_gpu_class(&a.address(), args)], &[&a.keypair])?));
     let w = m.chain.wallet(3 * STAKE)?;
-    out.push(("register_node", m.chain.send(&[ix::register_node(&w.address(), &w.token, spec(100), STAKE)], &[&w.keypair])?));
-    out.push(("register_validator", m.chain.send(&[ix::register_validator(&w.address(), &w.token, STAKE)], &[&w.keypair])?));
-    out.push(("register_submitter", m.chain.send(&[ix::register_submitter(&w.address(), &w.token, STAKE / 2)], &[&w.keypair])?));
+    out.push((
+        "register_node",
+        m.chain.send(&[ix::register_node(&w.address(), &w.token, spec(100), STAKE)], &[&w.keypair])?,
+    ));
+    out.push((
+        "register_validator",
+        m.chain.send(&[ix::register_validator(&w.address(), &w.token, STAKE)], &[&w.keypair])?,
+    ));
+    out.push((
+        "register_submitter",
+        m.chain.send(&[ix::register_submitter(&w.address(), &w.token, STAKE / 2)], &[&w.keypair])?,
+    ));
     out.push(("top_up", m.chain.send(&[ix::top_up(&w.address(), Role::Submitter, &w.token, 1_000)], &[&w.keypair])?));
     out.push(("heartbeat", m.chain.send(&[ix::heartbeat(&w.address())], &[&w.keypair])?));
     let job = m.create_job(&w, job_spec(1, CLASS, 500, m.chain.now()))?;
@@ -110,14 +134,23 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
     m.chain.advance(3_600);
     let expire = ix::expire(&w.address(), &job, CLASS, &w.token, Some(&pda::node(&w.address())));
     out.push(("expire", m.chain.send(&[expire], &[&w.keypair])?));
-    out.push(("request_unstake", m.chain.send(&[ix::request_unstake(&w.address(), Role::Node, CLASS)], &[&w.keypair])?));
+    out.push((
+        "request_unstake",
+        m.chain.send(&[ix::request_unstake(&w.address(), Role::Node, CLASS)], &[&w.keypair])?,
+    ));
     m.chain.advance(3_600);
     out.push(("withdraw", m.chain.send(&[ix::withdraw(&w.address(), Role::Node, &w.token)], &[&w.keypair])?));
     // init_market on a fresh chain.
     let mut chain = gpufuel_chain::LocalChain::new()?;
     let a = chain.wallet(0)?;
     let t = chain.token_account(&a.keypair, &a.address())?;
-    out.insert(0, ("init_market", chain.send(&[ix::init_market(&a.address(), &chain.mint(), &t, default_params())], &[&a.keypair])?));
+    out.insert(
+        0,
+        (
+            "init_market",
+            chain.send(&[ix::init_market(&a.address(), &chain.mint(), &t, default_params())], &[&a.keypair])?,
+        ),
+    );
     Ok(out)
 }
 
@@ -129,25 +162,55 @@ fn cu() -> Result<(), Box<dyn std::error::Error>> {
         let e = instructions.entry(name).or_default();
         *e = (*e).max(cu);
     }
-    let token_cpi = ["init_market", "register_node", "register_validator", "register_submitter", "top_up", "withdraw", "create_job", "settle", "cancel", "expire"];
+    let token_cpi = [
+        "init_market",
+        "register_node",
+        "register_validator",
+        "register_submitter",
+        "top_up",
+        "withdraw",
+        "create_job",
+        "settle",
+        "cancel",
+        "expire",
+    ];
     println!("{:<20} {:>8}  {}", "instruction", "CU", "token CPI / target");
     for (name, cu) in &instructions {
         let cpi = token_cpi.contains(name);
-        let verdict = if cpi { "yes" } else if *cu <= 3_000 { "no, <= 3000 met" } else { "no, > 3000 MISSED" };
+        let verdict = if cpi {
+            "yes"
+        } else if *cu <= 3_000 {
+            "no, <= 3000 met"
+        } else {
+            "no, > 3000 MISSED"
+        };
         println!("{name:<20} {cu:>8}  {verdict}");
     }
-    println!("{:<20} {:>8}  target <= 60000: {}", "lifecycle_total", total, if total <= 60_000 { "met" } else { "MISSED" });
+    println!(
+        "{:<20} {:>8}  target <= 60000: {}",
+        "lifecycle_total",
+        total,
+        if total <= 60_000 { "met" } else { "MISSED" }
+    );
     let accounts = BTreeMap::from([
-        ("Market", Market::LEN), ("GpuClass", GpuClass::LEN), ("Node", Node::LEN),
-        ("Validator", Validator::LEN), ("Submitter", Submitter::LEN), ("Job", Job::LEN),
+        ("Market", Market::LEN),
+        ("GpuClass", GpuClass::LEN),
+        ("Node", Node::LEN),
+        ("Validator", Validator::LEN),
+        ("Submitter", Submitter::LEN),
+        ("Job", Job::LEN),
     ]);
     for (name, len) in &accounts {
         println!("account {name:<12} {len:>5} bytes");
     }
-    let out = json!({ "instructions": instructions, "lifecycle_total": total, "accounts": accounts });
+    write_json("cu", &json!({ "instructions": instructions, "lifecycle_total": total, "accounts": accounts }))
+}
+
+/// Writes `target/bench/<name>.json`.
+fn write_json(name: &str, value: &serde_json::Value) -> Result<(), Box<dyn std::error::Error>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     fs::create_dir_all(&path)?;
-    fs::write(path.join("cu.json"), serde_json::to_string_pretty(&out)?)?;
-    println!("wrote target/bench/cu.json");
+    fs::write(path.join(format!("{name}.json")), serde_json::to_string_pretty(value)?)?;
+    println!("wrote target/bench/{name}.json");
     Ok(())
 }

@@ -10,7 +10,7 @@ use gpufuel_core::{
 use solana_address::Address;
 use solana_instruction::{AccountMeta, Instruction};
 
-use crate::{pda, PROGRAM_ID};
+use crate::{PROGRAM_ID, pda};
 
 const TOKEN: Address = spl_token_interface::ID;
 const SYSTEM: Address = solana_sdk_ids::system_program::ID;
@@ -62,10 +62,7 @@ pub fn update_params(authority: &Address, params: MarketParams) -> Instruction {
 }
 
 pub fn add_gpu_class(authority: &Address, args: GpuClassArgs) -> Instruction {
-    build(
-        Ix::AddGpuClass(args),
-        vec![ws(*authority), r(pda::market()), w(pda::gpu_class(args.class_id)), r(SYSTEM)],
-    )
+    build(Ix::AddGpuClass(args), vec![ws(*authority), r(pda::market()), w(pda::gpu_class(args.class_id)), r(SYSTEM)])
 }
 
 pub fn register_node(operator: &Address, token: &Address, spec: NodeSpec, stake: u64) -> Instruction {
@@ -87,14 +84,30 @@ pub fn register_node(operator: &Address, token: &Address, spec: NodeSpec, stake:
 pub fn register_validator(operator: &Address, token: &Address, stake: u64) -> Instruction {
     build(
         Ix::RegisterValidator { stake },
-        vec![ws(*operator), w(pda::market()), w(pda::validator(operator)), w(*token), w(pda::vault()), r(SYSTEM), r(TOKEN)],
+        vec![
+            ws(*operator),
+            w(pda::market()),
+            w(pda::validator(operator)),
+            w(*token),
+            w(pda::vault()),
+            r(SYSTEM),
+            r(TOKEN),
+        ],
     )
 }
 
 pub fn register_submitter(authority: &Address, token: &Address, stake: u64) -> Instruction {
     build(
         Ix::RegisterSubmitter { stake },
-        vec![ws(*authority), r(pda::market()), w(pda::submitter(authority)), w(*token), w(pda::vault()), r(SYSTEM), r(TOKEN)],
+        vec![
+            ws(*authority),
+            r(pda::market()),
+            w(pda::submitter(authority)),
+            w(*token),
+            w(pda::vault()),
+            r(SYSTEM),
+            r(TOKEN),
+        ],
     )
 }
 
@@ -155,18 +168,12 @@ pub fn assign(job: &Address, node: &Address, gpu_class: u8) -> Instruction {
 }
 
 pub fn submit_result(operator: &Address, job: &Address, result_cid: Cid, commitment: [u8; 32]) -> Instruction {
-    build(
-        Ix::SubmitResult { result_cid, commitment },
-        vec![rs(*operator), r(pda::node(operator)), w(*job)],
-    )
+    build(Ix::SubmitResult { result_cid, commitment }, vec![rs(*operator), r(pda::node(operator)), w(*job)])
 }
 
 /// `node` is the job's assigned node account.
 pub fn attest(operator: &Address, job: &Address, node: &Address, pass: bool) -> Instruction {
-    build(
-        Ix::Attest { pass },
-        vec![rs(*operator), r(pda::market()), w(pda::validator(operator)), w(*job), r(*node)],
-    )
+    build(Ix::Attest { pass }, vec![rs(*operator), r(pda::market()), w(pda::validator(operator)), w(*job), r(*node)])
 }
 
 /// The parties of a settlement.
@@ -225,7 +232,13 @@ pub fn cancel(submitter: &Address, job: &Address, gpu_class: u8, token: &Address
 }
 
 /// `node` is the assigned node account, for a job that was assigned.
-pub fn expire(submitter: &Address, job: &Address, gpu_class: u8, token: &Address, node: Option<&Address>) -> Instruction {
+pub fn expire(
+    submitter: &Address,
+    job: &Address,
+    gpu_class: u8,
+    token: &Address,
+    node: Option<&Address>,
+) -> Instruction {
     let mut accounts = vec![
         r(pda::market()),
         w(*job),

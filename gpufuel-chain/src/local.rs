@@ -70,8 +70,9 @@ impl LocalChain {
             spl_token_interface::state::Mint::LEN as u64,
             &spl_token_interface::ID,
         );
-        let init = token_ix::initialize_mint2(&spl_token_interface::ID, &mint.pubkey(), &authority.pubkey(), None, DECIMALS)
-            .expect("valid mint instruction");
+        let init =
+            token_ix::initialize_mint2(&spl_token_interface::ID, &mint.pubkey(), &authority.pubkey(), None, DECIMALS)
+                .expect("valid mint instruction");
         let mut chain = Self {
             svm,
             mint: mint.pubkey(),
@@ -111,7 +112,12 @@ impl LocalChain {
     }
 
     /// Creates a token account of any `mint` owned by `owner`, paid by `payer`.
-    pub fn token_account_of(&mut self, payer: &Keypair, owner: &Address, mint: &Address) -> Result<Address, ChainError> {
+    pub fn token_account_of(
+        &mut self,
+        payer: &Keypair,
+        owner: &Address,
+        mint: &Address,
+    ) -> Result<Address, ChainError> {
         let account = Keypair::new();
         let rent = self.svm.minimum_balance_for_rent_exemption(TokenAccount::LEN);
         let create = solana_system_interface::instruction::create_account(
@@ -150,10 +156,7 @@ impl LocalChain {
 
     /// The token balance of a token account (0 if it does not exist).
     pub fn balance(&self, token: &Address) -> u64 {
-        self.svm
-            .get_account(token)
-            .and_then(|a| TokenAccount::unpack(&a.data).ok())
-            .map_or(0, |a| a.amount)
+        self.svm.get_account(token).and_then(|a| TokenAccount::unpack(&a.data).ok()).map_or(0, |a| a.amount)
     }
 
     /// Decodes a program account.

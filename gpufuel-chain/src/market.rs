@@ -7,14 +7,15 @@ use std::collections::HashMap;
 use gpufuel_core::{
     cid::Cid,
     instruction::{GpuClassArgs, JobSpec},
-    state::{AccountKind, Job, JobState, MarketParams, Node, NodeSpec, Submitter, Validator, Workload, VOTE_FAIL},
+    state::{AccountKind, Job, JobState, MarketParams, Node, NodeSpec, Submitter, VOTE_FAIL, Validator, Workload},
 };
 use solana_address::Address;
 
 use crate::{
+    ChainError, LocalChain, PROGRAM_ID,
     ix::{self, SettleAccounts},
     local::Wallet,
-    pda, ChainError, LocalChain, PROGRAM_ID,
+    pda,
 };
 
 /// Parameters that make a demo or test market: small stakes, short windows.
@@ -82,7 +83,8 @@ impl LocalMarket {
         let mut chain = LocalChain::new()?;
         let authority = chain.wallet(0)?;
         let treasury = chain.token_account(&authority.keypair, &authority.address())?;
-        chain.send(&[ix::init_market(&authority.address(), &chain.mint(), &treasury, params)], &[&authority.keypair])?;
+        chain
+            .send(&[ix::init_market(&authority.address(), &chain.mint(), &treasury, params)], &[&authority.keypair])?;
         for &(class_id, ref_price, min_price) in classes {
             let args = GpuClassArgs { class_id, ref_price, min_price };
             chain.send(&[ix::add_gpu_class(&authority.address(), args)], &[&authority.keypair])?;
@@ -144,12 +146,17 @@ impl LocalMarket {
         let j = self.job(job)?;
         let node = Address::new_from_array(j.node);
         let submitter = Address::new_from_array(j.submitter);
-        let lookup = |account: &Address| self.wallets.get(account).copied().ok_or_else(|| ChainError::Account(account.to_string()));
+        let lookup = |account: &Address| {
+            self.wallets.get(account).copied().ok_or_else(|| ChainError::Account(account.to_string()))
+        };
         let voters = j
             .voter_indices()
             .iter()
             .map(|v| {
-                let operator = self.validators.get(&(v & !VOTE_FAIL)).ok_or_else(|| ChainError::Account(format!("validator {v}")))?;
+                let operator = self
+                    .validators
+                    .get(&(v & !VOTE_FAIL))
+                    .ok_or_else(|| ChainError::Account(format!("validator {v}")))?;
                 Ok((*operator, lookup(&pda::validator(operator))?.1))
             })
             .collect::<Result<_, ChainError>>()?;
@@ -169,7 +176,8 @@ impl LocalMarket {
     pub fn expire_ix(&self, job: &Address) -> Result<solana_instruction::Instruction, ChainError> {
         let j = self.job(job)?;
         let submitter = Address::new_from_array(j.submitter);
-        let token = self.wallets.get(&pda::submitter(&submitter)).ok_or_else(|| ChainError::Account(submitter.to_string()))?.1;
+        let token =
+            self.wallets.get(&pda::submitter(&submitter)).ok_or_else(|| ChainError::Account(submitter.to_string()))?.1;
         let node = Address::new_from_array(j.node);
         let assigned = j.state == JobState::Assigned as u8;
         Ok(ix::expire(&submitter, job, j.gpu_class, &token, assigned.then_some(&node)))

@@ -5,15 +5,20 @@
 mod common;
 
 use common::*;
-use gpufuel_chain::{ix, ix::Role, market::default_params, pda, ChainError};
-use gpufuel_core::{instruction::GpuFuelInstruction, state::NodeSpec, GpuFuelError};
+use gpufuel_chain::{ChainError, ix, ix::Role, market::default_params, pda};
+use gpufuel_core::{GpuFuelError, instruction::GpuFuelInstruction, state::NodeSpec};
 use solana_address::Address;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 /// Runs `send`, expects `expected`, and checks that `watch` and the vault did not change.
-fn attack(w: &mut World, watch: &[Address], expected: GpuFuelError, send: impl FnOnce(&mut World) -> Result<u64, ChainError>) {
+fn attack(
+    w: &mut World,
+    watch: &[Address],
+    expected: GpuFuelError,
+    send: impl FnOnce(&mut World) -> Result<u64, ChainError>,
+) {
     let snapshot = |w: &World| (w.m.vault_balance(), watch.iter().map(|a| w.m.chain.data(a)).collect::<Vec<_>>());
     let before = snapshot(w);
     refused(send(w), expected);
@@ -56,7 +61,9 @@ fn missing_owner_check() {
     w.m.chain.svm_mut().set_account(fake, account).unwrap();
     let n = &w.nodes[0];
     let (op, key) = (n.address(), n.keypair.insecure_clone());
-    attack(&mut w, &[fake, pda::node(&op)], GpuFuelError::InvalidAccountOwner, |w| send(w, ix::bid(&op, &fake, CLASS, 500), &key));
+    attack(&mut w, &[fake, pda::node(&op)], GpuFuelError::InvalidAccountOwner, |w| {
+        send(w, ix::bid(&op, &fake, CLASS, 500), &key)
+    });
 }
 
 #[test]
@@ -66,8 +73,21 @@ fn account_data_matching() {
     let other_mint = Keypair::new();
     let auth = w.m.authority.keypair.insecure_clone();
     let rent = w.m.chain.svm_mut().minimum_balance_for_rent_exemption(82);
-    let create = solana_system_interface::instruction::create_account(&auth.pubkey(), &other_mint.pubkey(), rent, 82, &spl_token_interface::ID);
-    let init = spl_token_interface::instruction::initialize_mint2(&spl_token_interface::ID, &other_mint.pubkey(), &auth.pubkey(), None, 6).unwrap();
+    let create = solana_system_interface::instruction::create_account(
+        &auth.pubkey(),
+        &other_mint.pubkey(),
+        rent,
+        82,
+        &spl_token_interface::ID,
+    );
+    let init = spl_token_interface::instruction::initialize_mint2(
+        &spl_token_interface::ID,
+        &other_mint.pubkey(),
+        &auth.pubkey(),
+        None,
+        6,
+    )
+    .unwrap();
     w.m.chain.send(&[create, init], &[&auth, &other_mint]).unwrap();
     let v = w.m.chain.wallet(0).unwrap();
     let foreign = w.m.chain.token_account_of(&v.keypair, &v.address(), &other_mint.pubkey()).unwrap();
@@ -148,7 +168,9 @@ fn arbitrary_cpi_target() {
     let v = w.m.chain.wallet(STAKE).unwrap();
     let mut register = ix::register_validator(&v.address(), &v.token, STAKE);
     register.accounts[5].pubkey = Address::new_unique();
-    attack(&mut w, &[pda::validator(&v.address())], GpuFuelError::InvalidSystemProgram, |w| send(w, register, &v.keypair));
+    attack(&mut w, &[pda::validator(&v.address())], GpuFuelError::InvalidSystemProgram, |w| {
+        send(w, register, &v.keypair)
+    });
 }
 
 #[test]
@@ -219,8 +241,12 @@ fn closed_account_cannot_be_revived() {
     let revive = solana_system_interface::instruction::transfer(&s.address(), &job, 10_000_000);
     w.m.chain.send(&[ix::close_job(&s.address(), &job), revive], &[&s.keypair]).unwrap();
     let n = w.nodes[0].clone();
-    attack(&mut w, &[job], GpuFuelError::InvalidAccountOwner, |w| send(w, ix::bid(&n.address(), &job, CLASS, 500), &n.keypair));
-    attack(&mut w, &[job], GpuFuelError::InvalidAccountOwner, |w| send(w, ix::cancel(&s.address(), &job, CLASS, &s.token), &s.keypair));
+    attack(&mut w, &[job], GpuFuelError::InvalidAccountOwner, |w| {
+        send(w, ix::bid(&n.address(), &job, CLASS, 500), &n.keypair)
+    });
+    attack(&mut w, &[job], GpuFuelError::InvalidAccountOwner, |w| {
+        send(w, ix::cancel(&s.address(), &job, CLASS, &s.token), &s.keypair)
+    });
 }
 
 #[test]
@@ -229,14 +255,71 @@ fn overflow_and_bad_input() {
     let s = w.submitter.clone();
     let now = w.m.chain.now();
     let cases: Vec<(gpufuel_core::instruction::JobSpec, GpuFuelError)> = vec![
-        ({ let mut j = w.job_spec(1, u64::MAX); j.gpu_seconds = 2; j }, GpuFuelError::Overflow),
-        ({ let mut j = w.job_spec(2, 100); j.deadline = now - 1; j }, GpuFuelError::InvalidDeadline),
-        ({ let mut j = w.job_spec(3, 100); j.deadline = now + 10; j }, GpuFuelError::InvalidDeadline),
-        ({ let mut j = w.job_spec(4, 0); j.max_price = 0; j }, GpuFuelError::ZeroAmount),
-        ({ let mut j = w.job_spec(5, 100); j.gpu_seconds = 0; j }, GpuFuelError::ZeroAmount),
-        ({ let mut j = w.job_spec(6, 100); j.gpu_count = 0; j }, GpuFuelError::InvalidGpuSpec),
-        ({ let mut j = w.job_spec(7, 100); j.input_cid.bytes[0] = 0x07; j }, GpuFuelError::InvalidCid),
-        ({ let mut j = w.job_spec(8, 100); j.urgent = true; j.max_price = u64::MAX / 100; j }, GpuFuelError::Overflow),
+        (
+            {
+                let mut j = w.job_spec(1, u64::MAX);
+                j.gpu_seconds = 2;
+                j
+            },
+            GpuFuelError::Overflow,
+        ),
+        (
+            {
+                let mut j = w.job_spec(2, 100);
+                j.deadline = now - 1;
+                j
+            },
+            GpuFuelError::InvalidDeadline,
+        ),
+        (
+            {
+                let mut j = w.job_spec(3, 100);
+                j.deadline = now + 10;
+                j
+            },
+            GpuFuelError::InvalidDeadline,
+        ),
+        (
+            {
+                let mut j = w.job_spec(4, 0);
+                j.max_price = 0;
+                j
+            },
+            GpuFuelError::ZeroAmount,
+        ),
+        (
+            {
+                let mut j = w.job_spec(5, 100);
+                j.gpu_seconds = 0;
+                j
+            },
+            GpuFuelError::ZeroAmount,
+        ),
+        (
+            {
+                let mut j = w.job_spec(6, 100);
+                j.gpu_count = 0;
+                j
+            },
+            GpuFuelError::InvalidGpuSpec,
+        ),
+        (
+            {
+                let mut j = w.job_spec(7, 100);
+                j.input_cid.bytes[0] = 0x07;
+                j
+            },
+            GpuFuelError::InvalidCid,
+        ),
+        (
+            {
+                let mut j = w.job_spec(8, 100);
+                j.urgent = true;
+                j.max_price = u64::MAX / 100;
+                j
+            },
+            GpuFuelError::Overflow,
+        ),
     ];
     for (spec, expected) in cases {
         let job = pda::job(&s.address(), spec.job_id);
@@ -251,7 +334,9 @@ fn overflow_and_bad_input() {
     // Malformed instruction data: unknown tag, truncated fields, trailing bytes.
     let n = w.nodes[0].clone();
     let good = ix::heartbeat(&n.address());
-    for data in [vec![200u8], GpuFuelInstruction::Bid { price: 5 }.pack()[..4].to_vec(), [good.data.clone(), vec![0]].concat()] {
+    for data in
+        [vec![200u8], GpuFuelInstruction::Bid { price: 5 }.pack()[..4].to_vec(), [good.data.clone(), vec![0]].concat()]
+    {
         let mut bad = good.clone();
         bad.data = data;
         attack(&mut w, &[pda::node(&n.address())], GpuFuelError::InvalidInstruction, |w| send(w, bad, &n.keypair));
@@ -265,9 +350,13 @@ fn overflow_and_bad_input() {
     let mut params = default_params();
     params.protocol_fee_bps = 9_000;
     params.validator_fee_bps = 1_000;
-    attack(&mut w, &[pda::market()], GpuFuelError::InvalidParams, |w| send(w, ix::update_params(&a.address(), params), &a.keypair));
+    attack(&mut w, &[pda::market()], GpuFuelError::InvalidParams, |w| {
+        send(w, ix::update_params(&a.address(), params), &a.keypair)
+    });
     let n2 = w.nodes[1].clone();
-    attack(&mut w, &[pda::market()], GpuFuelError::Unauthorized, |w| send(w, ix::update_params(&n2.address(), default_params()), &n2.keypair));
+    attack(&mut w, &[pda::market()], GpuFuelError::Unauthorized, |w| {
+        send(w, ix::update_params(&n2.address(), default_params()), &n2.keypair)
+    });
 }
 
 #[test]
@@ -282,7 +371,9 @@ fn double_vote_self_validation_double_settlement() {
     w.m.chain.mint_to(&op.token, STAKE).unwrap();
     w.m.chain.send(&[ix::register_validator(&op.address(), &op.token, STAKE)], &[&op.keypair]).unwrap();
     let node = pda::node(&op.address());
-    attack(&mut w, &[job], GpuFuelError::SelfValidation, |w| send(w, ix::attest(&op.address(), &job, &node, true), &op.keypair));
+    attack(&mut w, &[job], GpuFuelError::SelfValidation, |w| {
+        send(w, ix::attest(&op.address(), &job, &node, true), &op.keypair)
+    });
     w.attest(&job, 1, 0, false).unwrap();
     let accounts = w.m.settle_accounts(&job).unwrap();
     let caller = w.nodes[1].keypair.insecure_clone();
@@ -296,15 +387,25 @@ fn bidding_rules() {
     let mut w = world();
     let weak = w.m.node(NodeSpec { vram_mib: 1_024, ..spec(100) }, STAKE, 0).unwrap();
     let job = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
-    attack(&mut w, &[job], GpuFuelError::RequirementsNotMet, |w| send(w, ix::bid(&weak.address(), &job, CLASS, 500), &weak.keypair));
+    attack(&mut w, &[job], GpuFuelError::RequirementsNotMet, |w| {
+        send(w, ix::bid(&weak.address(), &job, CLASS, 500), &weak.keypair)
+    });
     let n = w.nodes[2].clone(); // floor 102
-    attack(&mut w, &[job], GpuFuelError::BidBelowFloor, |w| send(w, ix::bid(&n.address(), &job, CLASS, 101), &n.keypair));
-    attack(&mut w, &[job], GpuFuelError::BidAboveMax, |w| send(w, ix::bid(&n.address(), &job, CLASS, 2_001), &n.keypair));
+    attack(&mut w, &[job], GpuFuelError::BidBelowFloor, |w| {
+        send(w, ix::bid(&n.address(), &job, CLASS, 101), &n.keypair)
+    });
+    attack(&mut w, &[job], GpuFuelError::BidAboveMax, |w| {
+        send(w, ix::bid(&n.address(), &job, CLASS, 2_001), &n.keypair)
+    });
     send(&mut w, ix::bid(&n.address(), &job, CLASS, 500), &n.keypair).unwrap();
     let m = w.nodes[0].clone();
-    attack(&mut w, &[job], GpuFuelError::BidNotBetter, |w| send(w, ix::bid(&m.address(), &job, CLASS, 500), &m.keypair));
+    attack(&mut w, &[job], GpuFuelError::BidNotBetter, |w| {
+        send(w, ix::bid(&m.address(), &job, CLASS, 500), &m.keypair)
+    });
     w.m.chain.advance(31);
-    attack(&mut w, &[job], GpuFuelError::BiddingClosed, |w| send(w, ix::bid(&m.address(), &job, CLASS, 400), &m.keypair));
+    attack(&mut w, &[job], GpuFuelError::BiddingClosed, |w| {
+        send(w, ix::bid(&m.address(), &job, CLASS, 400), &m.keypair)
+    });
     // Assign must name the best bidder.
     let mut assign = w.m.assign_ix(&job).unwrap();
     assign.accounts[1].pubkey = pda::node(&m.address());

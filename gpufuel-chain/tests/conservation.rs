@@ -34,7 +34,11 @@ fn action() -> impl Strategy<Value = Action> {
         prop_oneof![Just(1i64), Just(31), Just(150), Just(4_000)].prop_map(|secs| Action::Advance { secs }),
         (0..4usize).prop_map(|job| Action::Assign { job }),
         (0..3usize, 0..4usize).prop_map(|(node, job)| Action::Submit { node, job }),
-        (0..3usize, 0..4usize, any::<bool>()).prop_map(|(validator, job, pass)| Action::Attest { validator, job, pass }),
+        (0..3usize, 0..4usize, any::<bool>()).prop_map(|(validator, job, pass)| Action::Attest {
+            validator,
+            job,
+            pass
+        }),
         (0..4usize).prop_map(|job| Action::Settle { job }),
         (0..4usize).prop_map(|job| Action::Cancel { job }),
         (0..4usize).prop_map(|job| Action::Expire { job }),
@@ -60,7 +64,9 @@ fn run(w: &mut World, jobs: &mut Vec<Address>, action: &Action) {
             r.map(|_| 0)
         }
         Action::Bid { node, job, price } => match pick(jobs, job) {
-            Some(job) => w.m.chain.send(&[ix::bid(&w.nodes[node].address(), &job, CLASS, price)], &[&w.nodes[node].keypair]),
+            Some(job) => {
+                w.m.chain.send(&[ix::bid(&w.nodes[node].address(), &job, CLASS, price)], &[&w.nodes[node].keypair])
+            }
             None => return,
         },
         Action::Advance { secs } => {
@@ -73,15 +79,18 @@ fn run(w: &mut World, jobs: &mut Vec<Address>, action: &Action) {
         },
         Action::Submit { node, job } => match pick(jobs, job) {
             Some(job) => {
-                let ix = ix::submit_result(&w.nodes[node].address(), &job, gpufuel_chain::market::sample_cid(1), [1; 32]);
+                let ix =
+                    ix::submit_result(&w.nodes[node].address(), &job, gpufuel_chain::market::sample_cid(1), [1; 32]);
                 w.m.chain.send(&[ix], &[&w.nodes[node].keypair])
             }
             None => return,
         },
-        Action::Attest { validator, job, pass } => match pick(jobs, job).and_then(|j| w.m.job(&j).ok().map(|d| (j, d))) {
+        Action::Attest { validator, job, pass } => match pick(jobs, job).and_then(|j| w.m.job(&j).ok().map(|d| (j, d)))
+        {
             Some((job, data)) => {
                 let v = &w.validators[validator];
-                w.m.chain.send(&[ix::attest(&v.address(), &job, &Address::new_from_array(data.node), pass)], &[&v.keypair])
+                w.m.chain
+                    .send(&[ix::attest(&v.address(), &job, &Address::new_from_array(data.node), pass)], &[&v.keypair])
             }
             None => return,
         },

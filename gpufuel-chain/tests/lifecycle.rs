@@ -4,9 +4,8 @@ mod common;
 use common::*;
 use gpufuel_chain::{ix, ix::Role, pda};
 use gpufuel_core::{
-    settlement,
+    GpuFuelError, settlement,
     state::{Job, JobState, Node, Submitter},
-    GpuFuelError,
 };
 
 fn state(w: &World, job: &solana_address::Address) -> u8 {
@@ -34,21 +33,35 @@ fn happy_path_pays_node_validators_treasury_and_refunds_the_rest() {
     w.m.chain.advance(31);
     w.m.chain.send(&[w.m.assign_ix(&job).unwrap()], &[&w.nodes[0].keypair]).unwrap();
     let j: Job = w.m.job(&job).unwrap();
-    assert_eq!((j.state, j.best_bid, j.node), (JobState::Assigned as u8, 600, pda::node(&w.nodes[2].address()).to_bytes()));
+    assert_eq!(
+        (j.state, j.best_bid, j.node),
+        (JobState::Assigned as u8, 600, pda::node(&w.nodes[2].address()).to_bytes())
+    );
     assert_ne!(j.seed, [0; 32], "assignment fixes the watermark seed");
 
     let n = &w.nodes[2];
-    w.m.chain.send(&[ix::submit_result(&n.address(), &job, gpufuel_chain::market::sample_cid(3), [5; 32])], &[&n.keypair]).unwrap();
+    w.m.chain
+        .send(&[ix::submit_result(&n.address(), &job, gpufuel_chain::market::sample_cid(3), [5; 32])], &[&n.keypair])
+        .unwrap();
     w.attest(&job, 0, 2, true).unwrap();
-    refused(w.m.chain.send(&[ix::settle(&w.m.settle_accounts(&job).unwrap())], &[&w.nodes[0].keypair]), GpuFuelError::NotFinal);
+    refused(
+        w.m.chain.send(&[ix::settle(&w.m.settle_accounts(&job).unwrap())], &[&w.nodes[0].keypair]),
+        GpuFuelError::NotFinal,
+    );
     w.attest(&job, 1, 2, true).unwrap();
 
-    let before: Vec<u64> = [&w.nodes[2].token, &w.validators[0].token, &w.validators[1].token, &w.m.treasury, &w.submitter.token]
-        .iter().map(|t| w.m.chain.balance(t)).collect();
+    let before: Vec<u64> =
+        [&w.nodes[2].token, &w.validators[0].token, &w.validators[1].token, &w.m.treasury, &w.submitter.token]
+            .iter()
+            .map(|t| w.m.chain.balance(t))
+            .collect();
     w.m.chain.send(&[ix::settle(&w.m.settle_accounts(&job).unwrap())], &[&w.nodes[0].keypair]).unwrap();
     let p = settlement::pass_payout(escrow, 600, 100, 0, 2, &params).unwrap();
-    let after: Vec<u64> = [&w.nodes[2].token, &w.validators[0].token, &w.validators[1].token, &w.m.treasury, &w.submitter.token]
-        .iter().map(|t| w.m.chain.balance(t)).collect();
+    let after: Vec<u64> =
+        [&w.nodes[2].token, &w.validators[0].token, &w.validators[1].token, &w.m.treasury, &w.submitter.token]
+            .iter()
+            .map(|t| w.m.chain.balance(t))
+            .collect();
     assert_eq!(after[0] - before[0], p.node);
     assert_eq!(after[1] - before[1], p.per_validator);
     assert_eq!(after[2] - before[2], p.per_validator);
@@ -62,7 +75,10 @@ fn happy_path_pays_node_validators_treasury_and_refunds_the_rest() {
     w.assert_conserved();
 
     // Settled once only; then the submitter reclaims the job's rent.
-    refused(w.m.chain.send(&[ix::settle(&w.m.settle_accounts(&job).unwrap())], &[&w.nodes[0].keypair]), GpuFuelError::InvalidJobState);
+    refused(
+        w.m.chain.send(&[ix::settle(&w.m.settle_accounts(&job).unwrap())], &[&w.nodes[0].keypair]),
+        GpuFuelError::InvalidJobState,
+    );
     w.m.chain.send(&[ix::close_job(&w.submitter.address(), &job)], &[&w.submitter.keypair]).unwrap();
     assert!(w.m.chain.data(&job).is_none_or(|d| d.is_empty()));
 }
@@ -74,7 +90,9 @@ fn cancel_before_assignment_refunds_everything() {
     let job = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
     let n = &w.nodes[0];
     w.m.chain.send(&[ix::bid(&n.address(), &job, CLASS, 500)], &[&n.keypair]).unwrap();
-    w.m.chain.send(&[ix::cancel(&w.submitter.address(), &job, CLASS, &w.submitter.token)], &[&w.submitter.keypair]).unwrap();
+    w.m.chain
+        .send(&[ix::cancel(&w.submitter.address(), &job, CLASS, &w.submitter.token)], &[&w.submitter.keypair])
+        .unwrap();
     assert_eq!(w.m.chain.balance(&w.submitter.token), before);
     assert_eq!(state(&w, &job), JobState::Cancelled as u8);
     w.assert_conserved();
@@ -120,7 +138,11 @@ fn failing_quorum_slashes_the_node_and_refunds_the_submitter() {
     w.attest(&job, 0, 0, false).unwrap();
     w.attest(&job, 1, 0, true).unwrap();
     w.attest(&job, 2, 0, false).unwrap();
-    let v = [w.m.chain.balance(&w.validators[0].token), w.m.chain.balance(&w.validators[1].token), w.m.chain.balance(&w.validators[2].token)];
+    let v = [
+        w.m.chain.balance(&w.validators[0].token),
+        w.m.chain.balance(&w.validators[1].token),
+        w.m.chain.balance(&w.validators[2].token),
+    ];
     w.m.chain.send(&[ix::settle(&w.m.settle_accounts(&job).unwrap())], &[&w.nodes[1].keypair]).unwrap();
     let s = settlement::slash_payout(STAKE, 2, &params).unwrap();
     assert_eq!(w.m.chain.balance(&w.submitter.token), before + s.submitter);
@@ -138,7 +160,10 @@ fn unstaking_is_refused_while_active_and_waits_for_the_cooldown() {
     let mut w = world();
     let job = w.assigned_job(1, 0, 500);
     let n = &w.nodes[0];
-    refused(w.m.chain.send(&[ix::request_unstake(&n.address(), Role::Node, CLASS)], &[&n.keypair]), GpuFuelError::StakerActive);
+    refused(
+        w.m.chain.send(&[ix::request_unstake(&n.address(), Role::Node, CLASS)], &[&n.keypair]),
+        GpuFuelError::StakerActive,
+    );
     refused(
         w.m.chain.send(&[ix::request_unstake(&w.submitter.address(), Role::Submitter, 0)], &[&w.submitter.keypair]),
         GpuFuelError::StakerActive,
@@ -148,7 +173,10 @@ fn unstaking_is_refused_while_active_and_waits_for_the_cooldown() {
 
     let s = &w.submitter;
     w.m.chain.send(&[ix::request_unstake(&s.address(), Role::Submitter, 0)], &[&s.keypair]).unwrap();
-    refused(w.m.chain.send(&[ix::withdraw(&s.address(), Role::Submitter, &s.token)], &[&s.keypair]), GpuFuelError::CooldownActive);
+    refused(
+        w.m.chain.send(&[ix::withdraw(&s.address(), Role::Submitter, &s.token)], &[&s.keypair]),
+        GpuFuelError::CooldownActive,
+    );
     refused(w.m.create_job(&w.submitter, w.job_spec(9, 2_000)).map(|_| 0), GpuFuelError::StakerExiting);
     w.m.chain.advance(3_600);
     let before = w.m.chain.balance(&s.token);

@@ -46,18 +46,9 @@ impl Cid {
         let len = self.len as usize;
         let ok = match len {
             34 => self.bytes[0] == 0x12 && self.bytes[1] == 0x20,
-            36 => {
-                self.bytes[0] == 0x01
-                    && self.bytes[1] < 0x80
-                    && self.bytes[2] == 0x12
-                    && self.bytes[3] == 0x20
-            }
+            36 => self.bytes[0] == 0x01 && self.bytes[1] < 0x80 && self.bytes[2] == 0x12 && self.bytes[3] == 0x20,
             _ => false,
         };
-        if ok && self.bytes[len..].iter().all(|&b| b == 0) {
-            Ok(())
-        } else {
-            Err(GpuFuelError::InvalidCid)
-        }
+        if ok && self.bytes[len..].iter().all(|&b| b == 0) { Ok(()) } else { Err(GpuFuelError::InvalidCid) }
     }
 }

@@ -50,11 +50,7 @@ pub fn next_reference_price(price: u64, min_price: u64, open_jobs: u32, idle_nod
     let max_step = (price / 8).max(1);
     let pressure_bps = open.abs_diff(idle).wrapping_mul(BPS) / total; // <= 2^33 * 10^4: fits
     let step = bps_of(max_step, pressure_bps).unwrap_or(max_step).max(1);
-    if open > idle {
-        price.saturating_add(step)
-    } else {
-        price.saturating_sub(step).max(min_price)
-    }
+    if open > idle { price.saturating_add(step) } else { price.saturating_sub(step).max(min_price) }
 }
 
 #[cfg(test)]

@@ -26,10 +26,10 @@
 //! Setting `max_price = price_high` makes the job acceptable to every node the low end counts on.
 
 use crate::{
+    BPS,
     matching::{MatchingEngine, OpenJob, Requirements},
     pricing::{bps_of, next_reference_price},
     state::GpuClass,
-    BPS,
 };
 
 /// Why no quote can be given.
@@ -82,7 +82,12 @@ impl Quote {
 }
 
 /// Quotes a job against the engine's market and the class account.
-pub fn quote(engine: &MatchingEngine, class: &GpuClass, windows: Windows, req: &QuoteRequest) -> Result<Quote, QuoteError> {
+pub fn quote(
+    engine: &MatchingEngine,
+    class: &GpuClass,
+    windows: Windows,
+    req: &QuoteRequest,
+) -> Result<Quote, QuoteError> {
     let r = &req.requirements;
     if r.gpu_count == 0 || req.gpu_seconds == 0 {
         return Err(QuoteError::ZeroSize);
@@ -95,7 +100,8 @@ pub fn quote(engine: &MatchingEngine, class: &GpuClass, windows: Windows, req: &
         eligible.iter().filter(|n| n.free_gpus() >= r.gpu_count).map(|n| n.spec.price_floor).collect();
     free.sort_unstable();
     let ahead: Vec<&OpenJob> = engine.ranked_jobs(r.gpu_class).filter(|j| j.urgent || !req.urgent).collect();
-    let next_ref = next_reference_price(class.ref_price, class.min_price, class.open_jobs.saturating_add(1), class.idle_nodes);
+    let next_ref =
+        next_reference_price(class.ref_price, class.min_price, class.open_jobs.saturating_add(1), class.idle_nodes);
     let (d, a) = (ahead.len(), free.len());
     let price_low = if d < a { free[d] } else { cheapest };
     let price_high = price_low.max(next_ref);
@@ -158,15 +164,25 @@ mod tests {
 
     fn class(ref_price: u64) -> GpuClass {
         GpuClass {
-            kind: 0, bump: 0, class_id: 1, _pad: [0; 5], ref_price, min_price: 10,
-            last_update_slot: 0, open_jobs: 0, idle_nodes: 2, nodes: 2, _pad2: [0; 4],
+            kind: 0,
+            bump: 0,
+            class_id: 1,
+            _pad: [0; 5],
+            ref_price,
+            min_price: 10,
+            last_update_slot: 0,
+            open_jobs: 0,
+            idle_nodes: 2,
+            nodes: 2,
+            _pad2: [0; 4],
         }
     }
 
     fn engine(floors: &[(u64, u8)], open: usize, urgent: bool) -> MatchingEngine {
         let mut e = MatchingEngine::new();
         for (i, &(floor, busy)) in floors.iter().enumerate() {
-            let spec = NodeSpec { gpu_class: 1, gpu_count: 1, compute_capability: 90, vram_mib: 80_000, price_floor: floor };
+            let spec =
+                NodeSpec { gpu_class: 1, gpu_count: 1, compute_capability: 90, vram_mib: 80_000, price_floor: floor };
             e.upsert_node(NodeOffer { key: [i as u8; 32], spec, busy_gpus: busy });
         }
         for i in 0..open {
@@ -191,7 +207,8 @@ mod tests {
     #[test]
     fn free_market_quotes_the_next_cheapest_ask() {
         let e = engine(&[(100, 0), (150, 0), (90, 1)], 1, false);
-        let q = quote(&e, &class(200), W, &QuoteRequest { requirements: req(), gpu_seconds: 60, urgent: false }).unwrap();
+        let q =
+            quote(&e, &class(200), W, &QuoteRequest { requirements: req(), gpu_seconds: 60, urgent: false }).unwrap();
         // One job ahead takes the 100 ask; the 90 node is busy.
         assert_eq!((q.price_low, q.available_nodes, q.jobs_ahead, q.expected_wait_secs), (150, 2, 1, 30));
         // Counting this job, 1 open job against 2 idle nodes: the reference steps down by a third
@@ -199,14 +216,16 @@ mod tests {
         assert_eq!(q.price_high, 192);
         assert_eq!(q.escrow(60, 1_000, true), Some(192 * 60 + 192 * 6));
         // Urgent jobs skip the normal queue and, under the reference price, are assigned at once.
-        let q = quote(&e, &class(200), W, &QuoteRequest { requirements: req(), gpu_seconds: 60, urgent: true }).unwrap();
+        let q =
+            quote(&e, &class(200), W, &QuoteRequest { requirements: req(), gpu_seconds: 60, urgent: true }).unwrap();
         assert_eq!((q.price_low, q.jobs_ahead, q.expected_wait_secs), (100, 0, 0));
     }
 
     #[test]
     fn a_full_market_quotes_a_queueing_wait() {
         let e = engine(&[(100, 1), (120, 1)], 3, false);
-        let q = quote(&e, &class(200), W, &QuoteRequest { requirements: req(), gpu_seconds: 60, urgent: false }).unwrap();
+        let q =
+            quote(&e, &class(200), W, &QuoteRequest { requirements: req(), gpu_seconds: 60, urgent: false }).unwrap();
         // Four jobs (3 ahead + this one) on 2 nodes of 120 s jobs: two rounds.
         assert_eq!((q.price_low, q.expected_wait_secs), (100, 30 + 2 * 120));
     }

@@ -3,9 +3,9 @@
 //! split gives its rounding remainder to a named party, so the parts always add up to the whole.
 
 use crate::{
+    GpuFuelError,
     pricing::{bps_of, mul},
     state::MarketParams,
-    GpuFuelError,
 };
 
 /// What a job escrows at creation.
@@ -18,18 +18,10 @@ pub struct Escrow {
 }
 
 /// Escrow for a job: `max_price * gpu_seconds`, plus the urgent premium on that budget.
-pub fn escrow(
-    max_price: u64,
-    gpu_seconds: u32,
-    urgent: bool,
-    params: &MarketParams,
-) -> Result<Escrow, GpuFuelError> {
+pub fn escrow(max_price: u64, gpu_seconds: u32, urgent: bool, params: &MarketParams) -> Result<Escrow, GpuFuelError> {
     let budget = mul(max_price, gpu_seconds as u64).ok_or(GpuFuelError::Overflow)?;
-    let premium = if urgent {
-        bps_of(budget, params.urgent_premium_bps as u64).ok_or(GpuFuelError::Overflow)?
-    } else {
-        0
-    };
+    let premium =
+        if urgent { bps_of(budget, params.urgent_premium_bps as u64).ok_or(GpuFuelError::Overflow)? } else { 0 };
     let total = budget.checked_add(premium).ok_or(GpuFuelError::Overflow)?;
     Ok(Escrow { total, premium })
 }
@@ -83,14 +75,9 @@ pub struct SlashPayout {
 }
 
 /// Splits `slash_bps` of the node's stake between the submitter and the `fail_voters`.
-pub fn slash_payout(
-    node_stake: u64,
-    fail_voters: u32,
-    params: &MarketParams,
-) -> Result<SlashPayout, GpuFuelError> {
+pub fn slash_payout(node_stake: u64, fail_voters: u32, params: &MarketParams) -> Result<SlashPayout, GpuFuelError> {
     let slashed = bps_of(node_stake, params.slash_bps as u64).ok_or(GpuFuelError::Overflow)?;
-    let submitter_share =
-        bps_of(slashed, params.slash_submitter_share_bps as u64).ok_or(GpuFuelError::Overflow)?;
+    let submitter_share = bps_of(slashed, params.slash_submitter_share_bps as u64).ok_or(GpuFuelError::Overflow)?;
     let per_validator = match fail_voters {
         0 => 0,
         n => (slashed - submitter_share) / n as u64,

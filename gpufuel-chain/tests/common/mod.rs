@@ -2,8 +2,12 @@
 //! validators and a submitter.
 #![allow(dead_code)]
 
-use gpufuel_chain::{ix, local::Wallet, market::{default_params, job_spec}, ChainError, LocalMarket};
-use gpufuel_core::{instruction::JobSpec, state::NodeSpec, GpuFuelError};
+use gpufuel_chain::{
+    ChainError, LocalMarket, ix,
+    local::Wallet,
+    market::{default_params, job_spec},
+};
+use gpufuel_core::{GpuFuelError, instruction::JobSpec, state::NodeSpec};
 use solana_address::Address;
 
 pub const CLASS: u8 = 1;

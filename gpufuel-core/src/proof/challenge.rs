@@ -11,7 +11,7 @@
 //! `C(S − f, s) / C(S, s) ≤ (1 − f/S)^s` ([`escape_probability`]). The verifier's cost is `s / S`
 //! of the job plus fetching `2s` checkpoints and their proofs.
 
-use super::{check_finite, Hash, Prf, ProofError};
+use super::{Hash, Prf, ProofError, check_finite};
 
 /// Default segments re-executed per job: a node faking half its segments escapes with
 /// probability at most `2^-16`; with 512 segments the validator redoes 3% of the work.

@@ -26,7 +26,7 @@
 
 use half::bf16;
 
-use super::{check_finite, Hash, Prf, ProofError};
+use super::{Hash, Prf, ProofError, check_finite};
 
 /// Default rounds: a deviation beyond tolerance escapes with probability at most `2^-16`.
 pub const DEFAULT_ROUNDS: u32 = 16;
@@ -86,18 +86,29 @@ impl Report {
 /// Checks `C = A·B` for `f32` matrices, with sign vectors drawn from `seed`.
 pub fn check(a: &[f32], b: &[f32], c: &[f32], shape: Shape, params: Params, seed: &Hash) -> Result<Report, ProofError> {
     validate(a.len(), b.len(), c.len(), shape, params)?;
-    check_finite("A", a)?;
-    check_finite("B", b)?;
-    check_finite("C", c)?;
     let Shape { m, k, n } = shape;
     let q = params.rounds as usize;
     let r = signs(seed, n, q);
-    let x = product(b, &r, k, n, q); // B·R: k×q
-    let y = product(a, &x, m, k, q); // A·(B·R): m×q
-    let z = product(c, &r, m, n, q); // C·R: m×q
-    let s = row_abs_dots(b, None, k, n); // |B|·1
-    let t = row_abs_dots(a, Some(&s), m, k); // |A|·|B|·1
-    let cs = row_abs_dots(c, None, m, n); // |C|·1
+    // One pass over each matrix: the sign products and the magnitudes for the tolerance.
+    let (mut s, mut t, mut cs) = (vec![0.0; k], vec![0.0; m], vec![0.0; m]);
+    let mut diffs = vec![0.0f64; m]; // per row, the largest |(C·r)_i − (A·(B·r))_i|
+    for (block, lanes) in r.iter().enumerate() {
+        let first = block == 0;
+        let x = lanes.pass(b, n, &lanes.signs, first.then_some((&mut s, None))); // B·R, |B|·1
+        let y = lanes.pass(a, k, &x, first.then_some((&mut t, Some(&s)))); // A·(B·R), |A|·|B|·1
+        let z = lanes.pass(c, n, &lanes.signs, first.then_some((&mut cs, None))); // C·R, |C|·1
+        for ((d, zr), yr) in diffs.iter_mut().zip(z.chunks_exact(lanes.width)).zip(y.chunks_exact(lanes.width)) {
+            let lane = |(z, y): (&f32, &f32)| (f64::from(*z) - f64::from(*y)).abs();
+            *d = zr[..lanes.used].iter().zip(&yr[..lanes.used]).map(lane).fold(*d, f64::max);
+        }
+        if first {
+            // A NaN or infinity makes its row's magnitude sum non-finite, so the inputs are
+            // checked without a pass of their own; a finite overflow is out of range instead.
+            finite("B", b, &s, "B")?;
+            finite("A", a, &t, "A·B")?;
+            finite("C", c, &cs, "C")?;
+        }
+    }
 
     let gamma = |j: usize| {
         let ju = j as f64 / (1u64 << 24) as f64;
@@ -111,16 +122,17 @@ pub fn check(a: &[f32], b: &[f32], c: &[f32], shape: Shape, params: Params, seed
     let mut report = Report { rounds: params.rounds, failed_rows: 0, worst: 0.0 };
     for i in 0..m {
         let tau = 2.0 * (wt * t[i] as f64 + wc * cs[i] as f64);
-        if !t[i].is_finite() {
-            return Err(ProofError::OutOfRange { what: "A·B" });
-        }
-        if !tau.is_finite() || !cs[i].is_finite() {
+        if !tau.is_finite() {
             return Err(ProofError::OutOfRange { what: "C" });
         }
-        let row_worst = (0..q)
-            .map(|j| (z[i * q + j] as f64 - y[i * q + j] as f64).abs())
-            .fold(0.0, f64::max);
-        let ratio = if tau > 0.0 { row_worst / tau } else if row_worst > 0.0 { f64::INFINITY } else { 0.0 };
+        let row_worst = diffs[i];
+        let ratio = if tau > 0.0 {
+            row_worst / tau
+        } else if row_worst > 0.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        };
         if ratio > 1.0 || row_worst.is_nan() {
             report.failed_rows += 1;
         }
@@ -131,9 +143,26 @@ pub fn check(a: &[f32], b: &[f32], c: &[f32], shape: Shape, params: Params, seed
 
 /// Checks `C = A·B` for `bf16` matrices (converted exactly to `f32`); `params.precision` is
 /// taken as [`Precision::Bf16`].
-pub fn check_bf16(a: &[bf16], b: &[bf16], c: &[bf16], shape: Shape, params: Params, seed: &Hash) -> Result<Report, ProofError> {
+pub fn check_bf16(
+    a: &[bf16],
+    b: &[bf16],
+    c: &[bf16],
+    shape: Shape,
+    params: Params,
+    seed: &Hash,
+) -> Result<Report, ProofError> {
     let f = |v: &[bf16]| v.iter().map(|x| x.to_f32()).collect::<Vec<f32>>();
     check(&f(a), &f(b), &f(c), shape, Params { precision: Precision::Bf16, ..params }, seed)
+}
+
+/// Errors if a magnitude sum of `mat` is not finite: `NonFinite` at the first bad value, or
+/// `OutOfRange` when the values are finite but their sum overflows.
+fn finite(what: &'static str, mat: &[f32], sums: &[f32], sum_of: &'static str) -> Result<(), ProofError> {
+    if sums.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    check_finite(what, mat)?;
+    Err(ProofError::OutOfRange { what: sum_of })
 }
 
 fn validate(a: usize, b: usize, c: usize, s: Shape, p: Params) -> Result<(), ProofError> {
@@ -155,63 +184,152 @@ fn validate(a: usize, b: usize, c: usize, s: Shape, p: Params) -> Result<(), Pro
     Ok(())
 }
 
-/// `R: n×q` of ±1 from the seed.
-fn signs(seed: &Hash, n: usize, q: usize) -> Vec<f32> {
+/// A block of up to 16 rounds, padded to `width` lanes (8 or 16) so the kernel's inner loop is
+/// one or two vector registers wide.
+struct Lanes {
+    width: usize,
+    used: usize,
+    /// `n × width` signs (±1 in used lanes, 0 in padding).
+    signs: Vec<f32>,
+}
+
+/// `R: n×q` of ±1 from the seed, in blocks of at most 16 rounds.
+fn signs(seed: &Hash, n: usize, q: usize) -> Vec<Lanes> {
     let mut prf = Prf::new(b"gpufuel/freivalds/v1", &[seed]);
-    let mut out = Vec::with_capacity(n * q);
-    while out.len() < n * q {
-        let byte = prf.next_u8();
-        out.extend((0..8).map(|bit| if byte >> bit & 1 == 1 { 1.0f32 } else { -1.0 }).take(n * q - out.len()));
-    }
-    out
-}
-
-/// `M·X` for row-major `M: rows×inner` and `X: inner×q`.
-fn product(mat: &[f32], x: &[f32], rows: usize, inner: usize, q: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; rows * q];
-    // SAFETY: the pointers cover rows×inner, inner×q and rows×q elements with the given row-major
-    // strides (lengths validated by the caller); `out` is not aliased.
-    unsafe {
-        matrixmultiply::sgemm(
-            rows, inner, q, 1.0,
-            mat.as_ptr(), inner as isize, 1,
-            x.as_ptr(), q as isize, 1,
-            0.0, out.as_mut_ptr(), q as isize, 1,
-        );
-    }
-    out
-}
-
-/// Per row of `M` (rows×cols): `Σ_j |M_ij| · w_j` (or `Σ_j |M_ij|` without weights).
-/// Sixteen independent partial sums so the loop vectorises.
-fn row_abs_dots(mat: &[f32], w: Option<&[f32]>, rows: usize, cols: usize) -> Vec<f32> {
-    const L: usize = 16;
-    (0..rows)
-        .map(|i| {
-            let row = &mat[i * cols..(i + 1) * cols];
-            let mut acc = [0.0f32; L];
-            let done = cols - cols % L;
-            let tail: f32 = match w {
-                Some(w) => {
-                    for (rc, wc) in row.chunks_exact(L).zip(w.chunks_exact(L)) {
-                        for l in 0..L {
-                            acc[l] += rc[l].abs() * wc[l];
-                        }
-                    }
-                    row[done..].iter().zip(&w[done..]).map(|(a, b)| a.abs() * b).sum()
+    let mut bits = core::iter::from_fn(move || Some(prf.next_u8())).flat_map(|b| (0..8).map(move |i| b >> i & 1 == 1));
+    (0..q)
+        .step_by(16)
+        .map(|first| {
+            let used = (q - first).min(16);
+            let width = if used <= 8 { 8 } else { 16 };
+            let mut signs = vec![0.0f32; n * width];
+            for row in signs.chunks_exact_mut(width) {
+                for v in &mut row[..used] {
+                    *v = if bits.next() == Some(true) { 1.0 } else { -1.0 };
                 }
-                None => {
-                    for rc in row.chunks_exact(L) {
-                        for l in 0..L {
-                            acc[l] += rc[l].abs();
-                        }
-                    }
-                    row[done..].iter().map(|a| a.abs()).sum()
-                }
-            };
-            acc.iter().sum::<f32>() + tail
+            }
+            Lanes { width, used, signs }
         })
         .collect()
+}
+
+impl Lanes {
+    /// For row-major `mat` with `cols` columns and `rhs: cols × width`: returns `mat · rhs`
+    /// (rows × width) and, if asked, writes `Σ_j |mat_ij| · w_j` (`w = 1` when `None`) into
+    /// `abs`. Picks an AVX-512 or AVX2 build of the kernel when the CPU has one (sixteen rounds
+    /// are one AVX-512 FMA per matrix element).
+    fn pass(&self, mat: &[f32], cols: usize, rhs: &[f32], abs: Option<(&mut Vec<f32>, Option<&Vec<f32>>)>) -> Vec<f32> {
+        let mut out = vec![0.0f32; mat.len() / cols * self.width];
+        let abs = abs.map(|(a, w)| (a.as_mut_slice(), w.map(Vec::as_slice)));
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports AVX-512F and FMA (checked just above).
+            unsafe { kernel_avx512(self.width, mat, cols, rhs, &mut out, abs) };
+            return out;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+            unsafe { kernel_avx2(self.width, mat, cols, rhs, &mut out, abs) };
+            return out;
+        }
+        kernel::<false>(self.width, mat, cols, rhs, &mut out, abs);
+        out
+    }
+}
+
+/// The kernel compiled for a CPU feature set, with fused multiply-adds.
+macro_rules! simd_kernel {
+    ($name:ident, $features:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name(width: usize, mat: &[f32], cols: usize, rhs: &[f32], out: &mut [f32], abs: Abs) {
+            kernel::<true>(width, mat, cols, rhs, out, abs);
+        }
+    };
+}
+simd_kernel!(kernel_avx2, "avx2,fma");
+simd_kernel!(kernel_avx512, "avx512f,avx2,fma");
+
+/// Where to write the magnitude sums, and their weights.
+type Abs<'a> = Option<(&'a mut [f32], Option<&'a [f32]>)>;
+
+#[inline(always)]
+fn kernel<const FMA: bool>(width: usize, mat: &[f32], cols: usize, rhs: &[f32], out: &mut [f32], abs: Abs) {
+    match width {
+        8 => rows::<8, FMA>(mat, cols, rhs, out, abs),
+        _ => rows::<16, FMA>(mat, cols, rhs, out, abs),
+    }
+}
+
+/// Four rows at a time: each `rhs` row loaded serves four rows of `mat` (rhs lives in L2, so
+/// loading it once per matrix element would be the bottleneck), and the four rows' sums are
+/// independent chains that hide the FMA latency. Sums are bounded in any order.
+#[inline(always)]
+fn rows<const L: usize, const FMA: bool>(mat: &[f32], cols: usize, rhs: &[f32], out: &mut [f32], mut abs: Abs) {
+    const R: usize = 4;
+    let full = mat.len() / cols / R * R;
+    let (blocks, rest) = mat.split_at(full * cols);
+    let (out_blocks, out_rest) = out.split_at_mut(full * L);
+    for (b, (block, o)) in blocks.chunks_exact(R * cols).zip(out_blocks.chunks_exact_mut(R * L)).enumerate() {
+        group::<L, R, FMA>(block, cols, rhs, o);
+        if let Some((abs, w)) = abs.as_mut() {
+            for (r, row) in block.chunks_exact(cols).enumerate() {
+                abs[b * R + r] = abs_dot(row, *w);
+            }
+        }
+    }
+    for (r, (row, o)) in rest.chunks_exact(cols).zip(out_rest.chunks_exact_mut(L)).enumerate() {
+        group::<L, 1, FMA>(row, cols, rhs, o);
+        if let Some((abs, w)) = abs.as_mut() {
+            abs[full + r] = abs_dot(row, *w);
+        }
+    }
+}
+
+/// `out[r] = block[r] · rhs` for the `R` rows of `block`.
+#[inline(always)]
+fn group<const L: usize, const R: usize, const FMA: bool>(block: &[f32], cols: usize, rhs: &[f32], out: &mut [f32]) {
+    let rows: [&[f32]; R] = core::array::from_fn(|r| &block[r * cols..(r + 1) * cols]);
+    let mut acc = [[0.0f32; L]; R];
+    for (j, rj) in rhs.chunks_exact(L).take(cols).enumerate() {
+        for r in 0..R {
+            let v = rows[r][j];
+            for l in 0..L {
+                acc[r][l] = if FMA { v.mul_add(rj[l], acc[r][l]) } else { acc[r][l] + v * rj[l] };
+            }
+        }
+    }
+    for (o, a) in out.chunks_exact_mut(L).zip(&acc) {
+        o.copy_from_slice(a);
+    }
+}
+
+/// `Σ_j |row_j| · w_j` (`w = 1` when `None`), with sixteen partial sums so it vectorises.
+#[inline(always)]
+fn abs_dot(row: &[f32], w: Option<&[f32]>) -> f32 {
+    const L: usize = 16;
+    let mut acc = [0.0f32; L];
+    let done = row.len() - row.len() % L;
+    let tail: f32 = match w {
+        Some(w) => {
+            for (rc, wc) in row.chunks_exact(L).zip(w.chunks_exact(L)) {
+                for l in 0..L {
+                    acc[l] += rc[l].abs() * wc[l];
+                }
+            }
+            row[done..].iter().zip(&w[done..]).map(|(a, b)| a.abs() * b).sum()
+        }
+        None => {
+            for rc in row.chunks_exact(L) {
+                for l in 0..L {
+                    acc[l] += rc[l].abs();
+                }
+            }
+            row[done..].iter().map(|a| a.abs()).sum()
+        }
+    };
+    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
@@ -277,13 +395,27 @@ mod tests {
         let ok = [1.0f32; 4];
         let p = Params::default();
         assert!(matches!(check(&ok, &ok, &ok[..3], s, p, &[0; 32]), Err(ProofError::ShapeMismatch { what: "C", .. })));
-        assert!(matches!(check(&ok, &ok, &[1.0, f32::NAN, 1.0, 1.0], s, p, &[0; 32]), Err(ProofError::NonFinite { what: "C", index: 1 })));
-        assert!(matches!(check(&[], &[], &[], Shape { m: 0, k: 1, n: 1 }, p, &[0; 32]), Err(ProofError::InvalidSize(_))));
+        assert!(matches!(
+            check(&ok, &ok, &[1.0, f32::NAN, 1.0, 1.0], s, p, &[0; 32]),
+            Err(ProofError::NonFinite { what: "C", index: 1 })
+        ));
+        assert!(matches!(
+            check(&[], &[], &[], Shape { m: 0, k: 1, n: 1 }, p, &[0; 32]),
+            Err(ProofError::InvalidSize(_))
+        ));
         let huge = Shape { m: usize::MAX / 2, k: 4, n: 1 };
         assert!(matches!(check(&ok, &ok, &ok, huge, p, &[0; 32]), Err(ProofError::InvalidSize(_))));
-        assert!(matches!(check(&ok, &ok, &ok, s, Params { rounds: 0, ..p }, &[0; 32]), Err(ProofError::InvalidParams(_))));
+        assert!(matches!(
+            check(&ok, &ok, &ok, s, Params { rounds: 0, ..p }, &[0; 32]),
+            Err(ProofError::InvalidParams(_))
+        ));
         let big = [f32::MAX; 4];
-        assert_eq!(check(&big, &big, &ok, s, p, &[0; 32]), Err(ProofError::OutOfRange { what: "A·B" }));
+        assert_eq!(check(&big, &big, &ok, s, p, &[0; 32]), Err(ProofError::OutOfRange { what: "B" }));
+        assert_eq!(check(&big, &[1e30; 4], &ok, s, p, &[0; 32]), Err(ProofError::OutOfRange { what: "A·B" }));
+        assert!(matches!(
+            check(&[f32::NEG_INFINITY; 4], &ok, &ok, s, p, &[0; 32]),
+            Err(ProofError::NonFinite { what: "A", index: 0 })
+        ));
         assert_eq!(check(&ok, &ok, &big, s, p, &[0; 32]), Err(ProofError::OutOfRange { what: "C" }));
     }
 }

@@ -15,7 +15,7 @@
 pub mod challenge;
 pub mod freivalds;
 pub mod merkle;
-// pub mod simulation;
+pub mod simulation;
 pub mod watermark;
 
 use sha2::{Digest, Sha256};

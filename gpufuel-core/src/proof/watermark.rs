@@ -106,7 +106,7 @@ impl Watermark {
     /// Marks `values` in place. `tolerance` is the workload's relative tolerance; the format's
     /// one-ulp change must fit in it. Returns the number of marks.
     pub fn embed<T: Markable>(&self, values: &mut [T], tolerance: f64) -> Result<usize, ProofError> {
-        if !(T::MAX_RELATIVE_CHANGE <= tolerance) {
+        if tolerance.is_nan() || T::MAX_RELATIVE_CHANGE > tolerance {
             return Err(ProofError::InvalidParams("the mark's one-ulp change exceeds the workload tolerance"));
         }
         check(values)?;
@@ -173,10 +173,7 @@ mod tests {
     fn bad_outputs_are_typed_errors() {
         let w = wm(1, 2, 3);
         assert_eq!(w.verify::<f32>(&[]), Err(ProofError::Empty { what: "watermarked output" }));
-        assert_eq!(
-            w.verify(&[1.0, f32::NAN]),
-            Err(ProofError::NonFinite { what: "watermarked output", index: 1 })
-        );
+        assert_eq!(w.verify(&[1.0, f32::NAN]), Err(ProofError::NonFinite { what: "watermarked output", index: 1 }));
         assert!(matches!(w.embed(&mut [f32::INFINITY], 1e-3), Err(ProofError::NonFinite { index: 0, .. })));
         // bf16's one-ulp change (2^-7) does not fit a 1e-4 tolerance.
         assert!(matches!(w.embed(&mut [bf16::ONE], 1e-4), Err(ProofError::InvalidParams(_))));

@@ -1,6 +1,6 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use super::{assert_size, AccountData, AccountKind};
+use super::{AccountData, AccountKind, assert_size};
 use crate::pricing;
 
 /// A GPU class (for example 0 = consumer 24 GB, 1 = A100, 2 = H100), at PDA `["class", id]`.
@@ -37,12 +37,8 @@ impl GpuClass {
     /// Applies one price step for `slot` if none was applied in it yet.
     pub fn update_price(&mut self, slot: u64) {
         if slot > self.last_update_slot {
-            self.ref_price = pricing::next_reference_price(
-                self.ref_price,
-                self.min_price,
-                self.open_jobs,
-                self.idle_nodes,
-            );
+            self.ref_price =
+                pricing::next_reference_price(self.ref_price, self.min_price, self.open_jobs, self.idle_nodes);
             self.last_update_slot = slot;
         }
     }

@@ -1,6 +1,6 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use super::{assert_size, AccountData, AccountKind};
+use super::{AccountData, AccountKind, assert_size};
 use crate::cid::Cid;
 
 /// Most attestations needed on one side.

@@ -1,7 +1,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use super::{assert_size, AccountData, AccountKind};
-use crate::{GpuFuelError, BPS};
+use super::{AccountData, AccountKind, assert_size};
+use crate::{BPS, GpuFuelError};
 
 /// Parameters of the market, set at initialisation and changed by the authority.
 /// Durations are in seconds, shares in basis points.

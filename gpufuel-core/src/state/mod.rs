@@ -8,7 +8,7 @@ mod market;
 mod staker;
 
 pub use gpu_class::GpuClass;
-pub use job::{Job, JobState, Workload, JOB_URGENT, MAX_QUORUM, MAX_VOTERS, VOTE_FAIL};
+pub use job::{JOB_URGENT, Job, JobState, MAX_QUORUM, MAX_VOTERS, VOTE_FAIL, Workload};
 pub use market::{Market, MarketParams};
 pub use staker::{Node, NodeSpec, StakeHeader, Staker, StakerStatus, Submitter, Validator};
 

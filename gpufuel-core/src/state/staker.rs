@@ -1,6 +1,6 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use super::{assert_size, AccountData, AccountKind};
+use super::{AccountData, AccountKind, assert_size};
 
 /// Whether a staker takes part or is leaving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,13 @@
-use gpufuel_core::{instruction::GpuClassArgs, seeds, state::{GpuClass, Market}, GpuFuelError};
-use pinocchio::{cpi::{Seed, Signer}, AccountView, ProgramResult};
+use gpufuel_core::{
+    GpuFuelError,
+    instruction::GpuClassArgs,
+    seeds,
+    state::{GpuClass, Market},
+};
+use pinocchio::{
+    AccountView, ProgramResult,
+    cpi::{Seed, Signer},
+};
 
 use super::shared::*;
 

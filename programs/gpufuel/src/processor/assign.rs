@@ -1,12 +1,8 @@
 use gpufuel_core::{
-    state::{GpuClass, Job, JobState, Node},
     GpuFuelError,
+    state::{GpuClass, Job, JobState, Node},
 };
-use pinocchio::{
-    error::ProgramError,
-    sysvars::slot_hashes,
-    AccountView, ProgramResult,
-};
+use pinocchio::{AccountView, ProgramResult, error::ProgramError, sysvars::slot_hashes};
 
 use super::shared::*;
 

@@ -1,6 +1,6 @@
 use gpufuel_core::{
-    state::{Job, JobState, Market, Node, Validator, MAX_VOTERS, VOTE_FAIL},
     GpuFuelError,
+    state::{Job, JobState, MAX_VOTERS, Market, Node, VOTE_FAIL, Validator},
 };
 use pinocchio::{AccountView, ProgramResult};
 
@@ -28,16 +28,17 @@ pub fn process(accounts: &mut [AccountView], pass: bool) -> ProgramResult {
     let quorum = market.params.quorum;
     let votes = (job.votes_pass + job.votes_fail) as usize;
     require(
-        clock()?.unix_timestamp < closes_at
-            && job.votes_pass < quorum
-            && job.votes_fail < quorum
-            && votes < MAX_VOTERS,
+        clock()?.unix_timestamp < closes_at && job.votes_pass < quorum && job.votes_fail < quorum && votes < MAX_VOTERS,
         GpuFuelError::VotingClosed,
     )?;
     require(!job.has_voted(validator.index), GpuFuelError::AlreadyVoted)?;
 
     job.voters[votes] = validator.index | if pass { 0 } else { VOTE_FAIL };
-    if pass { job.votes_pass += 1 } else { job.votes_fail += 1 }
+    if pass {
+        job.votes_pass += 1
+    } else {
+        job.votes_fail += 1
+    }
     validator.header.active = validator.header.active.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     validator.votes = validator.votes.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     Ok(())

@@ -1,6 +1,6 @@
 use gpufuel_core::{
-    state::{GpuClass, Job, JobState, Market, Node},
     GpuFuelError,
+    state::{GpuClass, Job, JobState, Market, Node},
 };
 use pinocchio::{AccountView, ProgramResult};
 

@@ -1,6 +1,6 @@
 use gpufuel_core::{
-    state::{GpuClass, Job, JobState, Market, Submitter},
     GpuFuelError,
+    state::{GpuClass, Job, JobState, Market, Submitter},
 };
 use pinocchio::{AccountView, ProgramResult};
 

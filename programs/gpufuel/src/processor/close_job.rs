@@ -1,6 +1,6 @@
 use gpufuel_core::{
-    state::{Job, JobState},
     GpuFuelError,
+    state::{Job, JobState},
 };
 use pinocchio::{AccountView, ProgramResult};
 

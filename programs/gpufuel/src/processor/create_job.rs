@@ -1,10 +1,13 @@
 use gpufuel_core::{
+    GpuFuelError,
     instruction::JobSpec,
     seeds, settlement,
-    state::{GpuClass, Job, JobState, Market, Submitter, JOB_URGENT},
-    GpuFuelError,
+    state::{GpuClass, JOB_URGENT, Job, JobState, Market, Submitter},
 };
-use pinocchio::{cpi::{Seed, Signer}, AccountView, ProgramResult};
+use pinocchio::{
+    AccountView, ProgramResult,
+    cpi::{Seed, Signer},
+};
 
 use super::shared::*;
 

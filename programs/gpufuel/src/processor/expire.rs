@@ -1,7 +1,6 @@
 use gpufuel_core::{
-    settlement,
+    GpuFuelError, settlement,
     state::{GpuClass, Job, JobState, Market, Node, Submitter},
-    GpuFuelError,
 };
 use pinocchio::{AccountView, ProgramResult};
 

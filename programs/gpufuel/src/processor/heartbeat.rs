@@ -1,4 +1,4 @@
-use gpufuel_core::{state::Node, GpuFuelError};
+use gpufuel_core::{GpuFuelError, state::Node};
 use pinocchio::{AccountView, ProgramResult};
 
 use super::shared::*;

@@ -1,6 +1,15 @@
-use gpufuel_core::{seeds, state::{Market, MarketParams}, GpuFuelError, TOKEN_PROGRAM_ID};
-use pinocchio::{cpi::{Seed, Signer}, AccountView, Address, ProgramResult};
-use pinocchio_token::{instructions::InitializeAccount3, state::{Account as TokenAccount, Mint}};
+use gpufuel_core::{
+    GpuFuelError, TOKEN_PROGRAM_ID, seeds,
+    state::{Market, MarketParams},
+};
+use pinocchio::{
+    AccountView, Address, ProgramResult,
+    cpi::{Seed, Signer},
+};
+use pinocchio_token::{
+    instructions::InitializeAccount3,
+    state::{Account as TokenAccount, Mint},
+};
 
 use super::shared::*;
 
@@ -13,10 +22,8 @@ pub fn process(accounts: &mut [AccountView], params: &MarketParams) -> ProgramRe
     check_system_program(system)?;
     check_token_program(token)?;
     Mint::from_account_view(mint).map_err(|_| err(GpuFuelError::InvalidMint))?;
-    let treasury_mint = TokenAccount::from_account_view(treasury)
-        .map_err(|_| err(GpuFuelError::InvalidTreasury))?
-        .mint()
-        .clone();
+    let treasury_mint =
+        TokenAccount::from_account_view(treasury).map_err(|_| err(GpuFuelError::InvalidTreasury))?.mint().clone();
     require(&treasury_mint == mint.address(), GpuFuelError::InvalidMint)?;
 
     let market_bump = canonical_bump(program_id, market, &[seeds::MARKET])?;
@@ -26,7 +33,13 @@ pub fn process(accounts: &mut [AccountView], params: &MarketParams) -> ProgramRe
     let vault_seeds = [Seed::from(seeds::VAULT), Seed::from(&bump)];
     let token_program = Address::new_from_array(TOKEN_PROGRAM_ID);
     let signer = Signer::from(&vault_seeds);
-    create_pda(&NewAccount { payer: authority, account: vault, space: TokenAccount::LEN, owner: &token_program, signer: &signer })?;
+    create_pda(&NewAccount {
+        payer: authority,
+        account: vault,
+        space: TokenAccount::LEN,
+        owner: &token_program,
+        signer: &signer,
+    })?;
     InitializeAccount3::new(vault, mint, market.address()).invoke()?;
 
     let bump = [market_bump];

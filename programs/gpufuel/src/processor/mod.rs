@@ -18,17 +18,13 @@ mod submit_result;
 mod update_params;
 
 use borsh::BorshDeserialize;
-use gpufuel_core::{instruction::GpuFuelInstruction as Ix, GpuFuelError};
+use gpufuel_core::{GpuFuelError, instruction::GpuFuelInstruction as Ix};
 use pinocchio::{AccountView, Address, ProgramResult};
 
 /// Decodes the instruction and runs its handler. Accounts are checked against the program's own
 /// address ([`crate::ID`]), so `_program_id` is not needed.
 #[inline(always)]
-pub fn process_instruction(
-    _program_id: &Address,
-    accounts: &mut [AccountView],
-    data: &[u8],
-) -> ProgramResult {
+pub fn process_instruction(_program_id: &Address, accounts: &mut [AccountView], data: &[u8]) -> ProgramResult {
     let ix = Ix::try_from_slice(data).map_err(|_| shared::err(GpuFuelError::InvalidInstruction))?;
     match ix {
         Ix::InitMarket(params) => init_market::process(accounts, &params),

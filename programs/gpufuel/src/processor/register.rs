@@ -1,9 +1,11 @@
 use gpufuel_core::{
-    seeds,
+    GpuFuelError, seeds,
     state::{GpuClass, Market, Node, NodeSpec, Staker, StakerStatus, Submitter, Validator},
-    GpuFuelError,
 };
-use pinocchio::{cpi::{Seed, Signer}, AccountView, Address, ProgramResult};
+use pinocchio::{
+    AccountView, Address, ProgramResult,
+    cpi::{Seed, Signer},
+};
 
 use super::shared::*;
 
@@ -81,8 +83,7 @@ pub fn validator(accounts: &mut [AccountView], stake: u64) -> ProgramResult {
     let index = index.ok_or(err(GpuFuelError::Overflow))?;
     let accounts = Stake { owner, owner_token, vault, system, token };
     let min = market.params.min_validator_stake;
-    let validator =
-        open_stake::<Validator>(program_id, market, &accounts, validator, (seeds::VALIDATOR, stake, min))?;
+    let validator = open_stake::<Validator>(program_id, market, &accounts, validator, (seeds::VALIDATOR, stake, min))?;
     validator.index = index;
     market.validator_count = index;
     Ok(())

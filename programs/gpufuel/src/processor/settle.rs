@@ -1,7 +1,7 @@
 use gpufuel_core::{
-    settlement::{self, Outcome},
-    state::{GpuClass, Job, JobState, Market, Node, Submitter, Validator, VOTE_FAIL},
     GpuFuelError,
+    settlement::{self, Outcome},
+    state::{GpuClass, Job, JobState, Market, Node, Submitter, VOTE_FAIL, Validator},
 };
 use pinocchio::{AccountView, ProgramResult};
 
@@ -10,8 +10,10 @@ use super::shared::*;
 #[inline(never)]
 pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     let program_id = &crate::ID;
-    let ([market_account, job, node_account, submitter, class, vault, node_token, submitter_token, treasury, token], voters) =
-        take::<10>(accounts)?;
+    let (
+        [market_account, job, node_account, submitter, class, vault, node_token, submitter_token, treasury, token],
+        voters,
+    ) = take::<10>(accounts)?;
     let market = load::<Market>(program_id, market_account)?;
     let job = load_mut::<Job>(program_id, job)?;
     require(job.state == JobState::Submitted as u8, GpuFuelError::InvalidJobState)?;
@@ -30,14 +32,20 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
 
     let now = clock()?;
     let window_end = add_secs(job.submitted_at, market.params.challenge_window_secs)?;
-    let outcome = settlement::outcome(job.votes_pass, job.votes_fail, market.params.quorum, now.unix_timestamp >= window_end);
+    let outcome =
+        settlement::outcome(job.votes_pass, job.votes_fail, market.params.quorum, now.unix_timestamp >= window_end);
     let outcome = outcome.ok_or(err(GpuFuelError::NotFinal))?;
 
     // Amounts first, then state, then transfers: a failed transfer reverts everything.
     let (node_pay, treasury_pay, submitter_pay, per_winner) = match outcome {
         Outcome::Pass => {
             let p = settlement::pass_payout(
-                job.escrow, job.best_bid, job.gpu_seconds, job.premium, job.votes_pass as u32, &market.params,
+                job.escrow,
+                job.best_bid,
+                job.gpu_seconds,
+                job.premium,
+                job.votes_pass as u32,
+                &market.params,
             )
             .map_err(err)?;
             node.completed = node.completed.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;

@@ -1,10 +1,10 @@
 //! Top-up, unstake request and withdrawal: one code path for nodes, validators and submitters.
 
 use gpufuel_core::{
-    state::{AccountKind, GpuClass, Market, Node, StakeHeader, Staker, StakerStatus, Submitter, Validator},
     GpuFuelError,
+    state::{AccountKind, GpuClass, Market, Node, StakeHeader, Staker, StakerStatus, Submitter, Validator},
 };
-use pinocchio::{error::ProgramError, AccountView, Address, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult, error::ProgramError};
 
 use super::shared::*;
 
@@ -12,7 +12,10 @@ use super::shared::*;
 #[inline(always)]
 fn load_staker<'a>(program_id: &Address, account: &'a mut AccountView) -> Result<&'a mut StakeHeader, ProgramError> {
     #[inline(always)]
-    fn header<'b, T: Staker>(program_id: &Address, account: &'b mut AccountView) -> Result<&'b mut StakeHeader, ProgramError> {
+    fn header<'b, T: Staker>(
+        program_id: &Address,
+        account: &'b mut AccountView,
+    ) -> Result<&'b mut StakeHeader, ProgramError> {
         Ok(load_mut::<T>(program_id, account)?.header_mut())
     }
     require(account.owned_by(program_id), GpuFuelError::InvalidAccountOwner)?;

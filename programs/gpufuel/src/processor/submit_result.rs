@@ -1,7 +1,7 @@
 use gpufuel_core::{
+    GpuFuelError,
     cid::Cid,
     state::{Job, JobState, Node},
-    GpuFuelError,
 };
 use pinocchio::{AccountView, ProgramResult};
 

@@ -1,4 +1,7 @@
-use gpufuel_core::{state::{Market, MarketParams}, GpuFuelError};
+use gpufuel_core::{
+    GpuFuelError,
+    state::{Market, MarketParams},
+};
 use pinocchio::{AccountView, ProgramResult};
 
 use super::shared::*;

@@ -1,8 +1,8 @@
 use gpufuel_core::{
-    state::{AccountData, Market},
     GpuFuelError, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID,
+    state::{AccountData, Market},
 };
-use pinocchio::{error::ProgramError, AccountView, Address};
+use pinocchio::{AccountView, Address, error::ProgramError};
 
 use super::{err, require};
 
@@ -26,10 +26,7 @@ pub fn check_signer(account: &AccountView) -> Result<(), ProgramError> {
 
 /// Reads a program account of type `T` in place: owner, length and kind are checked.
 #[inline(always)]
-pub fn load<'a, T: AccountData>(
-    program_id: &Address,
-    account: &'a AccountView,
-) -> Result<&'a T, ProgramError> {
+pub fn load<'a, T: AccountData>(program_id: &Address, account: &'a AccountView) -> Result<&'a T, ProgramError> {
     require(account.owned_by(program_id), GpuFuelError::InvalidAccountOwner)?;
     // SAFETY: no mutable reference to this account's data is alive: handlers take each
     // account once, and duplicates of a mutable account are refused by the kind and

@@ -1,20 +1,12 @@
-use gpufuel_core::{state::AccountData, GpuFuelError};
-use pinocchio::{
-    cpi::Signer,
-    error::ProgramError,
-    AccountView, Address,
-};
+use gpufuel_core::{GpuFuelError, state::AccountData};
+use pinocchio::{AccountView, Address, cpi::Signer, error::ProgramError};
 use pinocchio_system::instructions::{Allocate, Assign, CreateAccount, Transfer};
 
 use super::{err, require};
 
 /// Checks that `account` is the canonical PDA of `seeds` and returns its bump.
 #[inline(always)]
-pub fn canonical_bump(
-    program_id: &Address,
-    account: &AccountView,
-    seeds: &[&[u8]],
-) -> Result<u8, ProgramError> {
+pub fn canonical_bump(program_id: &Address, account: &AccountView, seeds: &[&[u8]]) -> Result<u8, ProgramError> {
     let (address, bump) = Address::find_program_address(seeds, program_id);
     require(&address == account.address(), GpuFuelError::InvalidPda)?;
     Ok(bump)
@@ -36,16 +28,14 @@ pub fn create_pda(new: &NewAccount) -> Result<(), ProgramError> {
     let NewAccount { payer, account, space, owner, signer } = *new;
     require(account.is_writable(), GpuFuelError::AccountNotWritable)?;
     require(
-        account.owned_by(&Address::new_from_array(gpufuel_core::SYSTEM_PROGRAM_ID))
-            && account.is_data_empty(),
+        account.owned_by(&Address::new_from_array(gpufuel_core::SYSTEM_PROGRAM_ID)) && account.is_data_empty(),
         GpuFuelError::AlreadyInitialized,
     )?;
     let rent = super::rent_exempt_minimum(space)?;
     let signers = core::slice::from_ref(signer);
     let held = account.lamports();
     if held == 0 {
-        CreateAccount { from: payer, to: account, lamports: rent, space: space as u64, owner }
-            .invoke_signed(signers)
+        CreateAccount { from: payer, to: account, lamports: rent, space: space as u64, owner }.invoke_signed(signers)
     } else {
         if held < rent {
             Transfer { from: payer, to: account, lamports: rent - held }.invoke()?;

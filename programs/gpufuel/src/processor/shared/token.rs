@@ -1,5 +1,5 @@
-use gpufuel_core::{seeds, state::Market, GpuFuelError, TOKEN_PROGRAM_ID};
-use pinocchio::{cpi::Seed, cpi::Signer, error::ProgramError, AccountView, Address};
+use gpufuel_core::{GpuFuelError, TOKEN_PROGRAM_ID, seeds, state::Market};
+use pinocchio::{AccountView, Address, cpi::Seed, cpi::Signer, error::ProgramError};
 use pinocchio_token::{instructions::Transfer, state::Account as TokenAccount};
 
 use super::{err, require};
@@ -9,13 +9,8 @@ const TOKEN: Address = Address::new_from_array(TOKEN_PROGRAM_ID);
 /// Checks that `account` is a token account of the market's mint owned by `owner`: payouts go
 /// only where they belong, whoever sends the instruction.
 #[inline(always)]
-pub fn check_token_account(
-    market: &Market,
-    account: &AccountView,
-    owner: &[u8; 32],
-) -> Result<(), ProgramError> {
-    let token = TokenAccount::from_account_view(account)
-        .map_err(|_| err(GpuFuelError::InvalidAccountOwner))?;
+pub fn check_token_account(market: &Market, account: &AccountView, owner: &[u8; 32]) -> Result<(), ProgramError> {
+    let token = TokenAccount::from_account_view(account).map_err(|_| err(GpuFuelError::InvalidAccountOwner))?;
     require(token.mint().as_array() == &market.mint, GpuFuelError::InvalidMint)?;
     require(token.owner().as_array() == owner, GpuFuelError::InvalidTokenOwner)?;
     require(account.is_writable(), GpuFuelError::AccountNotWritable)
@@ -23,14 +18,8 @@ pub fn check_token_account(
 
 /// Moves `amount` from the signer's token account into the vault.
 #[inline(always)]
-pub fn deposit(
-    from: &AccountView,
-    vault: &AccountView,
-    owner: &AccountView,
-    amount: u64,
-) -> Result<(), ProgramError> {
-    Transfer::<&AccountView>::new(from, vault, owner, amount)
-        .invoke_with_unverified_program(&TOKEN)
+pub fn deposit(from: &AccountView, vault: &AccountView, owner: &AccountView, amount: u64) -> Result<(), ProgramError> {
+    Transfer::<&AccountView>::new(from, vault, owner, amount).invoke_with_unverified_program(&TOKEN)
 }
 
 /// The vault and the market PDA that signs for it.
