@@ -1,6 +1,6 @@
 use gpufuel_core::{
     GpuFuelError,
-    state::{GpuClass, Job, JobState, Market, Submitter},
+    state::{Job, JobState, Market},
 };
 use pinocchio::{AccountView, ProgramResult};
 
@@ -15,13 +15,8 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     let job = load_mut::<Job>(program_id, job)?;
     require(owner.address().as_array() == &job.submitter, GpuFuelError::Unauthorized)?;
     require(job.state == JobState::Open as u8, GpuFuelError::InvalidJobState)?;
-    let submitter = load_mut::<Submitter>(program_id, submitter)?;
-    require(submitter.header.owner == job.submitter, GpuFuelError::Unauthorized)?;
-    let class = load_mut::<GpuClass>(program_id, class)?;
-    require(class.class_id == job.gpu_class, GpuFuelError::UnknownGpuClass)?;
-    check_vault(market, vault)?;
-    check_token_program(token)?;
-    check_token_account(market, owner_token, &job.submitter)?;
+    let parties = JobParties { submitter, class, vault, token_program: token, submitter_token: owner_token };
+    let (submitter, class) = parties.load(market, job)?;
 
     let vault = Vault { market, market_account, vault };
     job.state = JobState::Cancelled as u8;

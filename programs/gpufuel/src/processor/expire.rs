@@ -1,6 +1,6 @@
 use gpufuel_core::{
     GpuFuelError, settlement,
-    state::{GpuClass, Job, JobState, Market, Node, Submitter},
+    state::{Job, JobState, Market, Node},
 };
 use pinocchio::{AccountView, ProgramResult};
 
@@ -16,13 +16,8 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     require(was == JobState::Open as u8 || was == JobState::Assigned as u8, GpuFuelError::InvalidJobState)?;
     let now = clock()?;
     require(now.unix_timestamp > job.deadline, GpuFuelError::DeadlineNotReached)?;
-    let submitter = load_mut::<Submitter>(program_id, submitter)?;
-    require(submitter.header.owner == job.submitter, GpuFuelError::Unauthorized)?;
-    let class = load_mut::<GpuClass>(program_id, class)?;
-    require(class.class_id == job.gpu_class, GpuFuelError::UnknownGpuClass)?;
-    check_vault(market, vault)?;
-    check_token_program(token)?;
-    check_token_account(market, submitter_token, &job.submitter)?;
+    let parties = JobParties { submitter, class, vault, token_program: token, submitter_token };
+    let (submitter, class) = parties.load(market, job)?;
 
     let vault = Vault { market, market_account, vault };
     let mut refund = job.escrow;

@@ -1,7 +1,7 @@
 use gpufuel_core::{
     GpuFuelError,
     settlement::{self, Outcome},
-    state::{GpuClass, Job, JobState, Market, Node, Submitter, VOTE_FAIL, Validator},
+    state::{Job, JobState, Market, Node, VOTE_FAIL, Validator},
 };
 use pinocchio::{AccountView, ProgramResult};
 
@@ -19,16 +19,11 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     require(job.state == JobState::Submitted as u8, GpuFuelError::InvalidJobState)?;
     require(node_account.address().as_array() == &job.node, GpuFuelError::WrongNode)?;
     let node = load_mut::<Node>(program_id, node_account)?;
-    let submitter = load_mut::<Submitter>(program_id, submitter)?;
-    require(submitter.header.owner == job.submitter, GpuFuelError::Unauthorized)?;
-    let class = load_mut::<GpuClass>(program_id, class)?;
-    require(class.class_id == job.gpu_class, GpuFuelError::UnknownGpuClass)?;
-    check_vault(market, vault)?;
-    check_token_program(token)?;
+    let parties = JobParties { submitter, class, vault, token_program: token, submitter_token };
+    let (submitter, class) = parties.load(market, job)?;
     require(treasury.address().as_array() == &market.treasury, GpuFuelError::InvalidTreasury)?;
     require(treasury.is_writable(), GpuFuelError::AccountNotWritable)?;
     check_token_account(market, node_token, &node.header.owner)?;
-    check_token_account(market, submitter_token, &job.submitter)?;
 
     let now = clock()?;
     let window_end = add_secs(job.submitted_at, market.params.challenge_window_secs)?;

@@ -1,10 +1,10 @@
 use gpufuel_core::{
     GpuFuelError, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID,
-    state::{AccountData, Market},
+    state::{AccountData, GpuClass, Job, Market, Submitter},
 };
 use pinocchio::{AccountView, Address, error::ProgramError};
 
-use super::{err, require};
+use super::{check_token_account, err, require};
 
 /// Splits off the first `N` accounts, or fails with `NotEnoughAccounts`.
 #[inline(always)]
@@ -63,6 +63,32 @@ pub fn check_token_program(program: &AccountView) -> Result<(), ProgramError> {
 #[inline(always)]
 pub fn check_system_program(program: &AccountView) -> Result<(), ProgramError> {
     require(program.address().as_array() == &SYSTEM_PROGRAM_ID, GpuFuelError::InvalidSystemProgram)
+}
+
+/// The accounts that the instructions ending a job (cancel, expire, settle) check the same way.
+pub struct JobParties<'a, 'b> {
+    pub submitter: &'a mut AccountView,
+    pub class: &'a mut AccountView,
+    pub vault: &'b AccountView,
+    pub token_program: &'b AccountView,
+    /// The submitter's token account (refunds go there).
+    pub submitter_token: &'b AccountView,
+}
+
+impl<'a> JobParties<'a, '_> {
+    /// Checks every party against `job` and the market, and loads the submitter and GPU class for
+    /// writing.
+    #[inline(always)]
+    pub fn load(self, market: &Market, job: &Job) -> Result<(&'a mut Submitter, &'a mut GpuClass), ProgramError> {
+        let submitter = load_mut::<Submitter>(&crate::ID, self.submitter)?;
+        require(submitter.header.owner == job.submitter, GpuFuelError::Unauthorized)?;
+        let class = load_mut::<GpuClass>(&crate::ID, self.class)?;
+        require(class.class_id == job.gpu_class, GpuFuelError::UnknownGpuClass)?;
+        check_vault(market, self.vault)?;
+        check_token_program(self.token_program)?;
+        check_token_account(market, self.submitter_token, &job.submitter)?;
+        Ok((submitter, class))
+    }
 }
 
 /// Closes a program account: its rent goes to `recipient`, its data and owner are cleared, so it
