@@ -14,6 +14,13 @@ pub enum ChainError {
     /// An account does not exist or does not decode as the expected type.
     #[error("account {0} is missing or malformed")]
     Account(String),
+    /// The cluster could not be reached or answered with an error.
+    #[error("RPC: {0}")]
+    Rpc(String),
+    /// A transaction was neither confirmed nor failed within the time allowed; it may still
+    /// land until its blockhash expires, so check the signature before acting again.
+    #[error("transaction {signature} not confirmed within {secs} s")]
+    Timeout { signature: String, secs: u64 },
 }
 
 impl ChainError {

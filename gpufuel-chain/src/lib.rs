@@ -1,12 +1,15 @@
 //! GPUFuel's Solana client: PDAs, instruction builders, account decoding, and [`LocalChain`],
 //! the embedded chain (LiteSVM with the real SBF program and SPL Token).
 
+pub mod chain;
 pub mod error;
 pub mod ix;
 pub mod local;
 pub mod market;
 pub mod pda;
+pub mod send;
 
+pub use chain::Chain;
 pub use error::ChainError;
 pub use local::LocalChain;
 pub use market::LocalMarket;

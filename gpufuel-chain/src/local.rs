@@ -1,18 +1,34 @@
 //! The embedded chain: LiteSVM in process with the real SBF program and SPL Token, a GPUFuel
 //! mint, funded wallets, and a clock the caller moves so windows and deadlines can pass.
+//!
+//! A [`LocalChain`] is a handle: clones share one chain, so agents in one process see the same
+//! state, as they would on a cluster.
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
+
+use async_trait::async_trait;
 use borsh::BorshDeserialize;
 use litesvm::LiteSVM;
+use solana_account::Account;
 use solana_address::Address;
 use solana_clock::Clock;
+use solana_hash::Hash;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_program_pack::Pack;
+use solana_signature::Signature;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
 use spl_token_interface::{instruction as token_ix, state::Account as TokenAccount};
 
-use crate::{ChainError, PROGRAM_ID, PROGRAM_SO};
+use crate::{
+    ChainError, PROGRAM_ID, PROGRAM_SO,
+    chain::{Chain, Memcmp, Simulation, Status},
+};
 
 /// Decimals of the embedded GPUFuel mint.
 pub const DECIMALS: u8 = 6;
@@ -39,10 +55,34 @@ impl Wallet {
     }
 }
 
+/// Block height and signature statuses of the local chain. Only the latest blockhash is valid
+/// (LiteSVM's rule), and a new one replaces it after every transaction, so the height counts
+/// transactions: a blockhash expires as soon as the next transaction lands.
+#[derive(Default)]
+struct Ledger {
+    height: u64,
+    statuses: HashMap<Signature, Status>,
+    faults: Faults,
+}
+
+/// Failures to inject, for tests of the client's retry logic.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Faults {
+    /// The next `n` submissions are accepted and then lost: never executed, and their blockhash
+    /// expires.
+    pub lose: u32,
+    /// The next `n` submissions execute, but the caller gets a transport error instead of the
+    /// signature (the response was lost).
+    pub drop_response: u32,
+}
+
 /// LiteSVM with the GPUFuel program and a GPUFuel mint.
 #[derive(Clone)]
 pub struct LocalChain {
-    svm: LiteSVM,
+    svm: Arc<Mutex<LiteSVM>>,
+    /// What [`Chain`] callers see beyond LiteSVM: block height, signature statuses, faults.
+    /// Locked after `svm` when both are needed.
+    ledger: Arc<Mutex<Ledger>>,
     mint: Address,
     mint_authority: Address,
     mint_authority_key: [u8; 64],
@@ -73,8 +113,9 @@ impl LocalChain {
         let init =
             token_ix::initialize_mint2(&spl_token_interface::ID, &mint.pubkey(), &authority.pubkey(), None, DECIMALS)
                 .expect("valid mint instruction");
-        let mut chain = Self {
-            svm,
+        let chain = Self {
+            svm: Arc::new(Mutex::new(svm)),
+            ledger: Arc::default(),
             mint: mint.pubkey(),
             mint_authority: authority.pubkey(),
             mint_authority_key: authority.to_bytes(),
@@ -89,14 +130,25 @@ impl LocalChain {
     }
 
     /// The underlying LiteSVM, for inspection and fault injection in tests.
-    pub fn svm_mut(&mut self) -> &mut LiteSVM {
-        &mut self.svm
+    pub fn svm(&self) -> MutexGuard<'_, LiteSVM> {
+        // A panic while holding the lock cannot leave LiteSVM half-updated in a way later
+        // calls would misread (each call is one transaction), so a poisoned lock is reused.
+        self.svm.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Injects failures into the next submissions through [`Chain::submit`].
+    pub fn inject(&self, faults: Faults) {
+        self.ledger().faults = faults;
     }
 
     /// A new wallet with SOL for fees and a token account holding `tokens` GPUFuel.
-    pub fn wallet(&mut self, tokens: u64) -> Result<Wallet, ChainError> {
+    pub fn wallet(&self, tokens: u64) -> Result<Wallet, ChainError> {
         let keypair = Keypair::new();
-        self.svm
+        self.svm()
             .airdrop(&keypair.pubkey(), WALLET_LAMPORTS)
             .map_err(|e| ChainError::Account(format!("{:?}", e.err)))?;
         let token = self.token_account(&keypair, &keypair.pubkey())?;
@@ -107,19 +159,14 @@ impl LocalChain {
     }
 
     /// Creates a token account of the GPUFuel mint owned by `owner`, paid by `payer`.
-    pub fn token_account(&mut self, payer: &Keypair, owner: &Address) -> Result<Address, ChainError> {
+    pub fn token_account(&self, payer: &Keypair, owner: &Address) -> Result<Address, ChainError> {
         self.token_account_of(payer, owner, &self.mint.clone())
     }
 
     /// Creates a token account of any `mint` owned by `owner`, paid by `payer`.
-    pub fn token_account_of(
-        &mut self,
-        payer: &Keypair,
-        owner: &Address,
-        mint: &Address,
-    ) -> Result<Address, ChainError> {
+    pub fn token_account_of(&self, payer: &Keypair, owner: &Address, mint: &Address) -> Result<Address, ChainError> {
         let account = Keypair::new();
-        let rent = self.svm.minimum_balance_for_rent_exemption(TokenAccount::LEN);
+        let rent = self.svm().minimum_balance_for_rent_exemption(TokenAccount::LEN);
         let create = solana_system_interface::instruction::create_account(
             &payer.pubkey(),
             &account.pubkey(),
@@ -134,7 +181,7 @@ impl LocalChain {
     }
 
     /// Mints `amount` GPUFuel to a token account.
-    pub fn mint_to(&mut self, token: &Address, amount: u64) -> Result<(), ChainError> {
+    pub fn mint_to(&self, token: &Address, amount: u64) -> Result<(), ChainError> {
         let authority = Keypair::try_from(&self.mint_authority_key[..]).expect("stored keypair");
         let ix = token_ix::mint_to(&spl_token_interface::ID, &self.mint, token, &self.mint_authority, &[], amount)
             .expect("valid mint_to");
@@ -142,12 +189,14 @@ impl LocalChain {
     }
 
     /// Sends a transaction paid by the first signer; returns the compute units it consumed.
-    pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<u64, ChainError> {
+    pub fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<u64, ChainError> {
         let payer = signers.first().expect("at least one signer").pubkey();
-        let tx = Transaction::new_signed_with_payer(instructions, Some(&payer), signers, self.svm.latest_blockhash());
+        let mut svm = self.svm();
+        let tx = Transaction::new_signed_with_payer(instructions, Some(&payer), signers, svm.latest_blockhash());
         // A fresh blockhash per transaction lets identical transactions be sent again.
-        let result = self.svm.send_transaction(tx);
-        self.svm.expire_blockhash();
+        let result = svm.send_transaction(tx);
+        svm.expire_blockhash();
+        self.ledger().height += 1;
         match result {
             Ok(meta) => Ok(meta.compute_units_consumed),
             Err(failed) => Err(ChainError::from_transaction(failed.err, &failed.meta.logs)),
@@ -156,12 +205,12 @@ impl LocalChain {
 
     /// The token balance of a token account (0 if it does not exist).
     pub fn balance(&self, token: &Address) -> u64 {
-        self.svm.get_account(token).and_then(|a| TokenAccount::unpack(&a.data).ok()).map_or(0, |a| a.amount)
+        self.svm().get_account(token).and_then(|a| TokenAccount::unpack(&a.data).ok()).map_or(0, |a| a.amount)
     }
 
     /// Decodes a program account.
     pub fn account<T: BorshDeserialize>(&self, address: &Address) -> Result<T, ChainError> {
-        let account = self.svm.get_account(address).ok_or_else(|| ChainError::Account(address.to_string()))?;
+        let account = self.svm().get_account(address).ok_or_else(|| ChainError::Account(address.to_string()))?;
         if account.owner != PROGRAM_ID {
             return Err(ChainError::Account(address.to_string()));
         }
@@ -170,19 +219,100 @@ impl LocalChain {
 
     /// Raw account data, if the account exists.
     pub fn data(&self, address: &Address) -> Option<Vec<u8>> {
-        self.svm.get_account(address).map(|a| a.data)
+        self.svm().get_account(address).map(|a| a.data)
     }
 
     /// The chain's unix time.
     pub fn now(&self) -> i64 {
-        self.svm.get_sysvar::<Clock>().unix_timestamp
+        self.svm().get_sysvar::<Clock>().unix_timestamp
     }
 
     /// Moves the clock forward by `secs` seconds and one slot.
-    pub fn advance(&mut self, secs: i64) {
-        let mut clock = self.svm.get_sysvar::<Clock>();
+    pub fn advance(&self, secs: i64) {
+        let mut svm = self.svm();
+        let mut clock = svm.get_sysvar::<Clock>();
         clock.unix_timestamp += secs;
         clock.slot += 1;
-        self.svm.set_sysvar(&clock);
+        svm.set_sysvar(&clock);
+    }
+}
+
+#[async_trait]
+impl Chain for LocalChain {
+    async fn latest_blockhash(&self) -> Result<(Hash, u64), ChainError> {
+        let svm = self.svm();
+        Ok((svm.latest_blockhash(), self.ledger().height))
+    }
+
+    async fn block_height(&self) -> Result<u64, ChainError> {
+        Ok(self.ledger().height)
+    }
+
+    async fn simulate(&self, tx: &Transaction) -> Result<Simulation, ChainError> {
+        Ok(match self.svm().simulate_transaction(tx.clone()) {
+            Ok(info) => Simulation { units: info.meta.compute_units_consumed, logs: info.meta.logs, error: None },
+            Err(failed) => Simulation {
+                units: failed.meta.compute_units_consumed,
+                logs: failed.meta.logs,
+                error: Some(failed.err),
+            },
+        })
+    }
+
+    async fn submit(&self, tx: &Transaction) -> Result<Signature, ChainError> {
+        let signature = tx.signatures.first().copied().unwrap_or_default();
+        let mut svm = self.svm();
+        let mut ledger = self.ledger();
+        if ledger.faults.lose > 0 {
+            ledger.faults.lose -= 1;
+            svm.expire_blockhash();
+            ledger.height += 1;
+            return Ok(signature);
+        }
+        let result = svm.send_transaction(tx.clone());
+        match result {
+            Err(failed)
+                if matches!(failed.err, TransactionError::BlockhashNotFound | TransactionError::AlreadyProcessed) =>
+            {
+                // Refused before execution, as an RPC node's preflight would.
+                return Err(ChainError::from_transaction(failed.err, &failed.meta.logs));
+            }
+            result => {
+                svm.expire_blockhash();
+                ledger.height += 1;
+                ledger.statuses.insert(signature, result.map(|_| ()).map_err(|f| f.err));
+            }
+        }
+        if ledger.faults.drop_response > 0 {
+            ledger.faults.drop_response -= 1;
+            return Err(ChainError::Rpc("connection reset before the response".into()));
+        }
+        Ok(signature)
+    }
+
+    async fn signature_status(&self, signature: &Signature) -> Result<Option<Status>, ChainError> {
+        Ok(self.ledger().statuses.get(signature).cloned())
+    }
+
+    async fn account(&self, address: &Address) -> Result<Option<Account>, ChainError> {
+        Ok(self.svm().get_account(address))
+    }
+
+    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+        let accounts = self.svm().get_program_accounts(&PROGRAM_ID);
+        Ok(accounts
+            .into_iter()
+            .filter(|(_, a)| filters.iter().all(|f| f.matches(&a.data)))
+            .map(|(address, a)| (address, a.data))
+            .collect())
+    }
+
+    async fn unix_time(&self) -> Result<i64, ChainError> {
+        Ok(self.now())
+    }
+
+    async fn recent_priority_fees(&self, _writable: &[Address]) -> Result<Vec<u64>, ChainError> {
+        // One process, no competition for block space.
+        Ok(vec![])
     }
 }

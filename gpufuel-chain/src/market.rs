@@ -80,7 +80,7 @@ pub struct LocalMarket {
 impl LocalMarket {
     /// A new chain with an initialised market and the given GPU classes `(id, ref_price, min_price)`.
     pub fn new(params: MarketParams, classes: &[(u8, u64, u64)]) -> Result<Self, ChainError> {
-        let mut chain = LocalChain::new()?;
+        let chain = LocalChain::new()?;
         let authority = chain.wallet(0)?;
         let treasury = chain.token_account(&authority.keypair, &authority.address())?;
         chain
@@ -186,7 +186,7 @@ impl LocalMarket {
     /// Tokens the program owes: every stake plus the escrow of every unfinished job. Equal to the
     /// vault balance whenever tokens are conserved.
     pub fn outstanding(&mut self) -> u64 {
-        let accounts = self.chain.svm_mut().get_program_accounts(&PROGRAM_ID);
+        let accounts = self.chain.svm().get_program_accounts(&PROGRAM_ID);
         accounts
             .iter()
             .map(|(_, a)| match a.data.first().copied() {

@@ -35,7 +35,7 @@ fn missing_signer() {
     let mut w = world();
     let job = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
     let thief = Keypair::new();
-    w.m.chain.svm_mut().airdrop(&thief.pubkey(), 1_000_000_000).unwrap();
+    w.m.chain.svm().airdrop(&thief.pubkey(), 1_000_000_000).unwrap();
     let n = w.nodes[0].address();
     let cases: Vec<Instruction> = vec![
         ix::bid(&n, &job, CLASS, 500),
@@ -56,9 +56,9 @@ fn missing_owner_check() {
     let job = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
     // A byte-perfect copy of the job owned by another program.
     let fake = Address::new_unique();
-    let mut account = w.m.chain.svm_mut().get_account(&job).unwrap();
+    let mut account = w.m.chain.svm().get_account(&job).unwrap();
     account.owner = spl_token_interface::ID;
-    w.m.chain.svm_mut().set_account(fake, account).unwrap();
+    w.m.chain.svm().set_account(fake, account).unwrap();
     let n = &w.nodes[0];
     let (op, key) = (n.address(), n.keypair.insecure_clone());
     attack(&mut w, &[fake, pda::node(&op)], GpuFuelError::InvalidAccountOwner, |w| {
@@ -72,7 +72,7 @@ fn account_data_matching() {
     // Wrong mint: a token account of another mint as the stake source.
     let other_mint = Keypair::new();
     let auth = w.m.authority.keypair.insecure_clone();
-    let rent = w.m.chain.svm_mut().minimum_balance_for_rent_exemption(82);
+    let rent = w.m.chain.svm().minimum_balance_for_rent_exemption(82);
     let create = solana_system_interface::instruction::create_account(
         &auth.pubkey(),
         &other_mint.pubkey(),

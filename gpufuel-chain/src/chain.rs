@@ -1,0 +1,65 @@
+//! [`Chain`]: what the GPUFuel client needs from a Solana cluster, implemented by the embedded
+//! [`crate::LocalChain`] and by an RPC backend. Everything above it (the careful sender in
+//! [`crate::send`], the typed client) is written once against this trait.
+
+use async_trait::async_trait;
+use solana_account::Account;
+use solana_address::Address;
+use solana_hash::Hash;
+use solana_signature::Signature;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+use crate::ChainError;
+
+/// The outcome of simulating a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Simulation {
+    /// Compute units consumed.
+    pub units: u64,
+    pub logs: Vec<String>,
+    /// Why it would fail, if it would.
+    pub error: Option<TransactionError>,
+}
+
+/// A filter on program account data: `bytes` at `offset` (a `memcmp` filter on RPC).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Memcmp {
+    pub offset: usize,
+    pub bytes: Vec<u8>,
+}
+
+impl Memcmp {
+    /// Whether `data` matches.
+    pub fn matches(&self, data: &[u8]) -> bool {
+        data.get(self.offset..self.offset.saturating_add(self.bytes.len())) == Some(&self.bytes[..])
+    }
+}
+
+/// A landed transaction's status: `Ok` or the error it failed with on chain.
+pub type Status = Result<(), TransactionError>;
+
+/// A Solana cluster as the GPUFuel client uses it.
+#[async_trait]
+pub trait Chain: Send + Sync {
+    /// A recent blockhash and the last block height at which transactions using it can land.
+    async fn latest_blockhash(&self) -> Result<(Hash, u64), ChainError>;
+    /// The current block height.
+    async fn block_height(&self) -> Result<u64, ChainError>;
+    /// Executes `tx` without committing anything.
+    async fn simulate(&self, tx: &Transaction) -> Result<Simulation, ChainError>;
+    /// Hands a signed transaction to the cluster; returns its signature. Success means it was
+    /// accepted for processing, not that it landed: see [`Chain::signature_status`].
+    async fn submit(&self, tx: &Transaction) -> Result<Signature, ChainError>;
+    /// `None` while the cluster has no record of the signature (in flight, lost or expired).
+    async fn signature_status(&self, signature: &Signature) -> Result<Option<Status>, ChainError>;
+    /// An account, if it exists.
+    async fn account(&self, address: &Address) -> Result<Option<Account>, ChainError>;
+    /// The GPUFuel program's accounts whose data matches every filter.
+    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError>;
+    /// The cluster's unix time (Clock sysvar).
+    async fn unix_time(&self) -> Result<i64, ChainError>;
+    /// Recent prioritization fees paid by transactions writing these accounts, in micro-lamports
+    /// per compute unit.
+    async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError>;
+}

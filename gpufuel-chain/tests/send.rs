@@ -1,0 +1,115 @@
+//! The careful sender over the `Chain` trait on the embedded chain: simulation refusals, lost
+//! transactions, lost responses and insufficient funds, each with balances checked afterwards.
+
+mod common;
+
+use common::*;
+use gpufuel_chain::{
+    Chain, ChainError,
+    chain::Memcmp,
+    ix,
+    local::Faults,
+    pda,
+    send::{PriorityFee, SendOptions, send},
+};
+use gpufuel_core::{
+    GpuFuelError,
+    state::{AccountKind, Job},
+};
+use std::time::Duration;
+
+fn options() -> SendOptions {
+    SendOptions { poll: Duration::from_millis(1), priority_fee: PriorityFee::Fixed(10), ..SendOptions::default() }
+}
+
+#[tokio::test]
+async fn sends_once_with_a_simulated_unit_limit() {
+    let w = world();
+    let spec = w.job_spec(1, 2_000);
+    let before = w.m.chain.balance(&w.submitter.token);
+    let create = ix::create_job(&w.submitter.address(), &w.submitter.token, spec);
+    let sent = send(&w.m.chain, &[create], &w.submitter.keypair, &[], &options()).await.unwrap();
+    assert_eq!(sent.attempts, 1);
+    assert!(sent.units > 1_000, "simulation measured {} CU", sent.units);
+    let job = w.m.job(&pda::job(&w.submitter.address(), 1)).unwrap();
+    assert_eq!(w.m.chain.balance(&w.submitter.token), before - job.escrow);
+    assert_eq!(w.m.chain.signature_status(&sent.signature).await.unwrap(), Some(Ok(())));
+}
+
+#[tokio::test]
+async fn a_transaction_that_would_fail_is_never_sent() {
+    let mut w = world();
+    let job = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
+    let n = &w.nodes[0];
+    let height = w.m.chain.block_height().await.unwrap();
+    let lamports = Chain::account(&w.m.chain, &n.address()).await.unwrap().unwrap().lamports;
+    // Below the node's floor of 100.
+    let err =
+        send(&w.m.chain, &[ix::bid(&n.address(), &job, CLASS, 50)], &n.keypair, &[], &options()).await.unwrap_err();
+    assert_eq!(err.program_error(), Some(GpuFuelError::BidBelowFloor), "{err}");
+    assert_eq!(w.m.chain.block_height().await.unwrap(), height, "nothing was submitted");
+    assert_eq!(Chain::account(&w.m.chain, &n.address()).await.unwrap().unwrap().lamports, lamports, "no fee paid");
+}
+
+#[tokio::test]
+async fn a_lost_transaction_is_resent_after_its_blockhash_expires_and_applied_once() {
+    let mut w = world();
+    let before = w.m.chain.balance(&w.submitter.token);
+    let vault = w.m.vault_balance();
+    w.m.chain.inject(Faults { lose: 1, ..Faults::default() });
+    let create = ix::create_job(&w.submitter.address(), &w.submitter.token, w.job_spec(1, 2_000));
+    let sent = send(&w.m.chain, &[create], &w.submitter.keypair, &[], &options()).await.unwrap();
+    assert_eq!(sent.attempts, 2);
+    let job = w.m.job(&pda::job(&w.submitter.address(), 1)).unwrap();
+    assert_eq!(w.m.chain.balance(&w.submitter.token), before - job.escrow, "escrowed exactly once");
+    assert_eq!(w.m.vault_balance(), vault + job.escrow);
+    w.assert_conserved();
+}
+
+#[tokio::test]
+async fn a_lost_response_is_not_resent() {
+    let mut w = world();
+    let before = w.m.chain.balance(&w.submitter.token);
+    w.m.chain.inject(Faults { drop_response: 1, ..Faults::default() });
+    let create = ix::create_job(&w.submitter.address(), &w.submitter.token, w.job_spec(1, 2_000));
+    let sent = send(&w.m.chain, &[create], &w.submitter.keypair, &[], &options()).await.unwrap();
+    assert_eq!(sent.attempts, 1, "the status showed it landed");
+    let job = w.m.job(&pda::job(&w.submitter.address(), 1)).unwrap();
+    assert_eq!(w.m.chain.balance(&w.submitter.token), before - job.escrow);
+    w.assert_conserved();
+}
+
+#[tokio::test]
+async fn insufficient_funds_is_a_typed_error_and_moves_nothing() {
+    let mut w = world();
+    let before = w.m.chain.balance(&w.submitter.token);
+    let vault = w.m.vault_balance();
+    // An escrow far above the submitter's tokens.
+    let spec = w.job_spec(1, before);
+    let create = ix::create_job(&w.submitter.address(), &w.submitter.token, spec);
+    let err = send(&w.m.chain, &[create], &w.submitter.keypair, &[], &options()).await.unwrap_err();
+    assert!(matches!(err, ChainError::Transaction { .. }), "token program refusal, got {err}");
+    assert_eq!(w.m.chain.balance(&w.submitter.token), before);
+    assert_eq!(w.m.vault_balance(), vault);
+    assert!(Chain::account(&w.m.chain, &pda::job(&w.submitter.address(), 1)).await.unwrap().is_none());
+    w.assert_conserved();
+}
+
+#[tokio::test]
+async fn program_accounts_are_filtered_by_kind_and_field() {
+    let mut w = world();
+    for id in 1..=3 {
+        w.m.create_job(&w.submitter, w.job_spec(id, 2_000)).unwrap();
+    }
+    let jobs = w.m.chain.program_accounts(&[Memcmp { offset: 0, bytes: vec![AccountKind::Job as u8] }]).await.unwrap();
+    assert_eq!(jobs.len(), 3);
+    let nodes =
+        w.m.chain.program_accounts(&[Memcmp { offset: 0, bytes: vec![AccountKind::Node as u8] }]).await.unwrap();
+    assert_eq!(nodes.len(), 3);
+    // Jobs of this submitter: the submitter key sits at a fixed offset in the job layout.
+    let offset = std::mem::offset_of!(Job, submitter);
+    let mine = Memcmp { offset, bytes: w.submitter.address().to_bytes().to_vec() };
+    let theirs = Memcmp { offset, bytes: w.nodes[0].address().to_bytes().to_vec() };
+    assert_eq!(w.m.chain.program_accounts(&[mine]).await.unwrap().len(), 3);
+    assert!(w.m.chain.program_accounts(&[theirs]).await.unwrap().is_empty());
+}
