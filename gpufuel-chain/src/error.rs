@@ -17,9 +17,9 @@ pub enum ChainError {
     /// The cluster could not be reached or answered with an error.
     #[error("RPC: {0}")]
     Rpc(String),
-    /// A transaction was neither confirmed nor failed within the time allowed; it may still
-    /// land until its blockhash expires, so check the signature before acting again.
-    #[error("transaction {signature} not confirmed within {secs} s")]
+    /// A transaction (or a wait on an account) did not finish within the time allowed. A
+    /// transaction may still land until its blockhash expires: check it before acting again.
+    #[error("{signature} not done within {secs} s")]
     Timeout { signature: String, secs: u64 },
 }
 

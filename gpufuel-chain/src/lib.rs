@@ -7,6 +7,7 @@ pub mod ix;
 pub mod local;
 pub mod market;
 pub mod pda;
+pub mod query;
 pub mod send;
 
 pub use chain::Chain;

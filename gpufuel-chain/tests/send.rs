@@ -1,5 +1,6 @@
-//! The careful sender over the `Chain` trait on the embedded chain: simulation refusals, lost
-//! transactions, lost responses and insufficient funds, each with balances checked afterwards.
+//! The careful sender and typed queries over the `Chain` trait on the embedded chain:
+//! simulation refusals, lost transactions, lost responses and insufficient funds, each with
+//! balances checked afterwards; queries by state, submitter, node and class; waiting on a job.
 
 mod common;
 
@@ -10,11 +11,12 @@ use gpufuel_chain::{
     ix,
     local::Faults,
     pda,
+    query::{self, JobFilter},
     send::{PriorityFee, SendOptions, send},
 };
 use gpufuel_core::{
     GpuFuelError,
-    state::{AccountKind, Job},
+    state::{AccountKind, Job, JobState},
 };
 use std::time::Duration;
 
@@ -112,4 +114,41 @@ async fn program_accounts_are_filtered_by_kind_and_field() {
     let theirs = Memcmp { offset, bytes: w.nodes[0].address().to_bytes().to_vec() };
     assert_eq!(w.m.chain.program_accounts(&[mine]).await.unwrap().len(), 3);
     assert!(w.m.chain.program_accounts(&[theirs]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn typed_queries_by_state_submitter_node_and_class() {
+    let mut w = world();
+    let open = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
+    let assigned = w.assigned_job(2, 1, 500);
+    let chain = &w.m.chain;
+    let by_state = query::jobs(chain, &[JobFilter::State(JobState::Open)]).await.unwrap();
+    assert_eq!(by_state.iter().map(|(a, _)| *a).collect::<Vec<_>>(), vec![open]);
+    let node = pda::node(&w.nodes[1].address());
+    let mine = query::jobs(chain, &[JobFilter::Submitter(w.submitter.address()), JobFilter::Node(node)]).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].0, assigned);
+    assert_eq!(mine[0].1.state, JobState::Assigned as u8);
+    assert_eq!(query::nodes(chain, Some(CLASS)).await.unwrap().len(), 3);
+    assert!(query::nodes(chain, Some(OTHER_CLASS)).await.unwrap().is_empty());
+    let classes = query::gpu_classes(chain).await.unwrap();
+    assert_eq!(classes.len(), 2);
+    assert!(matches!(query::job(chain, &node).await, Err(ChainError::Account(_))), "a node is not a job");
+}
+
+#[tokio::test]
+async fn waiting_for_a_job_returns_when_it_changes_or_times_out() {
+    let mut w = world();
+    let job = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
+    let (chain, s) = (w.m.chain.clone(), w.submitter.clone());
+    let cancel = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        chain.send(&[ix::cancel(&s.address(), &job, CLASS, &s.token)], &[&s.keypair]).unwrap();
+    });
+    let cancelled = JobState::Cancelled as u8;
+    let j = query::wait_for_job(&w.m.chain, &job, |j| j.state == cancelled, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(j.state, cancelled);
+    cancel.await.unwrap();
+    let err = query::wait_for_job(&w.m.chain, &job, |j| j.state == 0, Duration::from_millis(200)).await.unwrap_err();
+    assert!(matches!(err, ChainError::Timeout { .. }), "{err}");
 }

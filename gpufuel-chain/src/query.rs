@@ -1,0 +1,97 @@
+//! Typed account queries over any [`Chain`]: program-account scans with `memcmp` filters on the
+//! kind byte and fixed field offsets (the layouts are `repr(C)`, so offsets are stable), and
+//! waiting for a job to change.
+
+use std::{mem::offset_of, time::Duration};
+
+use borsh::BorshDeserialize;
+use gpufuel_core::state::{AccountData, AccountKind, GpuClass, Job, JobState, Node};
+use solana_address::Address;
+use tokio::time::Instant;
+
+use crate::{Chain, ChainError, chain::Memcmp};
+
+/// A condition on jobs, evaluated by the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFilter {
+    State(JobState),
+    /// The submitter's wallet.
+    Submitter(Address),
+    /// The node account (best bidder, then assignee).
+    Node(Address),
+}
+
+impl JobFilter {
+    fn memcmp(&self) -> Memcmp {
+        match self {
+            Self::State(s) => Memcmp { offset: offset_of!(Job, state), bytes: vec![*s as u8] },
+            Self::Submitter(a) => Memcmp { offset: offset_of!(Job, submitter), bytes: a.to_bytes().to_vec() },
+            Self::Node(a) => Memcmp { offset: offset_of!(Job, node), bytes: a.to_bytes().to_vec() },
+        }
+    }
+}
+
+fn kind(k: AccountKind) -> Memcmp {
+    Memcmp { offset: 0, bytes: vec![k as u8] }
+}
+
+async fn scan<T: AccountData + BorshDeserialize, C: Chain + ?Sized>(
+    chain: &C,
+    mut filters: Vec<Memcmp>,
+) -> Result<Vec<(Address, T)>, ChainError> {
+    filters.insert(0, kind(T::KIND));
+    let accounts = chain.program_accounts(&filters).await?;
+    accounts
+        .into_iter()
+        .map(|(address, data)| {
+            T::try_from_slice(&data).map(|t| (address, t)).map_err(|_| ChainError::Account(address.to_string()))
+        })
+        .collect()
+}
+
+/// Jobs matching every filter.
+pub async fn jobs<C: Chain + ?Sized>(chain: &C, filters: &[JobFilter]) -> Result<Vec<(Address, Job)>, ChainError> {
+    scan(chain, filters.iter().map(JobFilter::memcmp).collect()).await
+}
+
+/// Nodes, of one GPU class or all.
+pub async fn nodes<C: Chain + ?Sized>(chain: &C, gpu_class: Option<u8>) -> Result<Vec<(Address, Node)>, ChainError> {
+    let filters = gpu_class.map(|c| Memcmp { offset: offset_of!(Node, gpu_class), bytes: vec![c] });
+    scan(chain, filters.into_iter().collect()).await
+}
+
+/// Every GPU class with its reference price and supply/demand counters.
+pub async fn gpu_classes<C: Chain + ?Sized>(chain: &C) -> Result<Vec<(Address, GpuClass)>, ChainError> {
+    scan(chain, vec![]).await
+}
+
+/// One job.
+pub async fn job<C: Chain + ?Sized>(chain: &C, address: &Address) -> Result<Job, ChainError> {
+    let account = chain.account(address).await?.ok_or_else(|| ChainError::Account(address.to_string()))?;
+    Job::try_from_slice(&account.data)
+        .ok()
+        .filter(|j| j.kind == AccountKind::Job as u8)
+        .ok_or_else(|| ChainError::Account(address.to_string()))
+}
+
+/// Polls a job (backing off from 50 ms to 2 s) until `done` holds; returns it then.
+pub async fn wait_for_job<C: Chain + ?Sized>(
+    chain: &C,
+    address: &Address,
+    done: impl Fn(&Job) -> bool,
+    timeout: Duration,
+) -> Result<Job, ChainError> {
+    let deadline = Instant::now() + timeout;
+    let mut wait = Duration::from_millis(50);
+    loop {
+        let j = job(chain, address).await?;
+        if done(&j) {
+            return Ok(j);
+        }
+        if Instant::now() + wait > deadline {
+            return Err(ChainError::Timeout { signature: format!("job {address}"), secs: timeout.as_secs() });
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(2));
+    }
+}
