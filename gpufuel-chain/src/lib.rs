@@ -8,12 +8,14 @@ pub mod local;
 pub mod market;
 pub mod pda;
 pub mod query;
+pub mod rpc;
 pub mod send;
 
 pub use chain::Chain;
 pub use error::ChainError;
 pub use local::LocalChain;
 pub use market::LocalMarket;
+pub use rpc::RpcChain;
 
 use solana_address::Address;
 

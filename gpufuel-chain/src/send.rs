@@ -5,9 +5,9 @@
 //!    fixed or derived from recent fees on the accounts it writes;
 //! 3. submit, then poll the signature status with backoff;
 //! 4. when the blockhash expires with no status, the transaction can no longer land, so it is
-//!    signed again with a fresh blockhash and resent. A transport error after submitting does not
-//!    trigger a resend either: the status is checked first. An operation is therefore never
-//!    applied twice.
+//!    signed again with a fresh blockhash and resent. A transport error after submitting, or while
+//!    polling, does not trigger a resend either: polling continues (the endpoint may come back)
+//!    until the status or the expiry is known. An operation is therefore never applied twice.
 
 use std::time::{Duration, Instant};
 
@@ -134,10 +134,14 @@ async fn confirm<C: Chain + ?Sized>(
 ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
     let mut wait = options.poll;
     loop {
-        if let Some(status) = chain.signature_status(signature).await? {
-            return Ok(Some(status));
+        // Transport errors while polling are transient: the endpoint may come back, and the
+        // transaction may have landed meanwhile, so keep asking until the timeout.
+        match chain.signature_status(signature).await {
+            Ok(Some(status)) => return Ok(Some(status)),
+            Ok(None) | Err(ChainError::Rpc(_)) => {}
+            Err(e) => return Err(e),
         }
-        if chain.block_height().await? > last_valid {
+        if chain.block_height().await.is_ok_and(|height| height > last_valid) {
             // One last look: it may have landed in the block that expired the hash.
             return chain.signature_status(signature).await;
         }

@@ -1,0 +1,130 @@
+//! [`RpcChain`]: the [`Chain`] over JSON-RPC (solana-client's nonblocking `RpcClient`), for
+//! devnet, mainnet or any validator.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use solana_account::Account;
+use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_address::Address;
+use solana_client::nonblocking::rpc_client::RpcClient;
+use solana_commitment_config::CommitmentConfig;
+use solana_hash::Hash;
+use solana_rpc_client_api::{
+    client_error::Error as ClientError,
+    config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig, RpcSimulateTransactionConfig},
+    filter::{Memcmp as RpcMemcmp, RpcFilterType},
+};
+use solana_signature::Signature;
+use solana_transaction::Transaction;
+
+use crate::{
+    ChainError, PROGRAM_ID,
+    chain::{Chain, Memcmp, Simulation, Status},
+};
+
+/// A cluster reached over JSON-RPC.
+pub struct RpcChain {
+    client: RpcClient,
+    commitment: CommitmentConfig,
+}
+
+impl RpcChain {
+    /// A client for `url` that reads and confirms at `commitment`, with a 30 s request timeout.
+    pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
+        let client = RpcClient::new_with_timeout_and_commitment(url.into(), Duration::from_secs(30), commitment);
+        Self { client, commitment }
+    }
+
+    /// The RPC URL.
+    pub fn url(&self) -> String {
+        self.client.url()
+    }
+}
+
+fn rpc(e: ClientError) -> ChainError {
+    ChainError::Rpc(e.to_string())
+}
+
+#[async_trait]
+impl Chain for RpcChain {
+    async fn latest_blockhash(&self) -> Result<(Hash, u64), ChainError> {
+        self.client.get_latest_blockhash_with_commitment(self.commitment).await.map_err(rpc)
+    }
+
+    async fn block_height(&self) -> Result<u64, ChainError> {
+        self.client.get_block_height_with_commitment(self.commitment).await.map_err(rpc)
+    }
+
+    async fn simulate(&self, tx: &Transaction) -> Result<Simulation, ChainError> {
+        let config = RpcSimulateTransactionConfig {
+            sig_verify: true,
+            commitment: Some(self.commitment),
+            ..RpcSimulateTransactionConfig::default()
+        };
+        let result = self.client.simulate_transaction_with_config(tx, config).await.map_err(rpc)?.value;
+        Ok(Simulation {
+            units: result.units_consumed.unwrap_or(0),
+            logs: result.logs.unwrap_or_default(),
+            error: result.err.map(Into::into),
+        })
+    }
+
+    async fn submit(&self, tx: &Transaction) -> Result<Signature, ChainError> {
+        // The sender simulated already; preflight would only repeat it against a possibly
+        // staler bank and turn a landed-but-slow transaction into a confusing error.
+        let config = RpcSendTransactionConfig { skip_preflight: true, ..RpcSendTransactionConfig::default() };
+        self.client.send_transaction_with_config(tx, config).await.map_err(rpc)
+    }
+
+    async fn signature_status(&self, signature: &Signature) -> Result<Option<Status>, ChainError> {
+        let statuses = self.client.get_signature_statuses(&[*signature]).await.map_err(rpc)?.value;
+        Ok(statuses
+            .into_iter()
+            .next()
+            .flatten()
+            .filter(|s| s.err.is_some() || s.satisfies_commitment(self.commitment))
+            .map(|s| s.err.map_or(Ok(()), Err)))
+    }
+
+    async fn account(&self, address: &Address) -> Result<Option<Account>, ChainError> {
+        Ok(self.client.get_account_with_commitment(address, self.commitment).await.map_err(rpc)?.value)
+    }
+
+    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(
+                filters
+                    .iter()
+                    .map(|f| RpcFilterType::Memcmp(RpcMemcmp::new_raw_bytes(f.offset, f.bytes.clone())))
+                    .collect(),
+            ),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                commitment: Some(self.commitment),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let accounts = self.client.get_program_ui_accounts_with_config(&PROGRAM_ID, config).await.map_err(rpc)?;
+        accounts
+            .into_iter()
+            .map(|(address, ui)| {
+                let data = ui.data.decode().ok_or_else(|| ChainError::Account(address.to_string()))?;
+                Ok((address, data))
+            })
+            .collect()
+    }
+
+    async fn unix_time(&self) -> Result<i64, ChainError> {
+        let clock = self.account(&solana_sdk_ids::sysvar::clock::ID).await?;
+        // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
+        let bytes = clock.and_then(|c| c.data.get(32..40).map(|b| <[u8; 8]>::try_from(b).expect("8 bytes")));
+        bytes.map(i64::from_le_bytes).ok_or_else(|| ChainError::Account("clock sysvar".into()))
+    }
+
+    async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError> {
+        let fees = self.client.get_recent_prioritization_fees(writable).await.map_err(rpc)?;
+        Ok(fees.into_iter().map(|f| f.prioritization_fee).collect())
+    }
+}

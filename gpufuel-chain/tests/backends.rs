@@ -1,0 +1,313 @@
+//! One suite, two backends: every test runs against `LocalChain` and against a real JSON-RPC
+//! server (surfpool, embedded, offline, on 127.0.0.1) reached through `RpcChain`. Setup itself
+//! goes through the `Chain` trait and the careful sender: mint, token accounts, market, class,
+//! node, validator and submitter are all created by transactions.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use gpufuel_chain::{
+    Chain, ChainError, LocalChain, ix,
+    market::{default_params, job_spec},
+    pda,
+    query::{self, JobFilter},
+    send::{PriorityFee, SendOptions, send},
+};
+use gpufuel_core::{
+    GpuFuelError,
+    state::{JobState, NodeSpec},
+};
+use solana_address::Address;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_program_pack::Pack;
+use solana_signer::Signer;
+use spl_token_interface::{instruction as token_ix, state as token_state};
+
+const CLASS: u8 = 1;
+const REF_PRICE: u64 = 1_000;
+const STAKE: u64 = 10_000_000;
+const LAMPORTS: u64 = 10_000_000_000;
+
+/// A cluster the suite can fund wallets on.
+#[async_trait]
+trait Cluster: Send + Sync {
+    fn chain(&self) -> &dyn Chain;
+    async fn fund(&self, address: &Address);
+}
+
+struct Local(LocalChain);
+
+#[async_trait]
+impl Cluster for Local {
+    fn chain(&self) -> &dyn Chain {
+        &self.0
+    }
+    async fn fund(&self, address: &Address) {
+        self.0.svm().airdrop(address, LAMPORTS).expect("airdrop");
+    }
+}
+
+fn options() -> SendOptions {
+    SendOptions { poll: Duration::from_millis(20), priority_fee: PriorityFee::Fixed(1), ..SendOptions::default() }
+}
+
+/// Creates a rent-exempt account of `len` bytes owned by the token program.
+fn create_token_owned(payer: &Address, account: &Address, len: usize) -> Instruction {
+    let rent = (128 + len as u64) * 6_960;
+    solana_system_interface::instruction::create_account(payer, account, rent, len as u64, &spl_token_interface::ID)
+}
+
+struct Wallet {
+    key: Keypair,
+    token: Address,
+}
+
+/// A market built entirely through `Chain` + `send`.
+struct Market<'a> {
+    cluster: &'a dyn Cluster,
+    authority: Keypair,
+    mint: Address,
+    treasury: Address,
+}
+
+impl<'a> Market<'a> {
+    async fn send(&self, ixs: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<u64, ChainError> {
+        send(self.cluster.chain(), ixs, payer, signers, &options()).await.map(|s| s.units)
+    }
+
+    async fn new(cluster: &'a dyn Cluster) -> Market<'a> {
+        let authority = Keypair::new();
+        cluster.fund(&authority.pubkey()).await;
+        let mint = Keypair::new();
+        let len = token_state::Mint::LEN;
+        let create = create_token_owned(&authority.pubkey(), &mint.pubkey(), len);
+        let init =
+            token_ix::initialize_mint2(&spl_token_interface::ID, &mint.pubkey(), &authority.pubkey(), None, 6).unwrap();
+        let mut m = Market { cluster, authority, mint: mint.pubkey(), treasury: Address::default() };
+        m.send(&[create, init], &m.authority, &[&mint]).await.expect("mint");
+        m.treasury = m.token_account(&m.authority).await;
+        let mut params = default_params();
+        params.quorum = 1;
+        let a = m.authority.pubkey();
+        m.send(&[ix::init_market(&a, &m.mint, &m.treasury, params)], &m.authority, &[]).await.expect("market");
+        let class = gpufuel_core::instruction::GpuClassArgs { class_id: CLASS, ref_price: REF_PRICE, min_price: 10 };
+        m.send(&[ix::add_gpu_class(&a, class)], &m.authority, &[]).await.expect("class");
+        m
+    }
+
+    async fn token_account(&self, owner: &Keypair) -> Address {
+        let account = Keypair::new();
+        let len = token_state::Account::LEN;
+        let create = create_token_owned(&owner.pubkey(), &account.pubkey(), len);
+        let init =
+            token_ix::initialize_account3(&spl_token_interface::ID, &account.pubkey(), &self.mint, &owner.pubkey())
+                .unwrap();
+        self.send(&[create, init], owner, &[&account]).await.expect("token account");
+        account.pubkey()
+    }
+
+    async fn wallet(&self, tokens: u64) -> Wallet {
+        let key = Keypair::new();
+        self.cluster.fund(&key.pubkey()).await;
+        let token = self.token_account(&key).await;
+        let mint_to =
+            token_ix::mint_to(&spl_token_interface::ID, &self.mint, &token, &self.authority.pubkey(), &[], tokens)
+                .unwrap();
+        self.send(&[mint_to], &self.authority, &[]).await.expect("mint to");
+        Wallet { key, token }
+    }
+
+    async fn balance(&self, token: &Address) -> u64 {
+        let account = self.cluster.chain().account(token).await.unwrap().expect("token account");
+        token_state::Account::unpack(&account.data).unwrap().amount
+    }
+
+    async fn node(&self, floor: u64) -> Wallet {
+        let w = self.wallet(STAKE).await;
+        let spec =
+            NodeSpec { gpu_class: CLASS, gpu_count: 1, compute_capability: 90, vram_mib: 81_920, price_floor: floor };
+        self.send(&[ix::register_node(&w.key.pubkey(), &w.token, spec, STAKE)], &w.key, &[]).await.expect("node");
+        w
+    }
+
+    async fn validator(&self) -> Wallet {
+        let w = self.wallet(STAKE).await;
+        self.send(&[ix::register_validator(&w.key.pubkey(), &w.token, STAKE)], &w.key, &[]).await.expect("validator");
+        w
+    }
+
+    async fn submitter(&self, spare: u64) -> Wallet {
+        let w = self.wallet(STAKE + spare).await;
+        self.send(&[ix::register_submitter(&w.key.pubkey(), &w.token, STAKE)], &w.key, &[]).await.expect("submitter");
+        w
+    }
+
+    async fn now(&self) -> i64 {
+        self.cluster.chain().unix_time().await.unwrap()
+    }
+
+    /// A registered submitter, the instruction creating its job 1, and its balance before.
+    async fn job_to_create(&self) -> (Wallet, Instruction, u64) {
+        let submitter = self.submitter(10_000_000).await;
+        let spec = job_spec(1, CLASS, 2_000, self.now().await);
+        let create = ix::create_job(&submitter.key.pubkey(), &submitter.token, spec);
+        let before = self.balance(&submitter.token).await;
+        (submitter, create, before)
+    }
+}
+
+/// Urgent job, bid at the current reference price (assigned at once), result, one pass vote, settle:
+/// every balance lands where the settlement rules say.
+async fn urgent_lifecycle_settles_and_pays(cluster: &dyn Cluster) {
+    let m = Market::new(cluster).await;
+    let (node, validator, submitter) = (m.node(100).await, m.validator().await, m.submitter(1_000_000).await);
+    let mut spec = job_spec(1, CLASS, 2_000, m.now().await);
+    spec.urgent = true;
+    let s = submitter.key.pubkey();
+    m.send(&[ix::create_job(&s, &submitter.token, spec)], &submitter.key, &[]).await.unwrap();
+    let job = pda::job(&s, 1);
+    let escrowed = query::job(cluster.chain(), &job).await.unwrap().escrow;
+    let n = node.key.pubkey();
+    // The reference price moves with real slots on a cluster (it fell while the node sat idle);
+    // with one open job and one idle node it now holds still.
+    let reference = query::gpu_classes(cluster.chain()).await.unwrap()[0].1.ref_price;
+    m.send(&[ix::bid(&n, &job, CLASS, reference)], &node.key, &[]).await.unwrap();
+    assert_eq!(query::job(cluster.chain(), &job).await.unwrap().state, JobState::Assigned as u8, "fast path");
+    let cid = gpufuel_chain::market::sample_cid(3);
+    m.send(&[ix::submit_result(&n, &job, cid, [5; 32])], &node.key, &[]).await.unwrap();
+    let v = validator.key.pubkey();
+    m.send(&[ix::attest(&v, &job, &pda::node(&n), true)], &validator.key, &[]).await.unwrap();
+    let before = (m.balance(&node.token).await, m.balance(&submitter.token).await, m.balance(&m.treasury).await);
+    let settle = ix::settle(&ix::SettleAccounts {
+        job,
+        node: pda::node(&n),
+        submitter: s,
+        gpu_class: CLASS,
+        node_token: node.token,
+        submitter_token: submitter.token,
+        treasury: m.treasury,
+        voters: vec![(v, validator.token)],
+    });
+    m.send(&[settle], &validator.key, &[]).await.unwrap();
+    let j = query::job(cluster.chain(), &job).await.unwrap();
+    assert_eq!(j.state, JobState::Settled as u8);
+    let node_gain = m.balance(&node.token).await - before.0;
+    let refund = m.balance(&submitter.token).await - before.1;
+    let fees = m.balance(&m.treasury).await - before.2 + m.balance(&validator.token).await;
+    assert_eq!(node_gain + refund + fees, escrowed, "the escrow is split exactly");
+    assert!(node_gain > 0 && refund > 0 && fees > 0);
+    assert_eq!(m.balance(&pda::vault()).await, 3 * STAKE, "only the stakes remain in the vault");
+}
+
+/// A refused instruction comes back typed, nothing is submitted, no fee is paid.
+async fn refusals_are_typed_and_nothing_is_sent(cluster: &dyn Cluster) {
+    let m = Market::new(cluster).await;
+    let (node, submitter) = (m.node(100).await, m.submitter(1_000_000).await);
+    let s = submitter.key.pubkey();
+    m.send(&[ix::create_job(&s, &submitter.token, job_spec(1, CLASS, 2_000, m.now().await))], &submitter.key, &[])
+        .await
+        .unwrap();
+    let lamports = cluster.chain().account(&node.key.pubkey()).await.unwrap().unwrap().lamports;
+    let low = ix::bid(&node.key.pubkey(), &pda::job(&s, 1), CLASS, 50);
+    let err = m.send(&[low], &node.key, &[]).await.unwrap_err();
+    assert_eq!(err.program_error(), Some(GpuFuelError::BidBelowFloor), "{err}");
+    assert_eq!(cluster.chain().account(&node.key.pubkey()).await.unwrap().unwrap().lamports, lamports);
+    // Insufficient funds: an escrow above the submitter's tokens.
+    let before = m.balance(&submitter.token).await;
+    let vault = m.balance(&pda::vault()).await;
+    let big = job_spec(2, CLASS, before, m.now().await);
+    let err = m.send(&[ix::create_job(&s, &submitter.token, big)], &submitter.key, &[]).await.unwrap_err();
+    assert!(matches!(err, ChainError::Transaction { .. }), "{err}");
+    assert_eq!((m.balance(&submitter.token).await, m.balance(&pda::vault()).await), (before, vault));
+    assert!(cluster.chain().account(&pda::job(&s, 2)).await.unwrap().is_none());
+}
+
+/// Queries filtered server-side (memcmp on RPC) return the same answers on both backends.
+async fn queries_filter_by_state_submitter_and_class(cluster: &dyn Cluster) {
+    let m = Market::new(cluster).await;
+    let (node, submitter) = (m.node(100).await, m.submitter(10_000_000).await);
+    let s = submitter.key.pubkey();
+    for id in 1..=3 {
+        let spec = job_spec(id, CLASS, 2_000, m.now().await);
+        m.send(&[ix::create_job(&s, &submitter.token, spec)], &submitter.key, &[]).await.unwrap();
+    }
+    m.send(&[ix::cancel(&s, &pda::job(&s, 2), CLASS, &submitter.token)], &submitter.key, &[]).await.unwrap();
+    let chain = cluster.chain();
+    let open = query::jobs(chain, &[JobFilter::State(JobState::Open), JobFilter::Submitter(s)]).await.unwrap();
+    let mut ids: Vec<u64> = open.iter().map(|(_, j)| j.job_id).collect();
+    ids.sort();
+    assert_eq!(ids, vec![1, 3]);
+    assert_eq!(query::jobs(chain, &[JobFilter::State(JobState::Cancelled)]).await.unwrap().len(), 1);
+    let nodes = query::nodes(chain, Some(CLASS)).await.unwrap();
+    assert_eq!(nodes.iter().map(|(a, _)| *a).collect::<Vec<_>>(), vec![pda::node(&node.key.pubkey())]);
+    assert!(query::nodes(chain, Some(CLASS + 1)).await.unwrap().is_empty());
+    let classes = query::gpu_classes(chain).await.unwrap();
+    assert_eq!(classes.len(), 1);
+    assert_eq!(classes[0].1.open_jobs, 2);
+}
+
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod local {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(&super::Local(gpufuel_chain::LocalChain::new().unwrap())).await;
+                }
+            )*
+        }
+        mod rpc {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let surfnet = super::surfnet::Surfnet::start().await;
+                    super::$test(&surfnet).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    urgent_lifecycle_settles_and_pays,
+    refusals_are_typed_and_nothing_is_sent,
+    queries_filter_by_state_submitter_and_class,
+);
+
+mod surfnet;
+
+/// The RPC endpoint goes down in the middle of a send: the transaction reaches the server, the
+/// response is lost, the endpoint is unreachable for 1.5 s, then comes back. The sender keeps
+/// polling, finds the transaction landed and does not send it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rpc_outage_mid_send_is_confirmed_not_resent() {
+    let surfnet = surfnet::Surfnet::start().await;
+    let m = Market::new(&surfnet).await;
+    let (submitter, create, before) = m.job_to_create().await;
+    let s = submitter.key.pubkey();
+    surfnet.proxy.cut_after_send(Duration::from_millis(1_500));
+    let started = std::time::Instant::now();
+    let sent =
+        send(surfnet.chain(), &[create], &submitter.key, &[], &options()).await.expect("confirmed after the outage");
+    assert!(!surfnet.proxy.cut_pending(), "the response of sendTransaction was dropped");
+    assert!(started.elapsed() >= Duration::from_millis(1_400), "the send waited out the outage");
+    assert_eq!(sent.attempts, 1, "never resent");
+    let escrow = query::job(surfnet.chain(), &pda::job(&s, 1)).await.unwrap().escrow;
+    assert_eq!(before - m.balance(&submitter.token).await, escrow, "applied exactly once");
+}
+
+/// The endpoint is down before anything is sent: a typed transport error, nothing moved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rpc_down_before_sending_is_a_typed_error() {
+    let surfnet = surfnet::Surfnet::start().await;
+    let m = Market::new(&surfnet).await;
+    let (submitter, create, before) = m.job_to_create().await;
+    let s = submitter.key.pubkey();
+    surfnet.proxy.set_up(false);
+    let err = m.send(&[create], &submitter.key, &[]).await.unwrap_err();
+    surfnet.proxy.set_up(true);
+    assert!(matches!(err, ChainError::Rpc(_)), "{err}");
+    assert_eq!(m.balance(&submitter.token).await, before);
+    assert!(query::job(surfnet.chain(), &pda::job(&s, 1)).await.is_err(), "no job created");
+}
