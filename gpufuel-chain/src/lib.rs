@@ -2,6 +2,7 @@
 //! the embedded chain (LiteSVM with the real SBF program and SPL Token).
 
 pub mod chain;
+pub mod client;
 pub mod error;
 pub mod ix;
 pub mod local;
@@ -12,6 +13,7 @@ pub mod rpc;
 pub mod send;
 
 pub use chain::Chain;
+pub use client::GpuFuelClient;
 pub use error::ChainError;
 pub use local::LocalChain;
 pub use market::LocalMarket;

@@ -307,6 +307,17 @@ impl Chain for LocalChain {
             .collect())
     }
 
+    async fn token_accounts(&self, owner: &Address, mint: &Address) -> Result<Vec<Address>, ChainError> {
+        let accounts = self.svm().get_program_accounts(&spl_token_interface::ID);
+        let mut mine: Vec<Address> = accounts
+            .into_iter()
+            .filter(|(_, a)| TokenAccount::unpack(&a.data).is_ok_and(|t| t.owner == *owner && t.mint == *mint))
+            .map(|(address, _)| address)
+            .collect();
+        mine.sort_unstable();
+        Ok(mine)
+    }
+
     async fn unix_time(&self) -> Result<i64, ChainError> {
         Ok(self.now())
     }

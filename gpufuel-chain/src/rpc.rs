@@ -14,6 +14,7 @@ use solana_rpc_client_api::{
     client_error::Error as ClientError,
     config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig, RpcSimulateTransactionConfig},
     filter::{Memcmp as RpcMemcmp, RpcFilterType},
+    request::TokenAccountsFilter,
 };
 use solana_signature::Signature;
 use solana_transaction::Transaction;
@@ -113,6 +114,15 @@ impl Chain for RpcChain {
                 let data = ui.data.decode().ok_or_else(|| ChainError::Account(address.to_string()))?;
                 Ok((address, data))
             })
+            .collect()
+    }
+
+    async fn token_accounts(&self, owner: &Address, mint: &Address) -> Result<Vec<Address>, ChainError> {
+        let accounts =
+            self.client.get_token_accounts_by_owner(owner, TokenAccountsFilter::Mint(*mint)).await.map_err(rpc)?;
+        accounts
+            .into_iter()
+            .map(|a| a.pubkey.parse().map_err(|_| ChainError::Rpc(format!("bad address {}", a.pubkey))))
             .collect()
     }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use gpufuel_chain::{
-    Chain, ChainError, LocalChain, ix,
+    Chain, ChainError, GpuFuelClient, LocalChain,
+    ix::{self, Role},
     market::{default_params, job_spec},
     pda,
     query::{self, JobFilter},
@@ -247,6 +248,41 @@ async fn queries_filter_by_state_submitter_and_class(cluster: &dyn Cluster) {
     assert_eq!(classes[0].1.open_jobs, 2);
 }
 
+/// The typed client for every role: it derives the accounts of settle (voters and their token
+/// accounts, treasury) and of cancel from chain state, and reads prices and reputation.
+async fn client_serves_every_role(cluster: &dyn Cluster) {
+    let m = Market::new(cluster).await;
+    let (node, validator, submitter) = (m.node(100).await, m.validator().await, m.submitter(1_000_000).await);
+    let client = GpuFuelClient::new(cluster.chain()).with_options(options());
+    let prices = client.prices().await.unwrap();
+    assert_eq!(prices.len(), 1);
+    let mut spec = job_spec(1, CLASS, 2_000, m.now().await);
+    spec.urgent = true;
+    let job = client.create_job(&submitter.key, &submitter.token, spec).await.unwrap();
+    let reference = client.gpu_class(CLASS).await.unwrap().ref_price;
+    client.bid(&node.key, &job, reference).await.unwrap();
+    client.submit_result(&node.key, &job, gpufuel_chain::market::sample_cid(4), [1; 32]).await.unwrap();
+    client.attest(&validator.key, &job, true).await.unwrap();
+    let vault = m.balance(&pda::vault()).await;
+    client.settle(&validator.key, &job).await.unwrap();
+    assert_eq!(client.job(&job).await.unwrap().state, JobState::Settled as u8);
+    assert!(m.balance(&validator.token).await > 0, "the voter was found and paid");
+    assert!(m.balance(&pda::vault()).await < vault);
+    assert_eq!(client.reputation(&node.key.pubkey()).await.unwrap().completed, 1);
+    client.close_job(&submitter.key, &job).await.unwrap();
+    assert!(cluster.chain().account(&job).await.unwrap().is_none(), "closed");
+    // Cancel, top up, and leave: typed refusals where the rules say so.
+    let second =
+        client.create_job(&submitter.key, &submitter.token, job_spec(2, CLASS, 2_000, m.now().await)).await.unwrap();
+    let err = client.request_unstake(&submitter.key, Role::Submitter).await.unwrap_err();
+    assert_eq!(err.program_error(), Some(GpuFuelError::StakerActive), "{err}");
+    client.cancel(&submitter.key, &second, &submitter.token).await.unwrap();
+    client.top_up(&validator.key, Role::Validator, &validator.token, 1).await.unwrap();
+    client.heartbeat(&node.key).await.unwrap();
+    client.request_unstake(&node.key, Role::Node).await.unwrap();
+    assert_eq!(client.node(&node.key.pubkey()).await.unwrap().header.status, 2, "exiting");
+}
+
 macro_rules! on_both_backends {
     ($($test:ident),* $(,)?) => {
         mod local {
@@ -273,6 +309,7 @@ on_both_backends!(
     urgent_lifecycle_settles_and_pays,
     refusals_are_typed_and_nothing_is_sent,
     queries_filter_by_state_submitter_and_class,
+    client_serves_every_role,
 );
 
 mod surfnet;

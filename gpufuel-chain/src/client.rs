@@ -1,0 +1,290 @@
+//! [`GpuFuelClient`]: every GPUFuel instruction for each role, with typed arguments and results,
+//! over any [`Chain`]. Accounts a caller cannot be expected to know (PDAs, the assigned node,
+//! the treasury, the voters and their token accounts) are derived from chain state.
+
+use borsh::BorshDeserialize;
+use gpufuel_core::{
+    cid::Cid,
+    instruction::{GpuClassArgs, JobSpec},
+    state::{AccountKind, GpuClass, Job, JobState, Market, MarketParams, Node, NodeSpec, VOTE_FAIL, Validator},
+};
+use solana_address::Address;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::{
+    Chain, ChainError,
+    chain::Memcmp,
+    ix::{self, Role, SettleAccounts},
+    pda,
+    query::{self, JobFilter},
+    send::{self, SendOptions, Sent},
+};
+
+/// A node's track record, as the program keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reputation {
+    pub completed: u32,
+    pub failed_validations: u32,
+    pub missed_deadlines: u32,
+}
+
+/// The GPUFuel client for every role (admin, submitter, node operator, validator).
+pub struct GpuFuelClient<C> {
+    chain: C,
+    options: SendOptions,
+}
+
+impl<C: Chain> GpuFuelClient<C> {
+    /// A client sending with [`SendOptions::default`].
+    pub fn new(chain: C) -> Self {
+        Self { chain, options: SendOptions::default() }
+    }
+
+    /// The same client with other send options.
+    pub fn with_options(self, options: SendOptions) -> Self {
+        Self { options, ..self }
+    }
+
+    /// The chain it talks to.
+    pub fn chain(&self) -> &C {
+        &self.chain
+    }
+
+    async fn send(&self, ixs: &[Instruction], payer: &Keypair) -> Result<Sent, ChainError> {
+        send::send(&self.chain, ixs, payer, &[], &self.options).await
+    }
+
+    async fn decode<T: BorshDeserialize>(&self, address: &Address) -> Result<T, ChainError> {
+        let account = self.chain.account(address).await?.ok_or_else(|| ChainError::Account(address.to_string()))?;
+        T::try_from_slice(&account.data).map_err(|_| ChainError::Account(address.to_string()))
+    }
+
+    // Reads.
+
+    /// The market: authority, mint, vault, treasury, parameters.
+    pub async fn market(&self) -> Result<Market, ChainError> {
+        self.decode(&pda::market()).await
+    }
+
+    /// A GPU class with its reference price.
+    pub async fn gpu_class(&self, class_id: u8) -> Result<GpuClass, ChainError> {
+        self.decode(&pda::gpu_class(class_id)).await
+    }
+
+    /// Reference prices of every class, `(class id, base units per GPU-second)`.
+    pub async fn prices(&self) -> Result<Vec<(u8, u64)>, ChainError> {
+        let mut prices: Vec<_> =
+            query::gpu_classes(&self.chain).await?.into_iter().map(|(_, c)| (c.class_id, c.ref_price)).collect();
+        prices.sort_unstable();
+        Ok(prices)
+    }
+
+    /// A job.
+    pub async fn job(&self, job: &Address) -> Result<Job, ChainError> {
+        query::job(&self.chain, job).await
+    }
+
+    /// Jobs matching every filter.
+    pub async fn jobs(&self, filters: &[JobFilter]) -> Result<Vec<(Address, Job)>, ChainError> {
+        query::jobs(&self.chain, filters).await
+    }
+
+    /// The node of an operator.
+    pub async fn node(&self, operator: &Address) -> Result<Node, ChainError> {
+        self.decode(&pda::node(operator)).await
+    }
+
+    /// A node's reputation counters.
+    pub async fn reputation(&self, operator: &Address) -> Result<Reputation, ChainError> {
+        let n = self.node(operator).await?;
+        Ok(Reputation {
+            completed: n.completed,
+            failed_validations: n.failed_validations,
+            missed_deadlines: n.missed_deadlines,
+        })
+    }
+
+    /// The first token account of the market's mint owned by `owner`.
+    async fn token_of(&self, owner: &Address) -> Result<Address, ChainError> {
+        let mint = Address::new_from_array(self.market().await?.mint);
+        let accounts = self.chain.token_accounts(owner, &mint).await?;
+        accounts.first().copied().ok_or_else(|| ChainError::Account(format!("no GPUFuel token account of {owner}")))
+    }
+
+    // Admin.
+
+    /// Creates the market (once per deployment); `treasury` is a token account of `mint`.
+    pub async fn init_market(
+        &self,
+        authority: &Keypair,
+        mint: &Address,
+        treasury: &Address,
+        params: MarketParams,
+    ) -> Result<Sent, ChainError> {
+        self.send(&[ix::init_market(&authority.pubkey(), mint, treasury, params)], authority).await
+    }
+
+    /// Replaces the market parameters.
+    pub async fn update_params(&self, authority: &Keypair, params: MarketParams) -> Result<Sent, ChainError> {
+        self.send(&[ix::update_params(&authority.pubkey(), params)], authority).await
+    }
+
+    /// Adds a GPU class.
+    pub async fn add_gpu_class(&self, authority: &Keypair, args: GpuClassArgs) -> Result<Sent, ChainError> {
+        self.send(&[ix::add_gpu_class(&authority.pubkey(), args)], authority).await
+    }
+
+    // Stakes, for every role.
+
+    /// Registers a node operator with its GPU spec, staking from `token`.
+    pub async fn register_node(
+        &self,
+        operator: &Keypair,
+        token: &Address,
+        spec: NodeSpec,
+        stake: u64,
+    ) -> Result<Sent, ChainError> {
+        self.send(&[ix::register_node(&operator.pubkey(), token, spec, stake)], operator).await
+    }
+
+    /// Registers a validator.
+    pub async fn register_validator(
+        &self,
+        operator: &Keypair,
+        token: &Address,
+        stake: u64,
+    ) -> Result<Sent, ChainError> {
+        self.send(&[ix::register_validator(&operator.pubkey(), token, stake)], operator).await
+    }
+
+    /// Registers a job submitter.
+    pub async fn register_submitter(&self, owner: &Keypair, token: &Address, stake: u64) -> Result<Sent, ChainError> {
+        self.send(&[ix::register_submitter(&owner.pubkey(), token, stake)], owner).await
+    }
+
+    /// Adds to a stake.
+    pub async fn top_up(&self, owner: &Keypair, role: Role, token: &Address, amount: u64) -> Result<Sent, ChainError> {
+        self.send(&[ix::top_up(&owner.pubkey(), role, token, amount)], owner).await
+    }
+
+    /// Starts the unstake cooldown (refused while the staker has active work).
+    pub async fn request_unstake(&self, owner: &Keypair, role: Role) -> Result<Sent, ChainError> {
+        let class = match role {
+            Role::Node => self.node(&owner.pubkey()).await?.gpu_class,
+            _ => 0,
+        };
+        self.send(&[ix::request_unstake(&owner.pubkey(), role, class)], owner).await
+    }
+
+    /// After the cooldown, returns the stake to `token` and closes the staker account.
+    pub async fn withdraw(&self, owner: &Keypair, role: Role, token: &Address) -> Result<Sent, ChainError> {
+        self.send(&[ix::withdraw(&owner.pubkey(), role, token)], owner).await
+    }
+
+    // Submitter.
+
+    /// Creates a job, escrowing from `token`; returns its address.
+    pub async fn create_job(&self, submitter: &Keypair, token: &Address, spec: JobSpec) -> Result<Address, ChainError> {
+        self.send(&[ix::create_job(&submitter.pubkey(), token, spec)], submitter).await?;
+        Ok(pda::job(&submitter.pubkey(), spec.job_id))
+    }
+
+    /// Cancels an open job; the escrow returns to `token`.
+    pub async fn cancel(&self, submitter: &Keypair, job: &Address, token: &Address) -> Result<Sent, ChainError> {
+        let class = self.job(job).await?.gpu_class;
+        self.send(&[ix::cancel(&submitter.pubkey(), job, class, token)], submitter).await
+    }
+
+    /// Expires a job past its deadline (anyone may): refund plus, if it was assigned, the node's
+    /// penalty to the submitter.
+    pub async fn expire(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
+        let j = self.job(job).await?;
+        let submitter = Address::new_from_array(j.submitter);
+        let token = self.token_of(&submitter).await?;
+        let node = Address::new_from_array(j.node);
+        let assigned = j.state == JobState::Assigned as u8;
+        self.send(&[ix::expire(&submitter, job, j.gpu_class, &token, assigned.then_some(&node))], payer).await
+    }
+
+    /// Closes a finished job account, returning its rent to the submitter.
+    pub async fn close_job(&self, submitter: &Keypair, job: &Address) -> Result<Sent, ChainError> {
+        self.send(&[ix::close_job(&submitter.pubkey(), job)], submitter).await
+    }
+
+    // Node operator.
+
+    /// Records that the node is alive.
+    pub async fn heartbeat(&self, operator: &Keypair) -> Result<Sent, ChainError> {
+        self.send(&[ix::heartbeat(&operator.pubkey())], operator).await
+    }
+
+    /// Bids on an open job (an urgent job is assigned at once at or under the reference price).
+    pub async fn bid(&self, operator: &Keypair, job: &Address, price: u64) -> Result<Sent, ChainError> {
+        let class = self.job(job).await?.gpu_class;
+        self.send(&[ix::bid(&operator.pubkey(), job, class, price)], operator).await
+    }
+
+    /// Assigns a job to its best bidder once bidding has closed (anyone may).
+    pub async fn assign(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
+        let j = self.job(job).await?;
+        self.send(&[ix::assign(job, &Address::new_from_array(j.node), j.gpu_class)], payer).await
+    }
+
+    /// Posts the result's CID and its proof commitment.
+    pub async fn submit_result(
+        &self,
+        operator: &Keypair,
+        job: &Address,
+        result: Cid,
+        commitment: [u8; 32],
+    ) -> Result<Sent, ChainError> {
+        self.send(&[ix::submit_result(&operator.pubkey(), job, result, commitment)], operator).await
+    }
+
+    // Validator.
+
+    /// Votes on a submitted result.
+    pub async fn attest(&self, validator: &Keypair, job: &Address, pass: bool) -> Result<Sent, ChainError> {
+        let node = Address::new_from_array(self.job(job).await?.node);
+        self.send(&[ix::attest(&validator.pubkey(), job, &node, pass)], validator).await
+    }
+
+    /// Settles a decided job (anyone may): pays or slashes, refunds, pays the voters.
+    pub async fn settle(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
+        let accounts = self.settle_accounts(job).await?;
+        self.send(&[ix::settle(&accounts)], payer).await
+    }
+
+    async fn settle_accounts(&self, job: &Address) -> Result<SettleAccounts, ChainError> {
+        let j = self.job(job).await?;
+        let node = Address::new_from_array(j.node);
+        let operator = Address::new_from_array(self.decode::<Node>(&node).await?.header.owner);
+        let submitter = Address::new_from_array(j.submitter);
+        let mut voters = vec![];
+        for v in j.voter_indices() {
+            let index = (v & !VOTE_FAIL).to_le_bytes().to_vec();
+            let filters = [
+                Memcmp { offset: 0, bytes: vec![AccountKind::Validator as u8] },
+                Memcmp { offset: core::mem::offset_of!(Validator, index), bytes: index },
+            ];
+            let found = self.chain.program_accounts(&filters).await?;
+            let (_, data) = found.first().ok_or_else(|| ChainError::Account(format!("validator {v}")))?;
+            let validator =
+                Validator::try_from_slice(data).map_err(|_| ChainError::Account(format!("validator {v}")))?;
+            let owner = Address::new_from_array(validator.header.owner);
+            voters.push((owner, self.token_of(&owner).await?));
+        }
+        Ok(SettleAccounts {
+            job: *job,
+            node,
+            submitter,
+            gpu_class: j.gpu_class,
+            node_token: self.token_of(&operator).await?,
+            submitter_token: self.token_of(&submitter).await?,
+            treasury: Address::new_from_array(self.market().await?.treasury),
+            voters,
+        })
+    }
+}
