@@ -5,10 +5,12 @@
 //!   bids, assign, submit result, 2 attestations, settle) on the real SBF program in LiteSVM,
 //!   and the account sizes.
 //! - `lifecycle`: the same lifecycle printed step by step with every balance (the README demo).
+//! - `chain`: job lifecycles per second through the typed client on the embedded chain.
 //! - `matching`: the matching engine at 1k to 1M open jobs against 10k nodes.
 //! - `proofs`: proof-of-execution costs against the work they check, and the dishonest-node
 //!   simulation.
 
+mod chain;
 mod matching;
 mod proofs;
 
@@ -34,9 +36,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match std::env::args().nth(1).as_deref() {
         Some("cu") => cu(),
         Some("lifecycle") => Ok(lifecycle(true).map(|_| ())?),
+        Some("chain") => chain::run(),
         Some("matching") => matching::run(),
         Some("proofs") => proofs::run(),
-        _ => Err("usage: gpufuel-bench <cu|lifecycle|matching|proofs>".into()),
+        _ => Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs>".into()),
     }
 }
 
@@ -141,7 +144,7 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
     m.chain.advance(3_600);
     out.push(("withdraw", m.chain.send(&[ix::withdraw(&w.address(), Role::Node, &w.token)], &[&w.keypair])?));
     // init_market on a fresh chain.
-    let mut chain = gpufuel_chain::LocalChain::new()?;
+    let chain = gpufuel_chain::LocalChain::new()?;
     let a = chain.wallet(0)?;
     let t = chain.token_account(&a.keypair, &a.address())?;
     out.insert(

@@ -14,6 +14,9 @@ pub enum ChainError {
     /// An account does not exist or does not decode as the expected type.
     #[error("account {0} is missing or malformed")]
     Account(String),
+    /// A config or keypair file is missing or malformed.
+    #[error("config: {0}")]
+    Config(String),
     /// The cluster could not be reached or answered with an error.
     #[error("RPC: {0}")]
     Rpc(String),

@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod client;
+pub mod config;
 pub mod error;
 pub mod ix;
 pub mod local;

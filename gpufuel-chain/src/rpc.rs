@@ -37,6 +37,11 @@ impl RpcChain {
         Self { client, commitment }
     }
 
+    /// A client for the Solana CLI config's URL and commitment.
+    pub fn from_config(config: &crate::config::CliConfig) -> Self {
+        Self::new(config.json_rpc_url.clone(), config.commitment)
+    }
+
     /// The RPC URL.
     pub fn url(&self) -> String {
         self.client.url()

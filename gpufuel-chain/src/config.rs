@@ -1,0 +1,139 @@
+//! Solana CLI conventions: keypairs are JSON files of 64 bytes, and the RPC URL, keypair and
+//! commitment default to the Solana CLI config (`~/.config/solana/cli/config.yml`).
+//!
+//! The config is flat `key: value` YAML written by the Solana CLI; three keys are read, so a
+//! line parser does it without a YAML dependency.
+
+use std::path::{Path, PathBuf};
+
+use solana_commitment_config::CommitmentConfig;
+use solana_keypair::Keypair;
+
+use crate::ChainError;
+
+/// The settings the client takes from the Solana CLI config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliConfig {
+    pub json_rpc_url: String,
+    pub keypair_path: PathBuf,
+    pub commitment: CommitmentConfig,
+}
+
+impl Default for CliConfig {
+    /// The Solana CLI's own defaults.
+    fn default() -> Self {
+        Self {
+            json_rpc_url: "https://api.mainnet-beta.solana.com".into(),
+            keypair_path: home().join(".config/solana/id.json"),
+            commitment: CommitmentConfig::confirmed(),
+        }
+    }
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+impl CliConfig {
+    /// The default config file path.
+    pub fn default_path() -> PathBuf {
+        home().join(".config/solana/cli/config.yml")
+    }
+
+    /// Reads a config file; keys it lacks keep their defaults. A missing file is the defaults.
+    pub fn load(path: &Path) -> Result<Self, ChainError> {
+        let mut config = Self::default();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(config),
+            Err(e) => return Err(ChainError::Config(format!("{}: {e}", path.display()))),
+        };
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once(':') else { continue };
+            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+            match key.trim() {
+                "json_rpc_url" => config.json_rpc_url = value.to_string(),
+                "keypair_path" => config.keypair_path = PathBuf::from(value),
+                "commitment" => config.commitment = commitment(value)?,
+                _ => {}
+            }
+        }
+        Ok(config)
+    }
+
+    /// `url` and `commitment` when given (a URL or a CLI moniker), else the config's.
+    pub fn resolve(mut self, url: Option<&str>, commitment_level: Option<&str>) -> Result<Self, ChainError> {
+        if let Some(url) = url {
+            self.json_rpc_url = moniker(url);
+        }
+        if let Some(level) = commitment_level {
+            self.commitment = commitment(level)?;
+        }
+        Ok(self)
+    }
+}
+
+/// Expands the Solana CLI's URL monikers (`mainnet-beta`/`m`, `devnet`/`d`, `testnet`/`t`,
+/// `localhost`/`l`); anything else is taken as a URL.
+pub fn moniker(url: &str) -> String {
+    match url {
+        "m" | "mainnet-beta" => "https://api.mainnet-beta.solana.com",
+        "d" | "devnet" => "https://api.devnet.solana.com",
+        "t" | "testnet" => "https://api.testnet.solana.com",
+        "l" | "localhost" => "http://localhost:8899",
+        other => other,
+    }
+    .to_string()
+}
+
+fn commitment(level: &str) -> Result<CommitmentConfig, ChainError> {
+    match level {
+        "processed" => Ok(CommitmentConfig::processed()),
+        "confirmed" => Ok(CommitmentConfig::confirmed()),
+        "finalized" => Ok(CommitmentConfig::finalized()),
+        other => Err(ChainError::Config(format!("unknown commitment {other:?}"))),
+    }
+}
+
+/// Reads a Solana CLI keypair file (a JSON array of 64 bytes).
+pub fn read_keypair(path: &Path) -> Result<Keypair, ChainError> {
+    solana_keypair::read_keypair_file(path).map_err(|e| ChainError::Config(format!("keypair {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_cli_config_and_applies_overrides() {
+        let dir = std::env::temp_dir().join(format!("gpufuel-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.yml");
+        std::fs::write(
+            &path,
+            "---\njson_rpc_url: \"https://api.devnet.solana.com\"\nwebsocket_url: \"\"\nkeypair_path: /keys/me.json\naddress_labels:\n  \"11111111111111111111111111111111\": System Program\ncommitment: finalized\n",
+        )
+        .unwrap();
+        let c = CliConfig::load(&path).unwrap();
+        assert_eq!(c.json_rpc_url, "https://api.devnet.solana.com");
+        assert_eq!(c.keypair_path, PathBuf::from("/keys/me.json"));
+        assert_eq!(c.commitment, CommitmentConfig::finalized());
+        let c = c.resolve(Some("l"), Some("processed")).unwrap();
+        assert_eq!((c.json_rpc_url.as_str(), c.commitment), ("http://localhost:8899", CommitmentConfig::processed()));
+        assert!(matches!(CliConfig::default().resolve(None, Some("soon")), Err(ChainError::Config(_))));
+        assert_eq!(CliConfig::load(&dir.join("missing.yml")).unwrap(), CliConfig::default());
+    }
+
+    #[test]
+    fn keypair_files_round_trip_and_bad_ones_are_typed_errors() {
+        let dir = std::env::temp_dir().join(format!("gpufuel-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = Keypair::new();
+        let path = dir.join("id.json");
+        std::fs::write(&path, format!("{:?}", key.to_bytes().to_vec())).unwrap();
+        assert_eq!(read_keypair(&path).unwrap().to_bytes(), key.to_bytes());
+        std::fs::write(&path, "[1, 2, 3]").unwrap();
+        assert!(matches!(read_keypair(&path), Err(ChainError::Config(_))));
+        assert!(matches!(read_keypair(&dir.join("none.json")), Err(ChainError::Config(_))));
+    }
+}
