@@ -29,10 +29,10 @@ pub enum ChainError {
 impl ChainError {
     /// Classifies a failed transaction, mapping the program's custom codes to [`GpuFuelError`].
     pub fn from_transaction(error: TransactionError, logs: &[String]) -> Self {
-        if let TransactionError::InstructionError(index, InstructionError::Custom(code)) = &error {
-            if let Some(error) = GpuFuelError::from_code(*code) {
-                return Self::Program { index: *index, error };
-            }
+        if let TransactionError::InstructionError(index, InstructionError::Custom(code)) = &error
+            && let Some(error) = GpuFuelError::from_code(*code)
+        {
+            return Self::Program { index: *index, error };
         }
         Self::Transaction { error, logs: logs.join("\n") }
     }

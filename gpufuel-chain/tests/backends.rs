@@ -35,6 +35,8 @@ const LAMPORTS: u64 = 10_000_000_000;
 trait Cluster: Send + Sync {
     fn chain(&self) -> &dyn Chain;
     async fn fund(&self, address: &Address);
+    /// Moves the cluster's clock forward (LiteSVM's sysvar; surfpool's time-travel cheatcode).
+    async fn advance(&self, secs: i64);
 }
 
 struct Local(LocalChain);
@@ -46,6 +48,9 @@ impl Cluster for Local {
     }
     async fn fund(&self, address: &Address) {
         self.0.svm().airdrop(address, LAMPORTS).expect("airdrop");
+    }
+    async fn advance(&self, secs: i64) {
+        self.0.advance(secs);
     }
 }
 
@@ -88,12 +93,16 @@ impl<'a> Market<'a> {
         let mut m = Market { cluster, authority, mint: mint.pubkey(), treasury: Address::default() };
         m.send(&[create, init], &m.authority, &[&mint]).await.expect("mint");
         m.treasury = m.token_account(&m.authority).await;
+        // Market set-up through the client: init with the defaults, then the admin switches to a
+        // quorum of one; anyone else is refused.
+        let c = m.client();
+        c.init_market(&m.authority, &m.mint, &m.treasury, default_params()).await.expect("market");
         let mut params = default_params();
         params.quorum = 1;
-        let a = m.authority.pubkey();
-        m.send(&[ix::init_market(&a, &m.mint, &m.treasury, params)], &m.authority, &[]).await.expect("market");
+        c.update_params(&m.authority, params).await.expect("params");
+        assert_eq!(c.market().await.unwrap().params.quorum, 1);
         let class = gpufuel_core::instruction::GpuClassArgs { class_id: CLASS, ref_price: REF_PRICE, min_price: 10 };
-        m.send(&[ix::add_gpu_class(&a, class)], &m.authority, &[]).await.expect("class");
+        c.add_gpu_class(&m.authority, class).await.expect("class");
         m
     }
 
@@ -124,23 +133,27 @@ impl<'a> Market<'a> {
         token_state::Account::unpack(&account.data).unwrap().amount
     }
 
+    fn client(&self) -> GpuFuelClient<&dyn Chain> {
+        GpuFuelClient::new(self.cluster.chain()).with_options(options())
+    }
+
     async fn node(&self, floor: u64) -> Wallet {
         let w = self.wallet(STAKE).await;
         let spec =
             NodeSpec { gpu_class: CLASS, gpu_count: 1, compute_capability: 90, vram_mib: 81_920, price_floor: floor };
-        self.send(&[ix::register_node(&w.key.pubkey(), &w.token, spec, STAKE)], &w.key, &[]).await.expect("node");
+        self.client().register_node(&w.key, &w.token, spec, STAKE).await.expect("node");
         w
     }
 
     async fn validator(&self) -> Wallet {
         let w = self.wallet(STAKE).await;
-        self.send(&[ix::register_validator(&w.key.pubkey(), &w.token, STAKE)], &w.key, &[]).await.expect("validator");
+        self.client().register_validator(&w.key, &w.token, STAKE).await.expect("validator");
         w
     }
 
     async fn submitter(&self, spare: u64) -> Wallet {
         let w = self.wallet(STAKE + spare).await;
-        self.send(&[ix::register_submitter(&w.key.pubkey(), &w.token, STAKE)], &w.key, &[]).await.expect("submitter");
+        self.client().register_submitter(&w.key, &w.token, STAKE).await.expect("submitter");
         w
     }
 
@@ -253,7 +266,7 @@ async fn queries_filter_by_state_submitter_and_class(cluster: &dyn Cluster) {
 async fn client_serves_every_role(cluster: &dyn Cluster) {
     let m = Market::new(cluster).await;
     let (node, validator, submitter) = (m.node(100).await, m.validator().await, m.submitter(1_000_000).await);
-    let client = GpuFuelClient::new(cluster.chain()).with_options(options());
+    let client = m.client();
     let prices = client.prices().await.unwrap();
     assert_eq!(prices.len(), 1);
     let mut spec = job_spec(1, CLASS, 2_000, m.now().await);
@@ -283,6 +296,43 @@ async fn client_serves_every_role(cluster: &dyn Cluster) {
     assert_eq!(client.node(&node.key.pubkey()).await.unwrap().header.status, 2, "exiting");
 }
 
+/// Assignment only after the bidding window; after the deadline anyone expires the job, the
+/// submitter gets the escrow and the node's penalty, the node's record shows the miss.
+async fn assignment_after_the_window_and_expiry_after_the_deadline(cluster: &dyn Cluster) {
+    let m = Market::new(cluster).await;
+    let (node, validator, submitter) = (m.node(100).await, m.validator().await, m.submitter(1_000_000).await);
+    let c = m.client();
+    let job = c.create_job(&submitter.key, &submitter.token, job_spec(1, CLASS, 2_000, m.now().await)).await.unwrap();
+    c.bid(&node.key, &job, 700).await.unwrap();
+    let early = c.assign(&validator.key, &job).await.unwrap_err();
+    assert_eq!(early.program_error(), Some(GpuFuelError::BiddingOpen), "{early}");
+    cluster.advance(31).await;
+    c.assign(&validator.key, &job).await.unwrap();
+    assert_eq!(c.job(&job).await.unwrap().state, JobState::Assigned as u8);
+    let before = m.balance(&submitter.token).await;
+    let escrow = c.job(&job).await.unwrap().escrow;
+    cluster.advance(3_600).await;
+    c.expire(&validator.key, &job).await.unwrap();
+    let penalty = STAKE / 10; // miss_penalty_bps = 1,000
+    assert_eq!(m.balance(&submitter.token).await, before + escrow + penalty);
+    assert_eq!(c.reputation(&node.key.pubkey()).await.unwrap().missed_deadlines, 1);
+    assert_eq!(c.node(&node.key.pubkey()).await.unwrap().header.stake, STAKE - penalty);
+}
+
+/// Withdrawal is refused during the unstake cooldown and returns the whole stake after it.
+async fn unstaking_waits_for_the_cooldown(cluster: &dyn Cluster) {
+    let m = Market::new(cluster).await;
+    let validator = m.validator().await;
+    let c = m.client();
+    c.request_unstake(&validator.key, Role::Validator).await.unwrap();
+    let early = c.withdraw(&validator.key, Role::Validator, &validator.token).await.unwrap_err();
+    assert_eq!(early.program_error(), Some(GpuFuelError::CooldownActive), "{early}");
+    cluster.advance(3_600).await;
+    let before = m.balance(&validator.token).await;
+    c.withdraw(&validator.key, Role::Validator, &validator.token).await.unwrap();
+    assert_eq!(m.balance(&validator.token).await, before + STAKE);
+}
+
 macro_rules! on_both_backends {
     ($($test:ident),* $(,)?) => {
         mod local {
@@ -310,6 +360,8 @@ on_both_backends!(
     refusals_are_typed_and_nothing_is_sent,
     queries_filter_by_state_submitter_and_class,
     client_serves_every_role,
+    assignment_after_the_window_and_expiry_after_the_deadline,
+    unstaking_waits_for_the_cooldown,
 );
 
 mod surfnet;

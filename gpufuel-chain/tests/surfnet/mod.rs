@@ -18,6 +18,7 @@ use gpufuel_chain::{Chain, PROGRAM_ID, PROGRAM_SO, RpcChain};
 use solana_address::Address;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client_api::request::RpcRequest;
 use surfpool_core::{
     runloops::start_local_surfnet_runloop,
     surfnet::{
@@ -113,6 +114,17 @@ impl Cluster for Surfnet {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("airdrop to {address} did not land");
+    }
+
+    async fn advance(&self, secs: i64) {
+        let now = self.chain.unix_time().await.expect("clock");
+        let target_ms = (now + secs) * 1_000;
+        let travel = RpcRequest::Custom { method: "surfnet_timeTravel" };
+        let _: serde_json::Value = self
+            .direct
+            .send(travel, serde_json::json!([{ "absoluteTimestamp": target_ms }]))
+            .await
+            .expect("time travel");
     }
 }
 
