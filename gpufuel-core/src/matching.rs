@@ -36,6 +36,11 @@ pub struct Requirements {
 }
 
 impl Requirements {
+    /// Wall-clock seconds that `gpu_seconds` take on the required GPUs.
+    pub fn runtime_secs(&self, gpu_seconds: u32) -> i64 {
+        i64::from(gpu_seconds.div_ceil(u32::from(self.gpu_count.max(1))))
+    }
+
     /// Whether a node with this spec can run the job (capacity aside).
     pub fn satisfied_by(&self, spec: &NodeSpec) -> bool {
         spec.gpu_class == self.gpu_class
@@ -79,7 +84,7 @@ impl OpenJob {
 
     /// Wall-clock seconds the job needs on its GPUs.
     pub fn runtime_secs(&self) -> i64 {
-        i64::from(self.gpu_seconds.div_ceil(u32::from(self.requirements.gpu_count.max(1))))
+        self.requirements.runtime_secs(self.gpu_seconds)
     }
 
     /// Whether, started at `now`, it finishes by its deadline.

@@ -26,10 +26,11 @@
 //! Setting `max_price = price_high` makes the job acceptable to every node the low end counts on.
 
 use crate::{
-    BPS,
+    BPS, GpuFuelError,
     matching::{MatchingEngine, OpenJob, Requirements},
     pricing::{bps_of, next_reference_price},
-    state::GpuClass,
+    settlement,
+    state::{GpuClass, MarketParams},
 };
 
 /// Why no quote can be given.
@@ -73,11 +74,10 @@ pub struct Quote {
 }
 
 impl Quote {
-    /// Escrow for the job at `max_price = price_high`, with the urgent premium if asked.
-    pub fn escrow(&self, gpu_seconds: u32, urgent_premium_bps: u16, urgent: bool) -> Option<u64> {
-        let budget = crate::pricing::mul(self.price_high, u64::from(gpu_seconds))?;
-        let premium = if urgent { bps_of(budget, u64::from(urgent_premium_bps).min(10 * BPS))? } else { 0 };
-        budget.checked_add(premium)
+    /// Escrow for the job at `max_price = price_high`, with the urgent premium if asked: the
+    /// amount `CreateJob` will lock (same rule as the program, [`settlement::escrow`]).
+    pub fn escrow(&self, gpu_seconds: u32, urgent: bool, params: &MarketParams) -> Result<u64, GpuFuelError> {
+        settlement::escrow(self.price_high, gpu_seconds, urgent, params).map(|e| e.total)
     }
 }
 
@@ -111,9 +111,12 @@ pub fn quote(
     } else {
         let queued = (d - a + 1) as u64;
         let rounds = queued.div_ceil(eligible.len() as u64);
-        let own = OpenJob { requirements: *r, gpu_seconds: req.gpu_seconds, ..*ahead[0] }.runtime_secs();
-        let mean = ahead.iter().map(|j| j.runtime_secs()).sum::<i64>().max(own) as u64 / d.max(1) as u64;
-        window.saturating_add(rounds.saturating_mul(mean.max(1)))
+        // The mean runtime of the jobs ahead; with none ahead, this job's own.
+        let mean = match d {
+            0 => r.runtime_secs(req.gpu_seconds),
+            _ => ahead.iter().map(|j| j.runtime_secs()).sum::<i64>() / d as i64,
+        };
+        window.saturating_add(rounds.saturating_mul((mean as u64).max(1)))
     };
     Ok(Quote {
         price_low,
@@ -214,7 +217,8 @@ mod tests {
         // Counting this job, 1 open job against 2 idle nodes: the reference steps down by a third
         // of 200 / 8.
         assert_eq!(q.price_high, 192);
-        assert_eq!(q.escrow(60, 1_000, true), Some(192 * 60 + 192 * 6));
+        let params = MarketParams { urgent_premium_bps: 1_000, ..MarketParams::default() };
+        assert_eq!(q.escrow(60, true, &params), Ok(192 * 60 + 192 * 6));
         // Urgent jobs skip the normal queue and, under the reference price, are assigned at once.
         let q =
             quote(&e, &class(200), W, &QuoteRequest { requirements: req(), gpu_seconds: 60, urgent: true }).unwrap();
@@ -228,6 +232,14 @@ mod tests {
             quote(&e, &class(200), W, &QuoteRequest { requirements: req(), gpu_seconds: 60, urgent: false }).unwrap();
         // Four jobs (3 ahead + this one) on 2 nodes of 120 s jobs: two rounds.
         assert_eq!((q.price_low, q.expected_wait_secs), (100, 30 + 2 * 120));
+    }
+
+    #[test]
+    fn every_node_busy_and_nothing_ahead_waits_one_own_runtime() {
+        let e = engine(&[(100, 1)], 0, false);
+        let q =
+            quote(&e, &class(200), W, &QuoteRequest { requirements: req(), gpu_seconds: 90, urgent: false }).unwrap();
+        assert_eq!((q.price_low, q.available_nodes, q.jobs_ahead, q.expected_wait_secs), (100, 0, 0, 30 + 90));
     }
 
     #[test]
