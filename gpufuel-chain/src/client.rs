@@ -2,11 +2,10 @@
 //! over any [`Chain`]. Accounts a caller cannot be expected to know (PDAs, the assigned node,
 //! the treasury, the voters and their token accounts) are derived from chain state.
 
-use borsh::BorshDeserialize;
 use gpufuel_core::{
     cid::Cid,
     instruction::{GpuClassArgs, JobSpec},
-    state::{AccountKind, GpuClass, Job, JobState, Market, MarketParams, Node, NodeSpec, VOTE_FAIL, Validator},
+    state::{GpuClass, Job, JobState, Market, MarketParams, Node, NodeSpec, VOTE_FAIL},
 };
 use solana_address::Address;
 use solana_instruction::Instruction;
@@ -15,7 +14,6 @@ use solana_signer::Signer;
 
 use crate::{
     Chain, ChainError,
-    chain::Memcmp,
     ix::{self, Role, SettleAccounts},
     pda,
     query::{self, JobFilter},
@@ -56,21 +54,16 @@ impl<C: Chain> GpuFuelClient<C> {
         send::send(&self.chain, ixs, payer, &[], &self.options).await
     }
 
-    async fn decode<T: BorshDeserialize>(&self, address: &Address) -> Result<T, ChainError> {
-        let account = self.chain.account(address).await?.ok_or_else(|| ChainError::Account(address.to_string()))?;
-        T::try_from_slice(&account.data).map_err(|_| ChainError::Account(address.to_string()))
-    }
-
     // Reads.
 
     /// The market: authority, mint, vault, treasury, parameters.
     pub async fn market(&self) -> Result<Market, ChainError> {
-        self.decode(&pda::market()).await
+        query::account(&self.chain, &pda::market()).await
     }
 
     /// A GPU class with its reference price.
     pub async fn gpu_class(&self, class_id: u8) -> Result<GpuClass, ChainError> {
-        self.decode(&pda::gpu_class(class_id)).await
+        query::account(&self.chain, &pda::gpu_class(class_id)).await
     }
 
     /// Reference prices of every class, `(class id, base units per GPU-second)`.
@@ -93,7 +86,7 @@ impl<C: Chain> GpuFuelClient<C> {
 
     /// The node of an operator.
     pub async fn node(&self, operator: &Address) -> Result<Node, ChainError> {
-        self.decode(&pda::node(operator)).await
+        query::account(&self.chain, &pda::node(operator)).await
     }
 
     /// A node's reputation counters.
@@ -106,10 +99,9 @@ impl<C: Chain> GpuFuelClient<C> {
         })
     }
 
-    /// The first token account of the market's mint owned by `owner`.
-    async fn token_of(&self, owner: &Address) -> Result<Address, ChainError> {
-        let mint = Address::new_from_array(self.market().await?.mint);
-        let accounts = self.chain.token_accounts(owner, &mint).await?;
+    /// The first token account of `mint` (the market's) owned by `owner`.
+    async fn token_of(&self, owner: &Address, mint: &Address) -> Result<Address, ChainError> {
+        let accounts = self.chain.token_accounts(owner, mint).await?;
         accounts.first().copied().ok_or_else(|| ChainError::Account(format!("no GPUFuel token account of {owner}")))
     }
 
@@ -202,7 +194,8 @@ impl<C: Chain> GpuFuelClient<C> {
     pub async fn expire(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
         let j = self.job(job).await?;
         let submitter = Address::new_from_array(j.submitter);
-        let token = self.token_of(&submitter).await?;
+        let mint = Address::new_from_array(self.market().await?.mint);
+        let token = self.token_of(&submitter, &mint).await?;
         let node = Address::new_from_array(j.node);
         let assigned = j.state == JobState::Assigned as u8;
         self.send(&[ix::expire(&submitter, job, j.gpu_class, &token, assigned.then_some(&node))], payer).await
@@ -260,30 +253,25 @@ impl<C: Chain> GpuFuelClient<C> {
     async fn settle_accounts(&self, job: &Address) -> Result<SettleAccounts, ChainError> {
         let j = self.job(job).await?;
         let node = Address::new_from_array(j.node);
-        let operator = Address::new_from_array(self.decode::<Node>(&node).await?.header.owner);
+        let operator = Address::new_from_array(query::account::<Node, _>(&self.chain, &node).await?.header.owner);
         let submitter = Address::new_from_array(j.submitter);
+        let market = self.market().await?;
+        let mint = Address::new_from_array(market.mint);
         let mut voters = vec![];
         for v in j.voter_indices() {
-            let index = (v & !VOTE_FAIL).to_le_bytes().to_vec();
-            let filters = [
-                Memcmp { offset: 0, bytes: vec![AccountKind::Validator as u8] },
-                Memcmp { offset: core::mem::offset_of!(Validator, index), bytes: index },
-            ];
-            let found = self.chain.program_accounts(&filters).await?;
-            let (_, data) = found.first().ok_or_else(|| ChainError::Account(format!("validator {v}")))?;
-            let validator =
-                Validator::try_from_slice(data).map_err(|_| ChainError::Account(format!("validator {v}")))?;
+            let found = query::validators(&self.chain, Some(v & !VOTE_FAIL)).await?;
+            let (_, validator) = found.first().ok_or_else(|| ChainError::Account(format!("validator {v}")))?;
             let owner = Address::new_from_array(validator.header.owner);
-            voters.push((owner, self.token_of(&owner).await?));
+            voters.push((owner, self.token_of(&owner, &mint).await?));
         }
         Ok(SettleAccounts {
             job: *job,
             node,
             submitter,
             gpu_class: j.gpu_class,
-            node_token: self.token_of(&operator).await?,
-            submitter_token: self.token_of(&submitter).await?,
-            treasury: Address::new_from_array(self.market().await?.treasury),
+            node_token: self.token_of(&operator, &mint).await?,
+            submitter_token: self.token_of(&submitter, &mint).await?,
+            treasury: Address::new_from_array(market.treasury),
             voters,
         })
     }

@@ -5,11 +5,11 @@
 use std::{mem::offset_of, time::Duration};
 
 use borsh::BorshDeserialize;
-use gpufuel_core::state::{AccountData, AccountKind, GpuClass, Job, JobState, Node};
+use gpufuel_core::state::{AccountData, AccountKind, GpuClass, Job, JobState, Node, Validator};
 use solana_address::Address;
 use tokio::time::Instant;
 
-use crate::{Chain, ChainError, chain::Memcmp};
+use crate::{Chain, ChainError, PROGRAM_ID, chain::Memcmp};
 
 /// A condition on jobs, evaluated by the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,18 +60,35 @@ pub async fn nodes<C: Chain + ?Sized>(chain: &C, gpu_class: Option<u8>) -> Resul
     scan(chain, filters.into_iter().collect()).await
 }
 
+/// Validators, all or the one with a market index (jobs record voters by index).
+pub async fn validators<C: Chain + ?Sized>(
+    chain: &C,
+    index: Option<u32>,
+) -> Result<Vec<(Address, Validator)>, ChainError> {
+    let filters = index.map(|i| Memcmp { offset: offset_of!(Validator, index), bytes: i.to_le_bytes().to_vec() });
+    scan(chain, filters.into_iter().collect()).await
+}
+
 /// Every GPU class with its reference price and supply/demand counters.
 pub async fn gpu_classes<C: Chain + ?Sized>(chain: &C) -> Result<Vec<(Address, GpuClass)>, ChainError> {
     scan(chain, vec![]).await
 }
 
+/// One program account of type `T`: owned by the program, of `T`'s kind, decoding exactly.
+pub async fn account<T: AccountData + BorshDeserialize, C: Chain + ?Sized>(
+    chain: &C,
+    address: &Address,
+) -> Result<T, ChainError> {
+    let account = chain.account(address).await?.filter(|a| a.owner == PROGRAM_ID);
+    account
+        .filter(|a| a.data.first() == Some(&(T::KIND as u8)))
+        .and_then(|a| T::try_from_slice(&a.data).ok())
+        .ok_or_else(|| ChainError::Account(address.to_string()))
+}
+
 /// One job.
 pub async fn job<C: Chain + ?Sized>(chain: &C, address: &Address) -> Result<Job, ChainError> {
-    let account = chain.account(address).await?.ok_or_else(|| ChainError::Account(address.to_string()))?;
-    Job::try_from_slice(&account.data)
-        .ok()
-        .filter(|j| j.kind == AccountKind::Job as u8)
-        .ok_or_else(|| ChainError::Account(address.to_string()))
+    account(chain, address).await
 }
 
 /// Polls a job (backing off from 50 ms to 2 s) until `done` holds; returns it then.
