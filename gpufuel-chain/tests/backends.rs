@@ -395,7 +395,7 @@ async fn rpc_down_before_sending_is_a_typed_error() {
     let s = submitter.key.pubkey();
     surfnet.proxy.set_up(false);
     let err = m.send(&[create], &submitter.key, &[]).await.unwrap_err();
-    surfnet.proxy.set_up(true);
+    surfnet.restore().await;
     assert!(matches!(err, ChainError::Rpc(_)), "{err}");
     assert_eq!(m.balance(&submitter.token).await, before);
     assert!(query::job(surfnet.chain(), &pda::job(&s, 1)).await.is_err(), "no job created");

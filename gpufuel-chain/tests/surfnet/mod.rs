@@ -90,6 +90,21 @@ impl Surfnet {
     }
 }
 
+impl Surfnet {
+    /// Brings the endpoint back and waits until a request through it succeeds: connections the
+    /// outage cut may still sit in the client's pool, and the first request can meet one.
+    pub async fn restore(&self) {
+        self.proxy.set_up(true);
+        for _ in 0..50 {
+            if self.chain.block_height().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the endpoint did not come back");
+    }
+}
+
 impl Drop for Surfnet {
     fn drop(&mut self) {
         let _ = self.commands.send(SimnetCommand::Terminate(None));
