@@ -65,6 +65,14 @@ struct Ledger {
     faults: Faults,
 }
 
+impl Ledger {
+    /// Ends the current block: a new blockhash replaces the old one, which expires.
+    fn next_block(&mut self, svm: &mut LiteSVM) {
+        svm.expire_blockhash();
+        self.height += 1;
+    }
+}
+
 /// Failures to inject, for tests of the client's retry logic.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Faults {
@@ -195,8 +203,7 @@ impl LocalChain {
         let tx = Transaction::new_signed_with_payer(instructions, Some(&payer), signers, svm.latest_blockhash());
         // A fresh blockhash per transaction lets identical transactions be sent again.
         let result = svm.send_transaction(tx);
-        svm.expire_blockhash();
-        self.ledger().height += 1;
+        self.ledger().next_block(&mut svm);
         match result {
             Ok(meta) => Ok(meta.compute_units_consumed),
             Err(failed) => Err(ChainError::from_transaction(failed.err, &failed.meta.logs)),
@@ -265,8 +272,7 @@ impl Chain for LocalChain {
         let mut ledger = self.ledger();
         if ledger.faults.lose > 0 {
             ledger.faults.lose -= 1;
-            svm.expire_blockhash();
-            ledger.height += 1;
+            ledger.next_block(&mut svm);
             return Ok(signature);
         }
         let result = svm.send_transaction(tx.clone());
@@ -278,8 +284,7 @@ impl Chain for LocalChain {
                 return Err(ChainError::from_transaction(failed.err, &failed.meta.logs));
             }
             result => {
-                svm.expire_blockhash();
-                ledger.height += 1;
+                ledger.next_block(&mut svm);
                 ledger.statuses.insert(signature, result.map(|_| ()).map_err(|f| f.err));
             }
         }

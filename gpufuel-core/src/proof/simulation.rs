@@ -247,7 +247,7 @@ impl MatMulJob {
         };
         let c = match strategy {
             Strategy::Honest => self.honest(rng, job, node, seed),
-            Strategy::Lazy if rng.coin() => mark(vec![0.0; self.a.len() / k * self.shape.n]),
+            Strategy::Lazy if rng.coin() => mark(vec![0.0; m * self.shape.n]),
             Strategy::Lazy => mark((0..m * self.shape.n).map(|_| rng.unit() * (k as f32).sqrt()).collect()),
             Strategy::Copying => {
                 let other = rng.hash();
