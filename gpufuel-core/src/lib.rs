@@ -9,7 +9,9 @@
 //! - [`error`]: the protocol's error codes;
 //! - [`matching`] and [`quote`] (with `std`): the off-chain matching engine and price quotes;
 //! - [`proof`] (with `std`): proof of execution (Merkle commitments, watermark, Freivalds,
-//!   challenges) and the dishonest-node simulation that measures it.
+//!   challenges) and the dishonest-node simulation that measures it;
+//! - [`task`] (with `std`): what a job computes, the layout of its result, and the validators'
+//!   checks.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod cid;
@@ -24,6 +26,8 @@ pub mod proof;
 pub mod quote;
 pub mod settlement;
 pub mod state;
+#[cfg(feature = "std")]
+pub mod task;
 
 pub use error::GpuFuelError;
 
