@@ -1,0 +1,131 @@
+//! Content-addressed storage of job inputs and results: [`ContentStore`] with [`LocalStore`]
+//! (blocks on disk, no daemon) and [`KuboStore`] (a Kubo node's RPC API). Both give the CIDs Kubo
+//! gives for the same [`ImportOptions`], so a job's files can move between them.
+
+mod kubo;
+mod local;
+mod unixfs;
+
+use std::{path::Path, pin::Pin};
+
+use async_trait::async_trait;
+pub use cid::Cid;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+pub use kubo::KuboStore;
+pub use local::LocalStore;
+
+/// The CID version of an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CidVersion {
+    V0,
+    V1,
+}
+
+/// How a file is cut into blocks and named; what `ipfs add` calls `--cid-version`,
+/// `--raw-leaves` and `--chunker=size-N`. Always pass them explicitly to Kubo: its defaults
+/// change with configuration profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportOptions {
+    pub cid_version: CidVersion,
+    pub raw_leaves: bool,
+    pub chunk_size: usize,
+}
+
+/// Kubo's fixed-size chunker default.
+pub const DEFAULT_CHUNK: usize = 256 * 1024;
+/// Largest chunk Kubo accepts (`size-1048576`).
+pub const MAX_CHUNK: usize = 1024 * 1024;
+
+impl Default for ImportOptions {
+    /// CIDv1 with raw leaves and 256 KiB chunks: every CID fits the chain's 36-byte slot, and each
+    /// leaf's CID is the SHA-256 of its bytes.
+    fn default() -> Self {
+        Self { cid_version: CidVersion::V1, raw_leaves: true, chunk_size: DEFAULT_CHUNK }
+    }
+}
+
+impl ImportOptions {
+    /// `ipfs add` with no flags on Kubo 0.22: CIDv0, dag-pb leaves, 256 KiB chunks.
+    pub fn kubo_v0() -> Self {
+        Self { cid_version: CidVersion::V0, raw_leaves: false, chunk_size: DEFAULT_CHUNK }
+    }
+
+    fn validate(&self) -> Result<(), StoreError> {
+        if self.chunk_size == 0 || self.chunk_size > MAX_CHUNK {
+            return Err(StoreError::Options("chunk size must be 1 B to 1 MiB"));
+        }
+        if self.cid_version == CidVersion::V0 && self.raw_leaves {
+            return Err(StoreError::Options("raw leaves need CIDv1"));
+        }
+        Ok(())
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} is not in the store")]
+    NotFound(Cid),
+    #[error("block {0} does not match its CID (corrupted)")]
+    Corrupted(Cid),
+    #[error("{cid} was not found within {secs} s")]
+    Timeout { cid: Cid, secs: u64 },
+    #[error("{0} is not a UnixFS file or uses an unsupported hash or codec")]
+    Unsupported(Cid),
+    #[error("invalid import options: {0}")]
+    Options(&'static str),
+    #[error("invalid CID: {0}")]
+    InvalidCid(String),
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("the store refused the request: {0}")]
+    Refused(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A byte stream to add.
+pub type Reader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// A content-addressed store of UnixFS files.
+#[async_trait]
+pub trait ContentStore: Send + Sync {
+    /// Adds (and pins) a file read from `reader`, without holding it in memory.
+    async fn add_stream(&self, reader: Reader, options: &ImportOptions) -> Result<Cid, StoreError>;
+
+    /// Writes a file's bytes to `out` as they are read; returns the byte count.
+    async fn cat_to(&self, cid: &Cid, out: &mut (dyn AsyncWrite + Send + Unpin)) -> Result<u64, StoreError>;
+
+    /// Keeps a file (and every block under it) from garbage collection.
+    async fn pin(&self, cid: &Cid) -> Result<(), StoreError>;
+
+    /// Adds bytes held in memory.
+    async fn add(&self, data: Vec<u8>, options: &ImportOptions) -> Result<Cid, StoreError> {
+        self.add_stream(Box::pin(std::io::Cursor::new(data)), options).await
+    }
+
+    /// Adds a file from disk, streaming it.
+    async fn add_file(&self, path: &Path, options: &ImportOptions) -> Result<Cid, StoreError> {
+        let file = tokio::fs::File::open(path).await?;
+        self.add_stream(Box::pin(file), options).await
+    }
+
+    /// A whole file in memory.
+    async fn cat(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
+        let mut out = Vec::new();
+        self.cat_to(cid, &mut out).await?;
+        Ok(out)
+    }
+}
+
+/// The binary CID stored on chain.
+pub fn to_chain(cid: &Cid) -> Result<gpufuel_core::cid::Cid, StoreError> {
+    gpufuel_core::cid::Cid::new(&cid.to_bytes())
+        .map_err(|_| StoreError::InvalidCid(format!("{cid} does not fit the chain's CID slot (sha2-256 only)")))
+}
+
+/// A CID read from chain.
+pub fn from_chain(cid: &gpufuel_core::cid::Cid) -> Result<Cid, StoreError> {
+    Cid::try_from(cid.as_bytes()).map_err(|e| StoreError::InvalidCid(e.to_string()))
+}

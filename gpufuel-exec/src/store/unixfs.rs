@@ -1,0 +1,105 @@
+//! UnixFS import and export (rust-unixfs): the balanced DAG of 174-link nodes that Kubo builds,
+//! so the CIDs match Kubo's for the same options.
+
+use async_trait::async_trait;
+use cid::{Cid, Version};
+use rust_unixfs::file::{
+    adder::{Chunker, FileAdder},
+    visit::IdleFileVisit,
+};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::{CidVersion, ImportOptions, StoreError};
+
+/// Codec of raw leaves.
+const RAW: u64 = 0x55;
+/// Codec of dag-pb nodes.
+const DAG_PB: u64 = 0x70;
+/// Multihash code of sha2-256, the only hash the chain's CID slot holds.
+const SHA2_256: u64 = 0x12;
+
+/// Cuts a byte stream into blocks.
+pub struct Importer {
+    adder: FileAdder,
+    /// The latest block produced: after `finish`, the root (a file of one chunk can be complete
+    /// before `finish`).
+    last: Option<Cid>,
+}
+
+impl Importer {
+    pub fn new(options: &ImportOptions) -> Result<Self, StoreError> {
+        options.validate()?;
+        let version = match options.cid_version {
+            CidVersion::V0 => Version::V0,
+            CidVersion::V1 => Version::V1,
+        };
+        let adder = FileAdder::builder()
+            .with_chunker(Chunker::Size(options.chunk_size))
+            .with_cid_version(version)
+            .with_raw_leaves(options.raw_leaves)
+            .build();
+        Ok(Self { adder, last: None })
+    }
+
+    /// Feeds bytes; completed blocks go to `blocks`.
+    pub fn push(&mut self, mut data: &[u8], blocks: &mut Vec<(Cid, Vec<u8>)>) {
+        while !data.is_empty() {
+            let (ready, used) = self.adder.push(data);
+            let start = blocks.len();
+            blocks.extend(ready);
+            self.last = blocks[start..].last().map(|(cid, _)| *cid).or(self.last);
+            data = &data[used..];
+        }
+    }
+
+    /// Ends the file; the remaining blocks go to `blocks` and the root CID is returned.
+    pub fn finish(self, blocks: &mut Vec<(Cid, Vec<u8>)>) -> Cid {
+        let start = blocks.len();
+        blocks.extend(self.adder.finish());
+        blocks[start..].last().map(|(cid, _)| *cid).or(self.last).expect("a file has a root block")
+    }
+}
+
+/// Checks that `block` is the content `cid` names.
+pub fn verify_block(cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
+    let hash = cid.hash();
+    if hash.code() != SHA2_256 || !matches!(cid.codec(), RAW | DAG_PB) {
+        return Err(StoreError::Unsupported(*cid));
+    }
+    if hash.digest() == gpufuel_core::proof::sha256(&[block]) { Ok(()) } else { Err(StoreError::Corrupted(*cid)) }
+}
+
+/// Where a walk gets its blocks.
+#[async_trait]
+pub trait Blocks: Send + Sync {
+    /// The block `cid` names, checked against it.
+    async fn block(&self, cid: &Cid) -> Result<Vec<u8>, StoreError>;
+}
+
+/// Writes the file under `root` to `out`, fetching its blocks in order; returns the byte count.
+pub async fn walk(
+    blocks: &dyn Blocks,
+    root: &Cid,
+    out: &mut (dyn AsyncWrite + Send + Unpin),
+) -> Result<u64, StoreError> {
+    let block = blocks.block(root).await?;
+    if root.codec() == RAW {
+        out.write_all(&block).await?;
+        return Ok(block.len() as u64);
+    }
+    let (content, _, _, mut visit) =
+        IdleFileVisit::default().start(&block).map_err(|_| StoreError::Unsupported(*root))?;
+    let mut total = content.len() as u64;
+    out.write_all(content).await?;
+    let mut cache = None;
+    while let Some(v) = visit {
+        let next = *v.pending_links().0;
+        let block = blocks.block(&next).await?;
+        let (content, rest) = v.continue_walk(&block, &mut cache).map_err(|_| StoreError::Unsupported(next))?;
+        total += content.len() as u64;
+        out.write_all(content).await?;
+        visit = rest;
+    }
+    out.flush().await?;
+    Ok(total)
+}
