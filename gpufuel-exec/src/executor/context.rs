@@ -1,0 +1,88 @@
+//! The agent's side of a run: progress, cancellation, and checkpoints that are watermarked before
+//! the executor continues from them.
+
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicBool, Ordering},
+};
+
+use gpufuel_core::task::{MARK_TOLERANCE, verify::Keys};
+
+use super::ExecError;
+
+/// Called with the fraction done, `0.0..=1.0`.
+pub type Progress = Arc<dyn Fn(f32) + Send + Sync>;
+
+/// Handed to [`super::Executor::run`]; cheap to clone into a worker thread.
+#[derive(Clone)]
+pub struct RunContext {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keys: Keys,
+    cancelled: AtomicBool,
+    progress: Option<Progress>,
+    /// Checkpoints so far, each as stored (marked); index 0 is the initial state.
+    checkpoints: Mutex<Vec<Vec<f32>>>,
+}
+
+impl RunContext {
+    /// A context marking with the job's `keys`; `resume` holds checkpoints of an earlier,
+    /// interrupted run (from the initial state on).
+    pub fn new(keys: Keys, progress: Option<Progress>, resume: Vec<Vec<f32>>) -> Self {
+        let inner = Inner { keys, cancelled: AtomicBool::new(false), progress, checkpoints: Mutex::new(resume) };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The job's watermark keys.
+    pub fn keys(&self) -> &Keys {
+        &self.inner.keys
+    }
+
+    /// Asks the run to stop.
+    pub fn cancel(&self) {
+        self.inner.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// `Err(Cancelled)` once cancelled: executors call it between steps.
+    pub fn check(&self) -> Result<(), ExecError> {
+        if self.inner.cancelled.load(Ordering::Relaxed) { Err(ExecError::Cancelled) } else { Ok(()) }
+    }
+
+    /// Reports the fraction done.
+    pub fn progress(&self, done: f32) {
+        if let Some(p) = &self.inner.progress {
+            p(done.clamp(0.0, 1.0));
+        }
+    }
+
+    /// Records the initial state (checkpoint 0, unmarked: validators compare it with the task's).
+    pub fn start(&self, init: &[f32]) {
+        let mut cps = self.inner.checkpoints.lock().expect("checkpoint lock");
+        if cps.is_empty() {
+            cps.push(init.to_vec());
+        }
+    }
+
+    /// Marks `values` in place as checkpoint `index` (≥ 1) and records it. The executor must
+    /// continue from the marked values, so the marks are part of what the next segment computes.
+    pub fn checkpoint(&self, index: u32, values: &mut [f32]) -> Result<(), ExecError> {
+        self.inner.keys.watermark(Some(index)).embed(values, MARK_TOLERANCE).map_err(|e| ExecError::Task(e.into()))?;
+        let mut cps = self.inner.checkpoints.lock().expect("checkpoint lock");
+        cps.truncate(index as usize);
+        cps.push(values.to_vec());
+        Ok(())
+    }
+
+    /// The latest checkpoint recorded and its index, to resume from.
+    pub fn latest(&self) -> Option<(u32, Vec<f32>)> {
+        let cps = self.inner.checkpoints.lock().expect("checkpoint lock");
+        cps.last().map(|c| (cps.len() as u32 - 1, c.clone()))
+    }
+
+    /// Every checkpoint recorded, from the initial state.
+    pub fn checkpoints(&self) -> Vec<Vec<f32>> {
+        self.inner.checkpoints.lock().expect("checkpoint lock").clone()
+    }
+}
