@@ -76,6 +76,10 @@ pub struct Sent {
     pub attempts: u32,
 }
 
+/// Simulations or submissions refused for a stale blockhash before one is accepted (each is
+/// refused before execution, so retrying is safe; the bound stops a livelock).
+const MAX_REFUSALS: u32 = 64;
+
 /// Simulates, prices, sends and confirms `instructions`, paid by `payer`, signed by `payer` and
 /// `signers`.
 pub async fn send<C: Chain + ?Sized>(
@@ -96,8 +100,19 @@ pub async fn send<C: Chain + ?Sized>(
         Transaction::new_signed_with_payer(&ixs, Some(&payer.pubkey()), &all, blockhash)
     };
 
-    let (blockhash, _) = chain.latest_blockhash().await?;
-    let simulation = chain.simulate(&sign(MAX_UNITS, 0, blockhash)).await?;
+    let mut simulation = None;
+    for _ in 0..=MAX_REFUSALS {
+        let (blockhash, _) = chain.latest_blockhash().await?;
+        let s = chain.simulate(&sign(MAX_UNITS, 0, blockhash)).await?;
+        // Another transaction moved the blockhash on between the two calls: simulate again.
+        if s.error != Some(TransactionError::BlockhashNotFound) {
+            simulation = Some(s);
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let simulation =
+        simulation.ok_or_else(|| ChainError::from_transaction(TransactionError::BlockhashNotFound, &[]))?;
     if let Some(error) = simulation.error {
         return Err(ChainError::from_transaction(shift(error), &simulation.logs));
     }
@@ -105,16 +120,25 @@ pub async fn send<C: Chain + ?Sized>(
     let fee = priority_fee(chain, instructions, options.priority_fee).await?;
 
     let started = Instant::now();
-    for attempt in 1..=options.max_resends + 1 {
+    let (mut attempt, mut refusals) = (0, 0);
+    while attempt <= options.max_resends {
         let (blockhash, last_valid) = chain.latest_blockhash().await?;
         let tx = sign(units, fee, blockhash);
         let signature = tx.signatures[0];
         match chain.submit(&tx).await {
             Ok(_) | Err(ChainError::Rpc(_)) => {}
-            // Refused before execution because another transaction moved the blockhash on.
-            Err(ChainError::Transaction { error: TransactionError::BlockhashNotFound, .. }) => continue,
+            // Refused before execution because another transaction moved the blockhash on: not
+            // an attempt (nothing can land), so it does not use up the resends.
+            Err(ChainError::Transaction { error: TransactionError::BlockhashNotFound, .. })
+                if refusals < MAX_REFUSALS =>
+            {
+                refusals += 1;
+                tokio::task::yield_now().await;
+                continue;
+            }
             Err(e) => return Err(e),
         }
+        attempt += 1;
         match confirm(chain, &signature, last_valid, started, options).await? {
             Some(Ok(())) => return Ok(Sent { signature, units: simulation.units, attempts: attempt }),
             Some(Err(error)) => return Err(ChainError::from_transaction(shift(error), &[])),

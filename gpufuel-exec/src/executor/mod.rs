@@ -14,7 +14,7 @@ use gpufuel_core::{
 };
 
 pub use context::{Progress, RunContext};
-pub use cpu::CpuExecutor;
+pub use cpu::{CpuExecutor, gemm as cpu_gemm};
 pub use cuda::{CudaExecutor, cuda_available};
 
 /// Why a workload could not run.

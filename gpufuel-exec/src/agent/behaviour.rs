@@ -1,0 +1,64 @@
+//! Dishonest node behaviours, for demonstrations and tests of the proofs: what a node that wants
+//! to be paid without doing the work would try.
+
+use gpufuel_core::task::mlp;
+
+use crate::executor::{ExecError, Output, RunContext, Work, cpu_gemm};
+
+/// How a node agent treats the work it wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Behaviour {
+    /// Runs the work.
+    #[default]
+    Honest,
+    /// Computes nothing: zero outputs and checkpoints, correctly watermarked.
+    Lazy,
+    /// Re-posts another node's result for a job with the same inputs (computes honestly when it
+    /// finds none).
+    Copying,
+    /// Does half the work: half the inner dimension of a product, half the steps of a segment.
+    Partial,
+}
+
+impl Behaviour {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Honest => "honest",
+            Self::Lazy => "lazy",
+            Self::Copying => "copying",
+            Self::Partial => "partial",
+        }
+    }
+
+    /// The cheated output, or `None` when this behaviour runs the executor.
+    pub(super) fn cheat(self, work: &Work, ctx: &RunContext) -> Option<Result<Output, ExecError>> {
+        let out = match (self, work) {
+            (Self::Honest | Self::Copying, _) | (_, Work::Kernel { .. }) => return None,
+            (Self::Lazy, Work::MatMul { task, .. }) => Ok(vec![0.0; (task.m * task.n) as usize]),
+            (Self::Partial, Work::MatMul { task, a, b }) => {
+                let (k, half) = (task.k as usize, task.k as usize / 2);
+                let a: Vec<f32> = a
+                    .chunks(k)
+                    .flat_map(|row| row.iter().enumerate().map(|(j, &v)| if j < half { v } else { 0.0 }))
+                    .collect();
+                Ok(cpu_gemm(&a, b, task.m as usize, k, task.n as usize))
+            }
+            (_, Work::Iterative { task, data, init }) => (|| {
+                ctx.start(init)?;
+                let mut params = init.clone();
+                let mut trainer = mlp::Trainer::new(task, mlp::Data::split(task, data)?);
+                for s in 0..task.segments {
+                    if self == Self::Lazy {
+                        params.fill(0.0);
+                    } else {
+                        trainer.segment(&mut params, s, task.steps_per_segment / 2);
+                    }
+                    ctx.checkpoint(s + 1, &mut params)?;
+                }
+                Ok(params)
+            })(),
+        };
+        Some(out.map(Output::Tensor))
+    }
+}

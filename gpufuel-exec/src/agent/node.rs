@@ -1,0 +1,328 @@
+//! The node agent: keeps the node alive on chain, bids on the jobs it can run at the price its
+//! strategy sets, takes the jobs it wins, runs them, watermarks and commits the results, uploads
+//! them, submits, and settles to collect payment. After a restart it finds its assigned jobs on
+//! chain and resumes iterative work from its checkpoint journal.
+
+use std::{
+    collections::{HashMap, HashSet},
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+
+use gpufuel_chain::{Chain, GpuFuelClient, pda, query::JobFilter};
+use gpufuel_core::{
+    matching::{MatchingEngine, NodeOffer, OpenJob},
+    quote::PricingStrategy,
+    settlement,
+    state::{Job, JobState, Node},
+    task::{MARK_TOLERANCE, MARK_TOLERANCE_BF16, ResultManifest, Task, bf16_bytes, f32_bytes},
+};
+use solana_address::Address;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tokio::task::JoinHandle;
+
+use super::{AgentError, Behaviour, fetch_task, fetch_work, keys};
+use crate::{
+    executor::{Executor, Output, Progress, RunContext},
+    store::{ContentStore, ImportOptions, to_chain},
+};
+
+/// How a node agent behaves on the market.
+#[derive(Clone)]
+pub struct NodeConfig {
+    pub pricing: PricingStrategy,
+    /// Lowest price accepted, base units per GPU-second (registered on chain).
+    pub price_floor: u64,
+    /// Seconds of chain time between heartbeats.
+    pub heartbeat_secs: i64,
+    pub behaviour: Behaviour,
+    /// How results are added to the store.
+    pub import: ImportOptions,
+    /// Where checkpoint journals live (none: a restart recomputes from the start).
+    pub journal: Option<PathBuf>,
+    /// Told how far each job has got.
+    pub progress: Option<Arc<dyn Fn(Address, f32) + Send + Sync>>,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            pricing: PricingStrategy::Floor,
+            price_floor: 1,
+            heartbeat_secs: 60,
+            behaviour: Behaviour::Honest,
+            import: ImportOptions::default(),
+            journal: None,
+            progress: None,
+        }
+    }
+}
+
+/// A node operator's agent.
+pub struct NodeAgent<C: Chain> {
+    client: Arc<GpuFuelClient<C>>,
+    store: Arc<dyn ContentStore>,
+    executor: Arc<dyn Executor>,
+    operator: Arc<Keypair>,
+    node: Address,
+    config: NodeConfig,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    last_heartbeat: i64,
+    running: HashMap<Address, JoinHandle<Result<(), AgentError>>>,
+    /// Jobs whose run ended in an error the agent will not retry.
+    failed: HashSet<Address>,
+}
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct NodeTick {
+    pub bids: usize,
+    pub assigned: usize,
+    pub started: usize,
+    pub submitted: usize,
+    pub settled: usize,
+    /// Runs that ended in an error (logged; the job will expire).
+    pub errors: Vec<String>,
+}
+
+impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
+    /// An agent for `operator`'s node, registering it with `stake` from `token` if it is not
+    /// registered yet (spec from the executor, floor from the config).
+    pub async fn start(
+        client: Arc<GpuFuelClient<C>>,
+        store: Arc<dyn ContentStore>,
+        executor: Arc<dyn Executor>,
+        operator: Keypair,
+        token: &Address,
+        stake: u64,
+        config: NodeConfig,
+    ) -> Result<Self, AgentError> {
+        let node = pda::node(&operator.pubkey());
+        if client.chain().account(&node).await?.is_none() {
+            let spec =
+                gpufuel_core::state::NodeSpec { price_floor: config.price_floor, ..executor.capabilities().spec };
+            client.register_node(&operator, token, spec, stake).await?;
+        }
+        let operator = Arc::new(operator);
+        Ok(Self { client, store, executor, operator, node, config, state: Mutex::default() })
+    }
+
+    /// The node's account address.
+    pub fn node(&self) -> Address {
+        self.node
+    }
+
+    /// The operator's wallet.
+    pub fn operator(&self) -> Address {
+        self.operator.pubkey()
+    }
+
+    /// How this node behaves.
+    pub fn behaviour(&self) -> Behaviour {
+        self.config.behaviour
+    }
+
+    /// Jobs being run now.
+    pub fn running(&self) -> usize {
+        self.state.lock().expect("state lock").running.len()
+    }
+
+    /// Abandons every run, as a crash would (nothing more is submitted for them).
+    pub fn abort(&self) {
+        for (_, handle) in self.state.lock().expect("state lock").running.drain() {
+            handle.abort();
+        }
+    }
+
+    /// One pass: heartbeat, collect finished runs, assign, start, settle, bid.
+    pub async fn tick(self: &Arc<Self>) -> Result<NodeTick, AgentError> {
+        let mut out = NodeTick::default();
+        let now = self.client.chain().unix_time().await?;
+        let due = now - self.state.lock().expect("state lock").last_heartbeat >= self.config.heartbeat_secs;
+        if due {
+            self.client.heartbeat(&self.operator).await?;
+            self.state.lock().expect("state lock").last_heartbeat = now;
+        }
+        self.reap(&mut out).await;
+        let market = self.client.market().await?;
+        let mine = self.client.jobs(&[JobFilter::Node(self.node)]).await?;
+        for (address, job) in &mine {
+            match JobState::from_u8(job.state) {
+                Some(JobState::Open) if now >= job.bid_close => {
+                    if self.client.assign(&self.operator, address).await.is_ok() {
+                        out.assigned += 1;
+                    }
+                }
+                Some(JobState::Assigned) => {
+                    let state = self.state.lock().expect("state lock");
+                    let idle = !state.running.contains_key(address) && !state.failed.contains(address);
+                    drop(state);
+                    if idle {
+                        self.spawn(*address, job.clone());
+                        out.started += 1;
+                    }
+                }
+                Some(JobState::Submitted) => {
+                    let elapsed = now >= job.submitted_at.saturating_add(market.params.challenge_window_secs as i64);
+                    let decided =
+                        settlement::outcome(job.votes_pass, job.votes_fail, market.params.quorum, elapsed).is_some();
+                    if decided && self.client.settle(&self.operator, address).await.is_ok() {
+                        out.settled += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.bids = self.bid(now, &mine).await?;
+        Ok(out)
+    }
+
+    /// Collects the runs that ended.
+    async fn reap(&self, out: &mut NodeTick) {
+        let finished: Vec<(Address, JoinHandle<_>)> = {
+            let mut state = self.state.lock().expect("state lock");
+            let done: Vec<Address> = state.running.iter().filter(|(_, h)| h.is_finished()).map(|(a, _)| *a).collect();
+            done.into_iter().filter_map(|a| state.running.remove(&a).map(|h| (a, h))).collect()
+        };
+        for (address, handle) in finished {
+            match handle.await {
+                Ok(Ok(())) => out.submitted += 1,
+                Ok(Err(e)) => {
+                    tracing::warn!(job = %address, "run failed: {e}");
+                    out.errors.push(format!("{address}: {e}"));
+                    self.state.lock().expect("state lock").failed.insert(address);
+                }
+                Err(e) => out.errors.push(format!("{address}: {e}")),
+            }
+        }
+    }
+
+    fn spawn(self: &Arc<Self>, address: Address, job: Job) {
+        let agent = self.clone();
+        let handle = tokio::spawn(async move { agent.execute(address, job).await });
+        self.state.lock().expect("state lock").running.insert(address, handle);
+    }
+
+    /// Bids on the open jobs the matching engine ranks for this node, while it has free GPUs.
+    async fn bid(&self, now: i64, mine: &[(Address, Job)]) -> Result<usize, AgentError> {
+        let node: Node = self.client.node(&self.operator.pubkey()).await?;
+        let busy = mine.iter().filter(|(_, j)| matches!(JobState::from_u8(j.state), Some(JobState::Assigned))).count();
+        let Some(offer) = NodeOffer::from_account(self.node.to_bytes(), &node, busy.min(255) as u8) else {
+            return Ok(0);
+        };
+        if offer.free_gpus() == 0 {
+            return Ok(0);
+        }
+        let open = self.client.jobs(&[JobFilter::State(JobState::Open)]).await?;
+        let mut engine = MatchingEngine::new();
+        engine.extend_jobs(
+            open.iter()
+                .filter(|(_, j)| j.gpu_class == node.gpu_class && j.node != self.node.to_bytes())
+                .filter_map(|(a, j)| OpenJob::from_account(a.to_bytes(), j)),
+        );
+        engine.upsert_node(offer.clone());
+        let reference = self.client.gpu_class(node.gpu_class).await?.ref_price;
+        let mut bids = 0;
+        for job in engine.jobs_for(&offer, now, usize::from(offer.free_gpus()) * 4) {
+            let address = Address::new_from_array(job.key);
+            let Some((_, current)) = open.iter().find(|(a, _)| *a == address) else { continue };
+            let Some(price) = self.config.pricing.bid(node.price_floor, reference, job.max_price) else { continue };
+            if current.best_bid != 0 && price >= current.best_bid {
+                continue;
+            }
+            match self.client.bid(&self.operator, &address, price).await {
+                Ok(_) => bids += 1,
+                Err(e) => tracing::debug!(job = %address, "bid refused: {e}"),
+            }
+        }
+        Ok(bids)
+    }
+
+    /// Runs an assigned job and submits its result.
+    async fn execute(&self, address: Address, job: Job) -> Result<(), AgentError> {
+        let (manifest_cid, manifest) = match self.copied_result(&address, &job).await? {
+            Some(copied) => copied,
+            None => self.compute(&address, &job).await?,
+        };
+        self.client.submit_result(&self.operator, &address, to_chain(&manifest_cid)?, manifest.commitment()).await?;
+        if let Some(dir) = self.journal_dir(&address) {
+            let _ = tokio::fs::remove_dir_all(dir).await;
+        }
+        Ok(())
+    }
+
+    fn journal_dir(&self, job: &Address) -> Option<PathBuf> {
+        self.config.journal.as_ref().map(|d| d.join(job.to_string()))
+    }
+
+    /// A copying node's loot: the result of another job with the same input.
+    async fn copied_result(
+        &self,
+        address: &Address,
+        job: &Job,
+    ) -> Result<Option<(crate::store::Cid, ResultManifest)>, AgentError> {
+        if self.config.behaviour != Behaviour::Copying {
+            return Ok(None);
+        }
+        for state in [JobState::Submitted, JobState::Settled] {
+            for (other, j) in self.client.jobs(&[JobFilter::State(state)]).await? {
+                if other != *address && j.input_cid == job.input_cid {
+                    let cid = crate::store::from_chain(&j.result_cid)?;
+                    let manifest = ResultManifest::decode(&self.store.cat(&cid).await?)?;
+                    return Ok(Some((cid, manifest)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    async fn compute(&self, address: &Address, job: &Job) -> Result<(crate::store::Cid, ResultManifest), AgentError> {
+        let task = fetch_task(self.store.as_ref(), job).await?;
+        let bf16_output = matches!(&task, Task::MatMul(t) if t.bf16_output);
+        let work = fetch_work(self.store.as_ref(), task).await?;
+        let progress: Option<Progress> = self.config.progress.clone().map(|p| {
+            let job = *address;
+            Arc::new(move |f: f32| p(job, f)) as Progress
+        });
+        let ctx = RunContext::new(keys(address, job), progress, self.journal_dir(address))
+            .map_err(|e| crate::executor::ExecError::Failed(e.to_string()))?;
+        let output = match self.config.behaviour.cheat(&work, &ctx) {
+            Some(cheated) => cheated?,
+            None => self.executor.run(work, ctx.clone()).await?,
+        };
+        let add = |bytes: Vec<u8>| async move { self.store.add(bytes, &self.config.import).await };
+        let mut manifest = ResultManifest::default();
+        match output {
+            Output::Tensor(mut values) if job.workload == gpufuel_core::state::Workload::MatMul as u8 => {
+                let wm = ctx.keys().watermark(None);
+                let bytes = if bf16_output {
+                    let mut c: Vec<half::bf16> = values.iter().map(|&v| half::bf16::from_f32(v)).collect();
+                    wm.embed(&mut c, MARK_TOLERANCE_BF16).map_err(gpufuel_core::task::TaskError::from)?;
+                    bf16_bytes(&c)
+                } else {
+                    wm.embed(&mut values, MARK_TOLERANCE).map_err(gpufuel_core::task::TaskError::from)?;
+                    f32_bytes(&values)
+                };
+                manifest.outputs.push(to_chain(&add(bytes).await?)?);
+            }
+            Output::Tensor(_) => {
+                for cp in ctx.checkpoints() {
+                    manifest.checkpoints.push(to_chain(&add(f32_bytes(&cp)).await?)?);
+                }
+                manifest.outputs.extend(manifest.checkpoints.last().copied());
+            }
+            Output::Buffers(buffers) => {
+                for b in buffers {
+                    manifest.outputs.push(to_chain(&add(b).await?)?);
+                }
+            }
+        }
+        let cid = add(manifest.encode()).await?;
+        Ok((cid, manifest))
+    }
+}

@@ -1,0 +1,192 @@
+//! The submitter's side: put a task's inputs in the store, create the job, and read the verified
+//! result once it settles.
+
+use gpufuel_chain::{Chain, GpuFuelClient};
+use gpufuel_core::{
+    instruction::JobSpec,
+    state::{Job, JobState},
+    task::{IterativeTask, MatMulTask, ResultManifest, Task, bf16s, f32_bytes, f32s, mlp::Mlp},
+};
+use solana_address::Address;
+use solana_keypair::Keypair;
+
+use crate::{
+    agent::{AgentError, fetch_task},
+    store::{Cid, ContentStore, ImportOptions, from_chain, to_chain},
+};
+
+/// What the job asks of the market (besides the task).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobOptions {
+    pub gpu_class: u8,
+    pub gpu_count: u8,
+    pub min_vram_mib: u32,
+    pub min_compute_capability: u8,
+    /// GPU-seconds billed.
+    pub gpu_seconds: u32,
+    /// Highest price accepted, base units per GPU-second.
+    pub max_price: u64,
+    /// Seconds from now to the deadline.
+    pub deadline_secs: i64,
+    pub urgent: bool,
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        Self {
+            gpu_class: 0,
+            gpu_count: 1,
+            min_vram_mib: 0,
+            min_compute_capability: 0,
+            gpu_seconds: 10,
+            max_price: 1_000,
+            deadline_secs: 3_600,
+            urgent: false,
+        }
+    }
+}
+
+async fn put(store: &dyn ContentStore, bytes: Vec<u8>) -> Result<gpufuel_core::cid::Cid, AgentError> {
+    Ok(to_chain(&store.add(bytes, &ImportOptions::default()).await?)?)
+}
+
+/// Stores `A` (`m×k`) and `B` (`k×n`) and returns the product task.
+pub async fn matmul_task(
+    store: &dyn ContentStore,
+    (m, k, n): (u32, u32, u32),
+    a: &[f32],
+    b: &[f32],
+    bf16_output: bool,
+) -> Result<Task, AgentError> {
+    let probe = MatMulTask { m, k, n, bf16_output, a: Default::default(), b: Default::default() };
+    Task::MatMul(probe.clone()).validate()?;
+    let (na, nb, _) = probe.sizes();
+    f32s("A", &f32_bytes(a), na)?;
+    f32s("B", &f32_bytes(b), nb)?;
+    let (a, b) = (put(store, f32_bytes(a)).await?, put(store, f32_bytes(b)).await?);
+    Ok(Task::MatMul(MatMulTask { a, b, ..probe }))
+}
+
+/// Training settings of an iterative task.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Training {
+    pub model: Mlp,
+    pub batch: u32,
+    pub learning_rate: f32,
+    pub segments: u32,
+    pub steps_per_segment: u32,
+}
+
+/// Stores the training data (`x`: `rows×inputs`, `y`: `rows`) and initial parameters and returns
+/// the iterative task.
+pub async fn iterative_task(
+    store: &dyn ContentStore,
+    training: Training,
+    x: &[f32],
+    y: &[f32],
+    init: &[f32],
+) -> Result<Task, AgentError> {
+    let t = IterativeTask {
+        model: training.model,
+        rows: y.len() as u32,
+        batch: training.batch,
+        learning_rate: training.learning_rate,
+        segments: training.segments,
+        steps_per_segment: training.steps_per_segment,
+        data: Default::default(),
+        init: Default::default(),
+    };
+    Task::Iterative(t.clone()).validate()?;
+    f32s("x", &f32_bytes(x), u64::from(t.rows) * u64::from(t.model.inputs))?;
+    f32s("initial parameters", &f32_bytes(init), t.model.params() as u64)?;
+    let data = put(store, f32_bytes(&[x, y].concat())).await?;
+    let init = put(store, f32_bytes(init)).await?;
+    Ok(Task::Iterative(IterativeTask { data, init, ..t }))
+}
+
+/// Stores the task and creates the job, escrowing from `token`. Nothing is escrowed when the
+/// store or the task fails first.
+pub async fn submit<C: Chain>(
+    client: &GpuFuelClient<C>,
+    store: &dyn ContentStore,
+    submitter: &Keypair,
+    token: &Address,
+    job_id: u64,
+    task: &Task,
+    options: JobOptions,
+) -> Result<Address, AgentError> {
+    task.validate()?;
+    let input_cid = put(store, task.encode()).await?;
+    let now = client.chain().unix_time().await?;
+    let spec = JobSpec {
+        job_id,
+        workload: task.workload(),
+        gpu_class: options.gpu_class,
+        gpu_count: options.gpu_count,
+        min_compute_capability: options.min_compute_capability,
+        min_vram_mib: options.min_vram_mib,
+        gpu_seconds: options.gpu_seconds,
+        max_price: options.max_price,
+        deadline: now.saturating_add(options.deadline_secs),
+        urgent: options.urgent,
+        input_cid,
+    };
+    Ok(client.create_job(submitter, token, spec).await?)
+}
+
+/// A settled job's result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobResult {
+    /// A product (`f32`, or `bf16` widened) or the trained parameters.
+    Tensor(Vec<f32>),
+    /// A kernel's output buffers.
+    Buffers(Vec<Vec<u8>>),
+}
+
+/// Why a result cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultError {
+    #[error("the job is {0:?}: only a settled job has a verified result")]
+    NotSettled(JobState),
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+}
+
+/// The verified result of a settled job.
+pub async fn result<C: Chain>(
+    client: &GpuFuelClient<C>,
+    store: &dyn ContentStore,
+    job: &Address,
+) -> Result<JobResult, ResultError> {
+    let j: Job = client.job(job).await.map_err(AgentError::from)?;
+    let state = JobState::from_u8(j.state).unwrap_or(JobState::Open);
+    if state != JobState::Settled {
+        return Err(ResultError::NotSettled(state));
+    }
+    let manifest = ResultManifest::decode(&cat(store, &from_chain(&j.result_cid).map_err(AgentError::from)?).await?)
+        .map_err(AgentError::from)?;
+    let task = fetch_task(store, &j).await?;
+    let first =
+        manifest.outputs.first().ok_or(AgentError::Task(gpufuel_core::task::TaskError::Invalid("no output")))?;
+    let bytes = cat(store, &from_chain(first).map_err(AgentError::from)?).await?;
+    Ok(match task {
+        Task::MatMul(t) if t.bf16_output => JobResult::Tensor(
+            bf16s("C", &bytes, t.sizes().2).map_err(AgentError::from)?.iter().map(|v| v.to_f32()).collect(),
+        ),
+        Task::MatMul(t) => JobResult::Tensor(f32s("C", &bytes, t.sizes().2).map_err(AgentError::from)?),
+        Task::Iterative(t) => {
+            JobResult::Tensor(f32s("parameters", &bytes, t.model.params() as u64).map_err(AgentError::from)?)
+        }
+        Task::Kernel(_) => {
+            let mut buffers = vec![bytes];
+            for cid in &manifest.outputs[1..] {
+                buffers.push(cat(store, &from_chain(cid).map_err(AgentError::from)?).await?);
+            }
+            JobResult::Buffers(buffers)
+        }
+    })
+}
+
+async fn cat(store: &dyn ContentStore, cid: &Cid) -> Result<Vec<u8>, AgentError> {
+    Ok(store.cat(cid).await?)
+}
