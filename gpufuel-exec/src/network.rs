@@ -145,9 +145,10 @@ impl LocalNetwork {
         }
         for (i, (executor, behaviour)) in executors.into_iter().enumerate() {
             let wallet = net.wallet(config.tokens)?;
-            // Floors spread so prices differ between nodes.
+            // Prices spread so nodes compete; a cheater undercuts most honest nodes to win work.
+            let bps = if behaviour == Behaviour::Honest { -300 * (i as i32 % 4) } else { -800 };
             let node_config = NodeConfig {
-                pricing: PricingStrategy::Relative { bps: -500 * (i as i32 % 3) },
+                pricing: PricingStrategy::Relative { bps },
                 price_floor: 20 + 5 * i as u64,
                 heartbeat_secs: 60,
                 behaviour,

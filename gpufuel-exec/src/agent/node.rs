@@ -211,7 +211,12 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
     /// Bids on the open jobs the matching engine ranks for this node, while it has free GPUs.
     async fn bid(&self, now: i64, mine: &[(Address, Job)]) -> Result<usize, AgentError> {
         let node: Node = self.client.node(&self.operator.pubkey()).await?;
-        let busy = mine.iter().filter(|(_, j)| matches!(JobState::from_u8(j.state), Some(JobState::Assigned))).count();
+        // Jobs running, and open jobs this node is winning: each holds a GPU, so a node never
+        // leads more auctions than it can serve.
+        let busy = mine
+            .iter()
+            .filter(|(_, j)| matches!(JobState::from_u8(j.state), Some(JobState::Assigned | JobState::Open)))
+            .count();
         let Some(offer) = NodeOffer::from_account(self.node.to_bytes(), &node, busy.min(255) as u8) else {
             return Ok(0);
         };
@@ -228,7 +233,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         engine.upsert_node(offer.clone());
         let reference = self.client.gpu_class(node.gpu_class).await?.ref_price;
         let mut bids = 0;
-        for job in engine.jobs_for(&offer, now, usize::from(offer.free_gpus()) * 4) {
+        for job in engine.jobs_for(&offer, now, usize::from(offer.free_gpus())) {
             let address = Address::new_from_array(job.key);
             let Some((_, current)) = open.iter().find(|(a, _)| *a == address) else { continue };
             let Some(price) = self.config.pricing.bid(node.price_floor, reference, job.max_price) else { continue };

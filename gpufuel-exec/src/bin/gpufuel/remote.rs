@@ -1,0 +1,267 @@
+//! The commands that talk to a cluster through RPC: node and validator agents, jobs, prices.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use gpufuel_chain::{
+    Chain, GpuFuelClient, RpcChain,
+    config::{CliConfig, read_keypair},
+};
+use gpufuel_core::{quote::PricingStrategy, state::JobState};
+use gpufuel_exec::{
+    agent::{NodeAgent, NodeConfig, ValidatorAgent, ValidatorConfig},
+    executor::{CpuExecutor, CudaExecutor, Executor, class_name},
+    job::{self, JobOptions, JobResult},
+    store::{ContentStore, KuboStore, LocalStore},
+};
+use solana_address::Address;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::CliResult;
+
+/// The cluster, the wallet and the store the command works with.
+pub struct Env {
+    client: Arc<GpuFuelClient<RpcChain>>,
+    keypair: Keypair,
+    store: Arc<dyn ContentStore>,
+}
+
+impl Env {
+    pub fn new(
+        url: &Option<String>,
+        keypair: &Option<PathBuf>,
+        commitment: &Option<String>,
+        config: &Option<PathBuf>,
+        kubo: &Option<String>,
+        store: &Option<PathBuf>,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let path = config.clone().unwrap_or_else(CliConfig::default_path);
+        let mut cfg = CliConfig::load(&path)?.resolve(url.as_deref(), commitment.as_deref())?;
+        if let Some(k) = keypair {
+            cfg.keypair_path = k.clone();
+        }
+        let keypair = read_keypair(&cfg.keypair_path)?;
+        let store: Arc<dyn ContentStore> = match (kubo, store) {
+            (Some(api), _) => Arc::new(KuboStore::new(api, Duration::from_secs(30))?),
+            (None, Some(dir)) => Arc::new(LocalStore::open(dir)?),
+            (None, None) => {
+                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+                Arc::new(LocalStore::open(home.join(".local/share/gpufuel/store"))?)
+            }
+        };
+        Ok(Self { client: Arc::new(GpuFuelClient::new(RpcChain::from_config(&cfg))), keypair, store })
+    }
+
+    async fn token(&self) -> Result<Address, Box<dyn std::error::Error>> {
+        let mint = Address::new_from_array(self.client.market().await?.mint);
+        let accounts = self.client.chain().token_accounts(&self.keypair.pubkey(), &mint).await?;
+        Ok(accounts.first().copied().ok_or("the keypair has no GPUFuel token account")?)
+    }
+}
+
+fn pricing(s: &str) -> Result<PricingStrategy, String> {
+    match s {
+        "floor" => Ok(PricingStrategy::Floor),
+        "reference" => Ok(PricingStrategy::Reference),
+        bps => bps
+            .parse::<i32>()
+            .map(|bps| PricingStrategy::Relative { bps })
+            .map_err(|_| format!("pricing '{s}': floor, reference, or basis points relative to the reference (-500)")),
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum NodeCommand {
+    /// Register (if needed) and run the agent until interrupted.
+    Run {
+        /// Tokens to stake when registering.
+        #[arg(long, default_value_t = 10_000_000)]
+        stake: u64,
+        /// Lowest price accepted, base units per GPU-second.
+        #[arg(long, default_value_t = 10)]
+        floor: u64,
+        /// floor, reference, or basis points relative to the reference price.
+        #[arg(long, default_value = "reference", value_parser = pricing)]
+        pricing: PricingStrategy,
+        /// Seconds between passes.
+        #[arg(long, default_value_t = 2)]
+        poll: u64,
+        /// Use the CPU even where a GPU is found.
+        #[arg(long)]
+        cpu: bool,
+    },
+}
+
+pub async fn node(env: &Env, command: NodeCommand) -> CliResult {
+    let NodeCommand::Run { stake, floor, pricing, poll, cpu } = command;
+    let executor: Arc<dyn Executor> = match (cpu, CudaExecutor::new(0)) {
+        (false, Ok(gpu)) => Arc::new(gpu),
+        (false, Err(e)) => {
+            eprintln!("no GPU ({e}): running on the CPU");
+            Arc::new(CpuExecutor::new())
+        }
+        (true, _) => Arc::new(CpuExecutor::new()),
+    };
+    let caps = executor.capabilities().clone();
+    println!("node {} on {} (class {})", env.keypair.pubkey(), caps.device, class_name(caps.spec.gpu_class));
+    let config = NodeConfig { pricing, price_floor: floor, ..NodeConfig::default() };
+    let token = env.token().await?;
+    let agent = Arc::new(
+        NodeAgent::start(
+            env.client.clone(),
+            env.store.clone(),
+            executor,
+            env.keypair.insecure_clone(),
+            &token,
+            stake,
+            config,
+        )
+        .await?,
+    );
+    loop {
+        match agent.tick().await {
+            Ok(t) if t != Default::default() => println!("{t:?}"),
+            Ok(_) => {}
+            Err(e) => eprintln!("pass failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(poll)) => {}
+            _ = tokio::signal::ctrl_c() => { agent.abort(); return Ok(()); }
+        }
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum ValidatorCommand {
+    /// Register (if needed) and run the agent until interrupted.
+    Run {
+        #[arg(long, default_value_t = 5_000_000)]
+        stake: u64,
+        #[arg(long, default_value_t = 2)]
+        poll: u64,
+    },
+}
+
+pub async fn validator(env: &Env, command: ValidatorCommand) -> CliResult {
+    let ValidatorCommand::Run { stake, poll } = command;
+    let token = env.token().await?;
+    let config = ValidatorConfig {
+        executor: CudaExecutor::new(0).ok().map(|g| Arc::new(g) as Arc<dyn Executor>),
+        ..ValidatorConfig::default()
+    };
+    let agent = ValidatorAgent::start(
+        env.client.clone(),
+        env.store.clone(),
+        env.keypair.insecure_clone(),
+        &token,
+        stake,
+        config,
+    )
+    .await?;
+    println!("validator {}", env.keypair.pubkey());
+    loop {
+        match agent.tick().await {
+            Ok(t) if t != Default::default() => println!("{t:?}"),
+            Ok(_) => {}
+            Err(e) => eprintln!("pass failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(poll)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum JobCommand {
+    /// Submit a matrix product of two raw little-endian f32 files (A is m×k, B is k×n).
+    Submit {
+        #[arg(long)]
+        m: u32,
+        #[arg(long)]
+        k: u32,
+        #[arg(long)]
+        n: u32,
+        #[arg(long)]
+        a: PathBuf,
+        #[arg(long)]
+        b: PathBuf,
+        /// The job's id (unique per submitter).
+        #[arg(long)]
+        id: u64,
+        #[arg(long, default_value_t = 0)]
+        class: u8,
+        #[arg(long, default_value_t = 1_000)]
+        max_price: u64,
+        #[arg(long, default_value_t = 10)]
+        gpu_seconds: u32,
+        #[arg(long, default_value_t = 3_600)]
+        deadline_secs: i64,
+        #[arg(long)]
+        urgent: bool,
+    },
+    /// Show a job.
+    Status { job: Address },
+    /// Cancel an open job (the escrow returns).
+    Cancel { job: Address },
+    /// Write a settled job's verified result (raw little-endian f32) to a file.
+    Result { job: Address, out: PathBuf },
+}
+
+fn f32_file(path: &PathBuf) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.len() % 4 != 0 {
+        return Err(format!("{}: {} bytes is not a whole number of f32 values", path.display(), bytes.len()).into());
+    }
+    Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect())
+}
+
+pub async fn job(env: &Env, command: JobCommand) -> CliResult {
+    match command {
+        JobCommand::Submit { m, k, n, a, b, id, class, max_price, gpu_seconds, deadline_secs, urgent } => {
+            let task = job::matmul_task(env.store.as_ref(), (m, k, n), &f32_file(&a)?, &f32_file(&b)?, false).await?;
+            let options =
+                JobOptions { gpu_class: class, max_price, gpu_seconds, deadline_secs, urgent, ..JobOptions::default() };
+            let token = env.token().await?;
+            let address =
+                job::submit(&env.client, env.store.as_ref(), &env.keypair, &token, id, &task, options).await?;
+            println!("{address}");
+        }
+        JobCommand::Status { job } => {
+            let j = env.client.job(&job).await?;
+            let state = JobState::from_u8(j.state).map_or("unknown".into(), |s| format!("{s:?}"));
+            println!(
+                "state {state}  class {}  best bid {}/s  escrow {}  votes {}/{}  deadline {}",
+                class_name(j.gpu_class),
+                j.best_bid,
+                j.escrow,
+                j.votes_pass,
+                j.votes_fail,
+                j.deadline
+            );
+        }
+        JobCommand::Cancel { job } => {
+            let sent = env.client.cancel(&env.keypair, &job, &env.token().await?).await?;
+            println!("cancelled: {}", sent.signature);
+        }
+        JobCommand::Result { job, out } => match job::result(&env.client, env.store.as_ref(), &job).await? {
+            JobResult::Tensor(v) => std::fs::write(&out, gpufuel_core::task::f32_bytes(&v))?,
+            JobResult::Buffers(b) => std::fs::write(&out, b.concat())?,
+        },
+    }
+    Ok(())
+}
+
+#[derive(clap::Subcommand)]
+pub enum MarketCommand {
+    /// Reference prices per GPU class.
+    Prices,
+}
+
+pub async fn market(env: &Env, command: MarketCommand) -> CliResult {
+    let MarketCommand::Prices = command;
+    for (class, price) in env.client.prices().await? {
+        println!("{:<10} {price}/GPU-s", class_name(class));
+    }
+    Ok(())
+}
