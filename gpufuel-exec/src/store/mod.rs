@@ -119,6 +119,16 @@ pub trait ContentStore: Send + Sync {
     }
 }
 
+/// Cuts `data` into blocks as an add would, without storing anything: the root CID and every
+/// block with its CID (for computing a CID, or handing blocks to another store).
+pub fn import(data: &[u8], options: &ImportOptions) -> Result<(Cid, Vec<(Cid, Vec<u8>)>), StoreError> {
+    let mut importer = unixfs::Importer::new(options)?;
+    let mut blocks = Vec::new();
+    importer.push(data, &mut blocks);
+    let root = importer.finish(&mut blocks);
+    Ok((root, blocks))
+}
+
 /// The binary CID stored on chain.
 pub fn to_chain(cid: &Cid) -> Result<gpufuel_core::cid::Cid, StoreError> {
     gpufuel_core::cid::Cid::new(&cid.to_bytes())
