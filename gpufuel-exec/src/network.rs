@@ -79,6 +79,18 @@ pub struct LocalNode {
     config: NodeConfig,
 }
 
+impl LocalNode {
+    /// Where this node journals the checkpoints of `job`.
+    pub fn journal_dir(&self, job: &Address) -> PathBuf {
+        self.config.journal.clone().unwrap_or_default().join(job.to_string())
+    }
+
+    /// Replaces the progress callback (takes effect when the agent is next started).
+    pub fn set_progress(&mut self, progress: Arc<dyn Fn(Address, f32) + Send + Sync>) {
+        self.config.progress = Some(progress);
+    }
+}
+
 /// The network.
 pub struct LocalNetwork {
     pub chain: LocalChain,

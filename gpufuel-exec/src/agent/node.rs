@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 
 use super::{AgentError, Behaviour, fetch_task, fetch_work, keys};
 use crate::{
-    executor::{Executor, Output, Progress, RunContext},
+    executor::{ExecError, Executor, Output, Progress, RunContext},
     store::{ContentStore, ImportOptions, to_chain},
 };
 
@@ -73,7 +73,7 @@ pub struct NodeAgent<C: Chain> {
 #[derive(Default)]
 struct State {
     last_heartbeat: i64,
-    running: HashMap<Address, JoinHandle<Result<(), AgentError>>>,
+    running: HashMap<Address, (JoinHandle<Result<(), AgentError>>, RunContext)>,
     /// Jobs whose run ended in an error the agent will not retry.
     failed: HashSet<Address>,
 }
@@ -134,7 +134,8 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
 
     /// Abandons every run, as a crash would (nothing more is submitted for them).
     pub fn abort(&self) {
-        for (_, handle) in self.state.lock().expect("state lock").running.drain() {
+        for (_, (handle, ctx)) in self.state.lock().expect("state lock").running.drain() {
+            ctx.cancel(); // stops the computation at its next step
             handle.abort();
         }
     }
@@ -163,7 +164,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                     let idle = !state.running.contains_key(address) && !state.failed.contains(address);
                     drop(state);
                     if idle {
-                        self.spawn(*address, job.clone());
+                        self.spawn(*address, job.clone())?;
                         out.started += 1;
                     }
                 }
@@ -186,8 +187,9 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
     async fn reap(&self, out: &mut NodeTick) {
         let finished: Vec<(Address, JoinHandle<_>)> = {
             let mut state = self.state.lock().expect("state lock");
-            let done: Vec<Address> = state.running.iter().filter(|(_, h)| h.is_finished()).map(|(a, _)| *a).collect();
-            done.into_iter().filter_map(|a| state.running.remove(&a).map(|h| (a, h))).collect()
+            let done: Vec<Address> =
+                state.running.iter().filter(|(_, (h, _))| h.is_finished()).map(|(a, _)| *a).collect();
+            done.into_iter().filter_map(|a| state.running.remove(&a).map(|(h, _)| (a, h))).collect()
         };
         for (address, handle) in finished {
             match handle.await {
@@ -202,10 +204,15 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         }
     }
 
-    fn spawn(self: &Arc<Self>, address: Address, job: Job) {
-        let agent = self.clone();
-        let handle = tokio::spawn(async move { agent.execute(address, job).await });
-        self.state.lock().expect("state lock").running.insert(address, handle);
+    fn spawn(self: &Arc<Self>, address: Address, job: Job) -> Result<(), AgentError> {
+        let progress: Option<Progress> =
+            self.config.progress.clone().map(|p| Arc::new(move |f: f32| p(address, f)) as Progress);
+        let ctx = RunContext::new(keys(&address, &job), progress, self.journal_dir(&address))
+            .map_err(|e| ExecError::Failed(format!("checkpoint journal: {e}")))?;
+        let (agent, run) = (self.clone(), ctx.clone());
+        let handle = tokio::spawn(async move { agent.execute(address, job, run).await });
+        self.state.lock().expect("state lock").running.insert(address, (handle, ctx));
+        Ok(())
     }
 
     /// Bids on the open jobs the matching engine ranks for this node, while it has free GPUs.
@@ -249,10 +256,10 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
     }
 
     /// Runs an assigned job and submits its result.
-    async fn execute(&self, address: Address, job: Job) -> Result<(), AgentError> {
+    async fn execute(&self, address: Address, job: Job, ctx: RunContext) -> Result<(), AgentError> {
         let (manifest_cid, manifest) = match self.copied_result(&address, &job).await? {
             Some(copied) => copied,
-            None => self.compute(&address, &job).await?,
+            None => self.compute(&job, ctx).await?,
         };
         self.client.submit_result(&self.operator, &address, to_chain(&manifest_cid)?, manifest.commitment()).await?;
         if let Some(dir) = self.journal_dir(&address) {
@@ -286,16 +293,10 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         Ok(None)
     }
 
-    async fn compute(&self, address: &Address, job: &Job) -> Result<(crate::store::Cid, ResultManifest), AgentError> {
+    async fn compute(&self, job: &Job, ctx: RunContext) -> Result<(crate::store::Cid, ResultManifest), AgentError> {
         let task = fetch_task(self.store.as_ref(), job).await?;
         let bf16_output = matches!(&task, Task::MatMul(t) if t.bf16_output);
         let work = fetch_work(self.store.as_ref(), task).await?;
-        let progress: Option<Progress> = self.config.progress.clone().map(|p| {
-            let job = *address;
-            Arc::new(move |f: f32| p(job, f)) as Progress
-        });
-        let ctx = RunContext::new(keys(address, job), progress, self.journal_dir(address))
-            .map_err(|e| crate::executor::ExecError::Failed(e.to_string()))?;
         let output = match self.config.behaviour.cheat(&work, &ctx) {
             Some(cheated) => cheated?,
             None => self.executor.run(work, ctx.clone()).await?,

@@ -1,0 +1,28 @@
+//! The `gpufuel` binary: the README's main job, and clear errors for bad input.
+
+use std::process::Command;
+
+fn gpufuel(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gpufuel")).args(args).output().expect("the binary runs")
+}
+
+#[test]
+fn local_runs_a_market_catches_the_dishonest_node_and_conserves_tokens() {
+    let out = gpufuel(&["local", "--quiet", "--no-gpu", "--jobs", "6"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("lazy — caught"), "{text}");
+    assert!(!text.contains("HONEST BUT SLASHED"), "{text}");
+    assert!(text.contains("— conserved"), "{text}");
+    assert!(text.contains("result = local GEMM within"), "{text}");
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_message() {
+    let out = gpufuel(&["local", "--dishonest", "sneaky"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown dishonest behaviour 'sneaky'"));
+    let out = gpufuel(&["local", "--jobs", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--jobs must be at least 1"));
+}
