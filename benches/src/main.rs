@@ -9,8 +9,11 @@
 //! - `matching`: the matching engine at 1k to 1M open jobs against 10k nodes.
 //! - `proofs`: proof-of-execution costs against the work they check, and the dishonest-node
 //!   simulation.
+//! - `exec`: the node agent's overhead per job against the raw compute; CUDA GEMM through the
+//!   executor against cuBLAS where a GPU exists.
 
 mod chain;
+mod exec;
 mod matching;
 mod proofs;
 
@@ -39,7 +42,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("chain") => chain::run(),
         Some("matching") => matching::run(),
         Some("proofs") => proofs::run(),
-        _ => Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs>".into()),
+        Some("exec") => exec::run(),
+        _ => Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs|exec>".into()),
     }
 }
 
@@ -210,7 +214,7 @@ fn cu() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Writes `target/bench/<name>.json`.
-fn write_json(name: &str, value: &serde_json::Value) -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) fn write_json(name: &str, value: &serde_json::Value) -> Result<(), Box<dyn std::error::Error>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     fs::create_dir_all(&path)?;
     fs::write(path.join(format!("{name}.json")), serde_json::to_string_pretty(value)?)?;

@@ -80,8 +80,8 @@ pub struct LocalNode {
 }
 
 impl LocalNode {
-    /// Where this node journals the checkpoints of `job`.
-    pub fn journal_dir(&self, job: &Address) -> PathBuf {
+    /// The file where this node journals the checkpoint CIDs of `job`.
+    pub fn journal(&self, job: &Address) -> PathBuf {
         self.config.journal.clone().unwrap_or_default().join(job.to_string())
     }
 
@@ -250,7 +250,7 @@ impl LocalNetwork {
             }
         }
         if self.nodes.iter().filter_map(|n| n.agent.as_ref()).any(|a| a.running() > 0) {
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
         } else {
             self.chain.advance(self.step_secs);
         }

@@ -24,7 +24,7 @@ fn keys() -> Keys {
 }
 
 fn ctx() -> RunContext {
-    RunContext::new(keys(), None, None).unwrap()
+    RunContext::new(keys(), None, vec![])
 }
 
 fn matmul(m: u32, k: u32, n: u32) -> (MatMulTask, Vec<f32>, Vec<f32>) {

@@ -45,7 +45,7 @@ impl Behaviour {
                 Ok(cpu_gemm(&a, b, task.m as usize, k, task.n as usize))
             }
             (_, Work::Iterative { task, data, init }) => (|| {
-                ctx.start(init)?;
+                ctx.start(init);
                 let mut params = init.clone();
                 let mut trainer = mlp::Trainer::new(task, mlp::Data::split(task, data)?);
                 for s in 0..task.segments {

@@ -14,8 +14,8 @@ use gpufuel_core::{
 use solana_address::Address;
 
 pub use behaviour::Behaviour;
-pub use node::{NodeAgent, NodeConfig};
-pub use validator::{ValidatorAgent, ValidatorConfig, Verdict};
+pub use node::{NodeAgent, NodeConfig, NodeTick, RunTimings};
+pub use validator::{ValidatorAgent, ValidatorConfig, ValidatorTick, Verdict};
 
 use crate::{
     executor::{ExecError, Work},

@@ -1,12 +1,13 @@
 //! The node agent: keeps the node alive on chain, bids on the jobs it can run at the price its
 //! strategy sets, takes the jobs it wins, runs them, watermarks and commits the results, uploads
 //! them, submits, and settles to collect payment. After a restart it finds its assigned jobs on
-//! chain and resumes iterative work from its checkpoint journal.
+//! chain and resumes iterative work from the checkpoints it journaled and stored.
 
 use std::{
     collections::{HashMap, HashSet},
     path::PathBuf,
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use gpufuel_chain::{Chain, GpuFuelClient, pda, query::JobFilter};
@@ -24,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use super::{AgentError, Behaviour, fetch_task, fetch_work, keys};
 use crate::{
-    executor::{ExecError, Executor, Output, Progress, RunContext},
+    executor::{Executor, Output, Progress, RunContext},
     store::{ContentStore, ImportOptions, to_chain},
 };
 
@@ -39,7 +40,7 @@ pub struct NodeConfig {
     pub behaviour: Behaviour,
     /// How results are added to the store.
     pub import: ImportOptions,
-    /// Where checkpoint journals live (none: a restart recomputes from the start).
+    /// Where the journals of checkpoint CIDs live (none: a restart recomputes from the start).
     pub journal: Option<PathBuf>,
     /// Told how far each job has got.
     pub progress: Option<Arc<dyn Fn(Address, f32) + Send + Sync>>,
@@ -76,6 +77,28 @@ struct State {
     running: HashMap<Address, (JoinHandle<Result<(), AgentError>>, RunContext)>,
     /// Jobs whose run ended in an error the agent will not retry.
     failed: HashSet<Address>,
+    timings: HashMap<Address, RunTimings>,
+}
+
+/// Where a run's time went.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunTimings {
+    /// Fetching and decoding the task and its inputs.
+    pub fetch: Duration,
+    /// The executor's run (checkpoint marks included: they happen between segments).
+    pub compute: Duration,
+    /// After the run: marking the output, adding the files not yet added (checkpoints are added
+    /// while the run goes on) and the manifest.
+    pub prove: Duration,
+    /// Sending the result transaction until confirmed.
+    pub submit: Duration,
+}
+
+impl RunTimings {
+    /// Everything the agent adds to the executor's run.
+    pub fn overhead(&self) -> Duration {
+        self.fetch + self.prove + self.submit
+    }
 }
 
 /// What one tick did.
@@ -127,6 +150,11 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         self.config.behaviour
     }
 
+    /// Where the time of a finished run of `job` went.
+    pub fn timings(&self, job: &Address) -> Option<RunTimings> {
+        self.state.lock().expect("state lock").timings.get(job).copied()
+    }
+
     /// Jobs being run now.
     pub fn running(&self) -> usize {
         self.state.lock().expect("state lock").running.len()
@@ -164,7 +192,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                     let idle = !state.running.contains_key(address) && !state.failed.contains(address);
                     drop(state);
                     if idle {
-                        self.spawn(*address, job.clone())?;
+                        self.spawn(*address, job.clone()).await?;
                         out.started += 1;
                     }
                 }
@@ -204,11 +232,10 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         }
     }
 
-    fn spawn(self: &Arc<Self>, address: Address, job: Job) -> Result<(), AgentError> {
+    async fn spawn(self: &Arc<Self>, address: Address, job: Job) -> Result<(), AgentError> {
         let progress: Option<Progress> =
             self.config.progress.clone().map(|p| Arc::new(move |f: f32| p(address, f)) as Progress);
-        let ctx = RunContext::new(keys(&address, &job), progress, self.journal_dir(&address))
-            .map_err(|e| ExecError::Failed(format!("checkpoint journal: {e}")))?;
+        let ctx = RunContext::new(keys(&address, &job), progress, self.resume(&address).await);
         let (agent, run) = (self.clone(), ctx.clone());
         let handle = tokio::spawn(async move { agent.execute(address, job, run).await });
         self.state.lock().expect("state lock").running.insert(address, (handle, ctx));
@@ -257,19 +284,56 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
 
     /// Runs an assigned job and submits its result.
     async fn execute(&self, address: Address, job: Job, ctx: RunContext) -> Result<(), AgentError> {
+        let mut timings = RunTimings::default();
         let (manifest_cid, manifest) = match self.copied_result(&address, &job).await? {
             Some(copied) => copied,
-            None => self.compute(&job, ctx).await?,
+            None => self.compute(&address, &job, ctx, &mut timings).await?,
         };
+        let t = Instant::now();
         self.client.submit_result(&self.operator, &address, to_chain(&manifest_cid)?, manifest.commitment()).await?;
-        if let Some(dir) = self.journal_dir(&address) {
-            let _ = tokio::fs::remove_dir_all(dir).await;
+        timings.submit = t.elapsed();
+        self.state.lock().expect("state lock").timings.insert(address, timings);
+        if let Some(path) = self.journal(&address) {
+            let _ = tokio::fs::remove_file(path).await;
         }
         Ok(())
     }
 
-    fn journal_dir(&self, job: &Address) -> Option<PathBuf> {
+    /// The file listing the CIDs of `job`'s checkpoints stored so far, one per line.
+    pub fn journal(&self, job: &Address) -> Option<PathBuf> {
         self.config.journal.as_ref().map(|d| d.join(job.to_string()))
+    }
+
+    /// Checkpoints of an interrupted run of `job`, fetched back from the store; empty when there
+    /// are none or one cannot be read (the run then starts over).
+    async fn resume(&self, job: &Address) -> Vec<Vec<f32>> {
+        let Some(text) = self.journal(job).and_then(|p| std::fs::read_to_string(p).ok()) else { return vec![] };
+        let mut checkpoints = vec![];
+        for line in text.lines() {
+            let Ok(cid) = line.parse::<crate::store::Cid>() else { return vec![] };
+            let Ok(bytes) = self.store.cat(&cid).await else { return vec![] };
+            let values = bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
+            checkpoints.push(values);
+        }
+        checkpoints
+    }
+
+    /// Records a stored checkpoint in the job's journal.
+    async fn record(&self, job: &Address, cid: &crate::store::Cid) -> Result<(), AgentError> {
+        let Some(path) = self.journal(job) else { return Ok(()) };
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(crate::store::StoreError::from)?;
+        }
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .await
+            .map_err(crate::store::StoreError::from)?;
+        tokio::io::AsyncWriteExt::write_all(&mut file, format!("{cid}\n").as_bytes())
+            .await
+            .map_err(crate::store::StoreError::from)?;
+        Ok(())
     }
 
     /// A copying node's loot: the result of another job with the same input.
@@ -293,16 +357,56 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         Ok(None)
     }
 
-    async fn compute(&self, job: &Job, ctx: RunContext) -> Result<(crate::store::Cid, ResultManifest), AgentError> {
+    async fn compute(
+        &self,
+        address: &Address,
+        job: &Job,
+        ctx: RunContext,
+        timings: &mut RunTimings,
+    ) -> Result<(crate::store::Cid, ResultManifest), AgentError> {
+        let t = Instant::now();
         let task = fetch_task(self.store.as_ref(), job).await?;
         let bf16_output = matches!(&task, Task::MatMul(t) if t.bf16_output);
         let work = fetch_work(self.store.as_ref(), task).await?;
-        let output = match self.config.behaviour.cheat(&work, &ctx) {
-            Some(cheated) => cheated?,
-            None => self.executor.run(work, ctx.clone()).await?,
-        };
+        timings.fetch = t.elapsed();
+        let t = Instant::now();
         let add = |bytes: Vec<u8>| async move { self.store.add(bytes, &self.config.import).await };
-        let mut manifest = ResultManifest::default();
+        // Checkpoints go to the store as they are made, alongside the computation, and into the
+        // journal a restarted agent resumes from.
+        let (finished, mut done) = tokio::sync::watch::channel(false);
+        let resumed = ctx.checkpoints().len();
+        let upload = async {
+            let mut cids = Vec::new();
+            loop {
+                while let Some(cp) = ctx.checkpoint_at(cids.len()) {
+                    let cid = add(f32_bytes(&cp)).await?;
+                    if cids.len() >= resumed {
+                        self.record(address, &cid).await?;
+                    }
+                    cids.push(to_chain(&cid)?);
+                }
+                if *done.borrow() {
+                    return Ok::<_, AgentError>(cids);
+                }
+                tokio::select! {
+                    _ = ctx.added() => {}
+                    _ = done.changed() => {}
+                }
+            }
+        };
+        let run = async {
+            let output = match self.config.behaviour.cheat(&work, &ctx) {
+                Some(cheated) => cheated,
+                None => self.executor.run(work, ctx.clone()).await,
+            };
+            timings.compute = t.elapsed();
+            let _ = finished.send(true);
+            output
+        };
+        let (output, checkpoints) = tokio::join!(run, upload);
+        let (output, checkpoints) = (output?, checkpoints?);
+        let t = Instant::now();
+        let mut manifest = ResultManifest { checkpoints, ..ResultManifest::default() };
         match output {
             Output::Tensor(mut values) if job.workload == gpufuel_core::state::Workload::MatMul as u8 => {
                 let wm = ctx.keys().watermark(None);
@@ -316,12 +420,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                 };
                 manifest.outputs.push(to_chain(&add(bytes).await?)?);
             }
-            Output::Tensor(_) => {
-                for cp in ctx.checkpoints() {
-                    manifest.checkpoints.push(to_chain(&add(f32_bytes(&cp)).await?)?);
-                }
-                manifest.outputs.extend(manifest.checkpoints.last().copied());
-            }
+            Output::Tensor(_) => manifest.outputs.extend(manifest.checkpoints.last().copied()),
             Output::Buffers(buffers) => {
                 for b in buffers {
                     manifest.outputs.push(to_chain(&add(b).await?)?);
@@ -329,6 +428,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             }
         }
         let cid = add(manifest.encode()).await?;
+        timings.prove = t.elapsed();
         Ok((cid, manifest))
     }
 }

@@ -170,8 +170,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                     return Ok(Verdict::Abstain);
                 };
                 let Work::Kernel { task, inputs } = fetch_work(store, Task::Kernel(t)).await? else { unreachable!() };
-                let ctx =
-                    RunContext::new(keys, None, None).map_err(|e| crate::executor::ExecError::Failed(e.to_string()))?;
+                let ctx = RunContext::new(keys, None, vec![]);
                 let Output::Buffers(recomputed) = executor.run(Work::Kernel { task, inputs }, ctx).await? else {
                     return Ok(Verdict::Fail(Failure::Layout("kernel outputs")));
                 };

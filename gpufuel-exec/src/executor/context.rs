@@ -1,15 +1,12 @@
 //! The agent's side of a run: progress, cancellation, and checkpoints that are watermarked before
 //! the executor continues from them.
 
-use std::{
-    path::PathBuf,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicBool, Ordering},
 };
 
-use gpufuel_core::task::{MARK_TOLERANCE, f32_bytes, verify::Keys};
+use gpufuel_core::task::{MARK_TOLERANCE, verify::Keys};
 
 use super::ExecError;
 
@@ -28,35 +25,22 @@ struct Inner {
     progress: Option<Progress>,
     /// Checkpoints so far, each as stored (marked); index 0 is the initial state.
     checkpoints: Mutex<Vec<Vec<f32>>>,
-    /// Where checkpoints are also written, so a restarted agent resumes from the last one.
-    journal: Option<PathBuf>,
+    /// Wakes whoever streams checkpoints out while the run goes on.
+    added: tokio::sync::Notify,
 }
 
 impl RunContext {
-    /// A context marking with the job's `keys`. With a `journal` directory, checkpoints are
-    /// written there as they are made, and those of an earlier, interrupted run are loaded to
-    /// resume from.
-    pub fn new(keys: Keys, progress: Option<Progress>, journal: Option<PathBuf>) -> std::io::Result<Self> {
-        let mut resume = vec![];
-        if let Some(dir) = &journal {
-            std::fs::create_dir_all(dir)?;
-            while let Ok(bytes) = std::fs::read(checkpoint_file(dir, resume.len() as u32)) {
-                resume
-                    .push(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect());
-            }
-        }
-        let checkpoints = Mutex::new(resume);
-        let inner = Inner { keys, cancelled: AtomicBool::new(false), progress, checkpoints, journal };
-        Ok(Self { inner: Arc::new(inner) })
-    }
-
-    fn journal(&self, index: u32, values: &[f32]) -> Result<(), ExecError> {
-        let Some(dir) = &self.inner.journal else { return Ok(()) };
-        let path = checkpoint_file(dir, index);
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, f32_bytes(values))
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| ExecError::Failed(format!("journal {}: {e}", path.display())))
+    /// A context marking with the job's `keys`; `resume` holds the checkpoints of an earlier,
+    /// interrupted run (from the initial state on), to continue from the last.
+    pub fn new(keys: Keys, progress: Option<Progress>, resume: Vec<Vec<f32>>) -> Self {
+        let inner = Inner {
+            keys,
+            cancelled: AtomicBool::new(false),
+            progress,
+            checkpoints: Mutex::new(resume),
+            added: tokio::sync::Notify::new(),
+        };
+        Self { inner: Arc::new(inner) }
     }
 
     /// The job's watermark keys.
@@ -82,26 +66,25 @@ impl RunContext {
     }
 
     /// Records the initial state (checkpoint 0, unmarked: validators compare it with the task's).
-    pub fn start(&self, init: &[f32]) -> Result<(), ExecError> {
+    pub fn start(&self, init: &[f32]) {
         let mut cps = self.inner.checkpoints.lock().expect("checkpoint lock");
         if cps.first().is_some_and(|c| c != init) {
-            cps.clear(); // a journal of other work
+            cps.clear(); // resumed checkpoints of other work
         }
         if cps.is_empty() {
-            self.journal(0, init)?;
             cps.push(init.to_vec());
         }
-        Ok(())
+        self.inner.added.notify_one();
     }
 
     /// Marks `values` in place as checkpoint `index` (≥ 1) and records it. The executor must
     /// continue from the marked values, so the marks are part of what the next segment computes.
     pub fn checkpoint(&self, index: u32, values: &mut [f32]) -> Result<(), ExecError> {
         self.inner.keys.watermark(Some(index)).embed(values, MARK_TOLERANCE).map_err(|e| ExecError::Task(e.into()))?;
-        self.journal(index, values)?;
         let mut cps = self.inner.checkpoints.lock().expect("checkpoint lock");
         cps.truncate(index as usize);
         cps.push(values.to_vec());
+        self.inner.added.notify_one();
         Ok(())
     }
 
@@ -111,12 +94,18 @@ impl RunContext {
         cps.last().map(|c| (cps.len() as u32 - 1, c.clone()))
     }
 
+    /// Checkpoint `index`, once recorded.
+    pub fn checkpoint_at(&self, index: usize) -> Option<Vec<f32>> {
+        self.inner.checkpoints.lock().expect("checkpoint lock").get(index).cloned()
+    }
+
+    /// Resolves when a checkpoint is recorded (at once if one was recorded since the last call).
+    pub async fn added(&self) {
+        self.inner.added.notified().await;
+    }
+
     /// Every checkpoint recorded, from the initial state.
     pub fn checkpoints(&self) -> Vec<Vec<f32>> {
         self.inner.checkpoints.lock().expect("checkpoint lock").clone()
     }
-}
-
-fn checkpoint_file(dir: &std::path::Path, index: u32) -> PathBuf {
-    dir.join(format!("checkpoint-{index:06}"))
 }

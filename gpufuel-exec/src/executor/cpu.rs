@@ -65,7 +65,7 @@ pub fn gemm(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
 pub fn train(task: &IterativeTask, data: &[f32], init: &[f32], ctx: &RunContext) -> Result<Vec<f32>, ExecError> {
     let data = mlp::Data::split(task, data)?;
     check_init(task, init)?;
-    ctx.start(init)?;
+    ctx.start(init);
     let (done, mut params) = ctx.latest().expect("started");
     let mut trainer = mlp::Trainer::new(task, data);
     for s in done..task.segments {

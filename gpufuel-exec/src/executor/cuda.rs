@@ -132,7 +132,7 @@ impl Gpu {
         }
         let split = mlp::Data::split(task, data)?;
         cpu::check_init(task, init)?;
-        ctx.start(init)?;
+        ctx.start(init);
         let (done, params) = ctx.latest().expect("started");
         let ptx = compile_ptx(MLP_STEP).map_err(cuda)?;
         let step = self.ctx.load_module(ptx).map_err(cuda)?.load_function("mlp_step").map_err(cuda)?;

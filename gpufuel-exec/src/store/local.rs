@@ -24,7 +24,6 @@ impl LocalStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let root = root.into();
         std::fs::create_dir_all(root.join("blocks"))?;
-        std::fs::create_dir_all(root.join("pins"))?;
         Ok(Self { root })
     }
 
@@ -45,25 +44,24 @@ impl LocalStore {
         self.block_path(cid).exists()
     }
 
-    async fn put_blocks(&self, blocks: &mut Vec<(Cid, Vec<u8>)>) -> Result<(), StoreError> {
+    /// Writes blocks not yet stored (blocking: call from a blocking thread). Write then rename,
+    /// so a crash never leaves a partial block under its name.
+    fn put_blocks(&self, blocks: &mut Vec<(Cid, Vec<u8>)>) -> std::io::Result<()> {
         for (cid, data) in blocks.drain(..) {
             let path = self.block_path(&cid);
-            if tokio::fs::try_exists(&path).await? {
+            if path.exists() {
                 continue;
             }
-            // Write then rename, so a crash never leaves a partial block under its name.
             let tmp = path.with_extension(format!("tmp{}", rand::random::<u64>()));
-            tokio::fs::write(&tmp, &data).await?;
-            tokio::fs::rename(&tmp, &path).await?;
+            std::fs::write(&tmp, &data)?;
+            std::fs::rename(&tmp, &path)?;
         }
         Ok(())
     }
-}
 
-#[async_trait]
-impl Blocks for LocalStore {
-    async fn block(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
-        let data = match tokio::fs::read(self.block_path(cid)).await {
+    /// Reads and verifies one block (blocking).
+    fn read_block(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
+        let data = match std::fs::read(self.block_path(cid)) {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound(*cid)),
             Err(e) => return Err(e.into()),
@@ -73,23 +71,62 @@ impl Blocks for LocalStore {
     }
 }
 
+fn joined<T>(r: Result<T, tokio::task::JoinError>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Io(std::io::Error::other(e)))
+}
+
+#[async_trait]
+impl Blocks for LocalStore {
+    /// Reads and hashes the blocks on every core: verifying is most of the cost of a read.
+    async fn blocks(&self, cids: &[Cid]) -> Result<Vec<Vec<u8>>, StoreError> {
+        let (store, cids) = (self.clone(), cids.to_vec());
+        joined(
+            tokio::task::spawn_blocking(move || {
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(cids.len()).max(1);
+                let per = cids.len().div_ceil(threads);
+                std::thread::scope(|scope| {
+                    let parts: Vec<_> = cids
+                        .chunks(per.max(1))
+                        .map(|part| scope.spawn(|| part.iter().map(|c| store.read_block(c)).collect::<Vec<_>>()))
+                        .collect();
+                    parts.into_iter().flat_map(|h| h.join().expect("block reader")).collect()
+                })
+            })
+            .await,
+        )?
+    }
+}
+
 #[async_trait]
 impl ContentStore for LocalStore {
     async fn add_stream(&self, mut reader: Reader, options: &ImportOptions) -> Result<Cid, StoreError> {
         let mut importer = Importer::new(options)?;
-        let mut buf = vec![0u8; options.chunk_size.max(64 * 1024)];
-        let mut blocks = Vec::new();
+        let mut buf = vec![0u8; 1 << 20];
         loop {
-            let n = reader.read(&mut buf).await?;
+            let n = read_full(&mut reader, &mut buf).await?;
             if n == 0 {
                 break;
             }
-            importer.push(&buf[..n], &mut blocks);
-            self.put_blocks(&mut blocks).await?;
+            // Hashing and writing block the thread: one blocking task per MiB read.
+            let store = self.clone();
+            (importer, buf) = joined(
+                tokio::task::spawn_blocking(move || {
+                    let mut blocks = Vec::new();
+                    importer.push(&buf[..n], &mut blocks);
+                    store.put_blocks(&mut blocks).map(|()| (importer, buf))
+                })
+                .await,
+            )??;
         }
-        let root = importer.finish(&mut blocks);
-        self.put_blocks(&mut blocks).await?;
-        self.pin(&root).await?;
+        let store = self.clone();
+        let root = joined(
+            tokio::task::spawn_blocking(move || {
+                let mut blocks = Vec::new();
+                let root = importer.finish(&mut blocks);
+                store.put_blocks(&mut blocks).map(|()| root)
+            })
+            .await,
+        )??;
         Ok(root)
     }
 
@@ -97,11 +134,21 @@ impl ContentStore for LocalStore {
         unixfs::walk(self, cid, out).await
     }
 
+    /// The store never collects garbage, so every block stays: pinning only checks presence.
     async fn pin(&self, cid: &Cid) -> Result<(), StoreError> {
-        if !self.has(cid) {
-            return Err(StoreError::NotFound(*cid));
-        }
-        tokio::fs::write(self.root.join("pins").join(cid.to_string()), b"").await?;
-        Ok(())
+        if tokio::fs::try_exists(self.block_path(cid)).await? { Ok(()) } else { Err(StoreError::NotFound(*cid)) }
     }
+}
+
+/// Fills `buf` as far as the stream allows; 0 at its end.
+async fn read_full(reader: &mut Reader, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let m = reader.read(&mut buf[n..]).await?;
+        if m == 0 {
+            break;
+        }
+        n += m;
+    }
+    Ok(n)
 }

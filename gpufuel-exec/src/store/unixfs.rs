@@ -1,6 +1,8 @@
 //! UnixFS import and export (rust-unixfs): the balanced DAG of 174-link nodes that Kubo builds,
 //! so the CIDs match Kubo's for the same options.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use cid::{Cid, Version};
 use rust_unixfs::file::{
@@ -69,11 +71,18 @@ pub fn verify_block(cid: &Cid, block: &[u8]) -> Result<(), StoreError> {
     if hash.digest() == gpufuel_core::proof::sha256(&[block]) { Ok(()) } else { Err(StoreError::Corrupted(*cid)) }
 }
 
+/// Blocks fetched ahead of the walk, so a store can read and verify them in parallel.
+const PREFETCH: usize = 16;
+
 /// Where a walk gets its blocks.
 #[async_trait]
 pub trait Blocks: Send + Sync {
-    /// The block `cid` names, checked against it.
-    async fn block(&self, cid: &Cid) -> Result<Vec<u8>, StoreError>;
+    /// The blocks `cids` name, in order, each checked against its CID.
+    async fn blocks(&self, cids: &[Cid]) -> Result<Vec<Vec<u8>>, StoreError>;
+}
+
+async fn one(blocks: &dyn Blocks, cid: &Cid) -> Result<Vec<u8>, StoreError> {
+    Ok(blocks.blocks(std::slice::from_ref(cid)).await?.pop().expect("one block per CID"))
 }
 
 /// Writes the file under `root` to `out`, fetching its blocks in order; returns the byte count.
@@ -82,7 +91,7 @@ pub async fn walk(
     root: &Cid,
     out: &mut (dyn AsyncWrite + Send + Unpin),
 ) -> Result<u64, StoreError> {
-    let block = blocks.block(root).await?;
+    let block = one(blocks, root).await?;
     if root.codec() == RAW {
         out.write_all(&block).await?;
         return Ok(block.len() as u64);
@@ -92,9 +101,16 @@ pub async fn walk(
     let mut total = content.len() as u64;
     out.write_all(content).await?;
     let mut cache = None;
+    let mut ahead: HashMap<Cid, Vec<u8>> = HashMap::new();
     while let Some(v) = visit {
-        let next = *v.pending_links().0;
-        let block = blocks.block(&next).await?;
+        let (next, window) = {
+            let (first, rest) = v.pending_links();
+            (*first, std::iter::once(*first).chain(rest.take(PREFETCH - 1).copied()).collect::<Vec<Cid>>())
+        };
+        if !ahead.contains_key(&next) {
+            ahead.extend(window.iter().copied().zip(blocks.blocks(&window).await?));
+        }
+        let block = ahead.remove(&next).expect("fetched above");
         let (content, rest) = v.continue_walk(&block, &mut cache).map_err(|_| StoreError::Unsupported(next))?;
         total += content.len() as u64;
         out.write_all(content).await?;

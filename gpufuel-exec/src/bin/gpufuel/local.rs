@@ -123,9 +123,12 @@ pub async fn run(args: Args) -> CliResult {
     let stakes_before: Vec<u64> = stakes(&net).await?;
     let mut jobs = Vec::new();
     let mut repeat: Option<(Task, String)> = None;
+    // Every other product goes to the GPU's class when a GPU node runs.
+    let gpu_class = net.nodes.iter().map(|n| n.executor.capabilities().spec.gpu_class).find(|&c| c != 0);
     for i in 0..args.jobs {
         let urgent = i == 1;
-        let options = JobOptions { urgent, gpu_seconds: 20, max_price: 150, ..JobOptions::default() };
+        let class = gpu_class.filter(|_| i % 3 != 2 && i % 2 == 1).unwrap_or(0);
+        let options = JobOptions { urgent, gpu_class: class, gpu_seconds: 20, max_price: 150, ..JobOptions::default() };
         // With a copying node present, the last job repeats the first one's inputs.
         let (task, label, expected) = match (&repeat, i + 1 == args.jobs && dishonest.contains(&Behaviour::Copying)) {
             (Some((task, label)), true) => (task.clone(), format!("{label} (repeat)"), None),
@@ -143,7 +146,8 @@ pub async fn run(args: Args) -> CliResult {
                 let n = 64 << (i % 3);
                 let (a, b) = (data(n * n, i), data(n * n, i + 50));
                 let task = job::matmul_task(net.store.as_ref(), (n as u32, n as u32, n as u32), &a, &b, false).await?;
-                (task, format!("matmul {n}×{n}×{n}"), Some(cpu_gemm(&a, &b, n, n, n)))
+                let on = if class == 0 { String::new() } else { format!(" on {}", class_name(class)) };
+                (task, format!("matmul {n}×{n}×{n}{on}"), Some(cpu_gemm(&a, &b, n, n, n)))
             }
         };
         if repeat.is_none() && matches!(task, Task::MatMul(_)) {
