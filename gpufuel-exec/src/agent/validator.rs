@@ -131,7 +131,8 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
     pub async fn verify(&self, address: &Address, job: &Job) -> Result<Verdict, AgentError> {
         match self.check(address, job).await {
             Ok(v) => Ok(v),
-            Err(AgentError::Store(StoreError::Unavailable(e))) => Err(StoreError::Unavailable(e).into()),
+            // The validator's own store or disk failing says nothing about the result.
+            Err(AgentError::Store(e @ (StoreError::Unavailable(_) | StoreError::Io(_)))) => Err(e.into()),
             Err(AgentError::Store(e)) => Ok(Verdict::Fail(Failure::Layout(missing(e)))),
             Err(AgentError::Task(e)) => Ok(Verdict::Fail(Failure::Malformed(e))),
             Err(e) => Err(e),
