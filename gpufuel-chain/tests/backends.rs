@@ -5,171 +5,17 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use gpufuel_chain::{
-    Chain, ChainError, GpuFuelClient, LocalChain,
+    ChainError,
     ix::{self, Role},
-    market::{default_params, job_spec},
+    market::job_spec,
     pda,
     query::{self, JobFilter},
-    send::{PriorityFee, SendOptions, send},
+    send::send,
 };
-use gpufuel_core::{
-    GpuFuelError,
-    state::{JobState, NodeSpec},
-};
-use solana_address::Address;
-use solana_instruction::Instruction;
-use solana_keypair::Keypair;
-use solana_program_pack::Pack;
+use gpufuel_core::{GpuFuelError, state::JobState};
+use gpufuel_testnet::{CLASS, Cluster, Local, Market, STAKE, Surfnet, options};
 use solana_signer::Signer;
-use spl_token_interface::{instruction as token_ix, state as token_state};
-
-const CLASS: u8 = 1;
-const REF_PRICE: u64 = 1_000;
-const STAKE: u64 = 10_000_000;
-const LAMPORTS: u64 = 10_000_000_000;
-
-/// A cluster the suite can fund wallets on.
-#[async_trait]
-trait Cluster: Send + Sync {
-    fn chain(&self) -> &dyn Chain;
-    async fn fund(&self, address: &Address);
-    /// Moves the cluster's clock forward (LiteSVM's sysvar; surfpool's time-travel cheatcode).
-    async fn advance(&self, secs: i64);
-}
-
-struct Local(LocalChain);
-
-#[async_trait]
-impl Cluster for Local {
-    fn chain(&self) -> &dyn Chain {
-        &self.0
-    }
-    async fn fund(&self, address: &Address) {
-        self.0.svm().airdrop(address, LAMPORTS).expect("airdrop");
-    }
-    async fn advance(&self, secs: i64) {
-        self.0.advance(secs);
-    }
-}
-
-fn options() -> SendOptions {
-    SendOptions { poll: Duration::from_millis(20), priority_fee: PriorityFee::Fixed(1), ..SendOptions::default() }
-}
-
-/// Creates a rent-exempt account of `len` bytes owned by the token program.
-fn create_token_owned(payer: &Address, account: &Address, len: usize) -> Instruction {
-    let rent = (128 + len as u64) * 6_960;
-    solana_system_interface::instruction::create_account(payer, account, rent, len as u64, &spl_token_interface::ID)
-}
-
-struct Wallet {
-    key: Keypair,
-    token: Address,
-}
-
-/// A market built entirely through `Chain` + `send`.
-struct Market<'a> {
-    cluster: &'a dyn Cluster,
-    authority: Keypair,
-    mint: Address,
-    treasury: Address,
-}
-
-impl<'a> Market<'a> {
-    async fn send(&self, ixs: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<u64, ChainError> {
-        send(self.cluster.chain(), ixs, payer, signers, &options()).await.map(|s| s.units)
-    }
-
-    async fn new(cluster: &'a dyn Cluster) -> Market<'a> {
-        let authority = Keypair::new();
-        cluster.fund(&authority.pubkey()).await;
-        let mint = Keypair::new();
-        let len = token_state::Mint::LEN;
-        let create = create_token_owned(&authority.pubkey(), &mint.pubkey(), len);
-        let init =
-            token_ix::initialize_mint2(&spl_token_interface::ID, &mint.pubkey(), &authority.pubkey(), None, 6).unwrap();
-        let mut m = Market { cluster, authority, mint: mint.pubkey(), treasury: Address::default() };
-        m.send(&[create, init], &m.authority, &[&mint]).await.expect("mint");
-        m.treasury = m.token_account(&m.authority).await;
-        // Market set-up through the client: init with the defaults, then the admin switches to a
-        // quorum of one; anyone else is refused.
-        let c = m.client();
-        c.init_market(&m.authority, &m.mint, &m.treasury, default_params()).await.expect("market");
-        let mut params = default_params();
-        params.quorum = 1;
-        c.update_params(&m.authority, params).await.expect("params");
-        assert_eq!(c.market().await.unwrap().params.quorum, 1);
-        let class = gpufuel_core::instruction::GpuClassArgs { class_id: CLASS, ref_price: REF_PRICE, min_price: 10 };
-        c.add_gpu_class(&m.authority, class).await.expect("class");
-        m
-    }
-
-    async fn token_account(&self, owner: &Keypair) -> Address {
-        let account = Keypair::new();
-        let len = token_state::Account::LEN;
-        let create = create_token_owned(&owner.pubkey(), &account.pubkey(), len);
-        let init =
-            token_ix::initialize_account3(&spl_token_interface::ID, &account.pubkey(), &self.mint, &owner.pubkey())
-                .unwrap();
-        self.send(&[create, init], owner, &[&account]).await.expect("token account");
-        account.pubkey()
-    }
-
-    async fn wallet(&self, tokens: u64) -> Wallet {
-        let key = Keypair::new();
-        self.cluster.fund(&key.pubkey()).await;
-        let token = self.token_account(&key).await;
-        let mint_to =
-            token_ix::mint_to(&spl_token_interface::ID, &self.mint, &token, &self.authority.pubkey(), &[], tokens)
-                .unwrap();
-        self.send(&[mint_to], &self.authority, &[]).await.expect("mint to");
-        Wallet { key, token }
-    }
-
-    async fn balance(&self, token: &Address) -> u64 {
-        let account = self.cluster.chain().account(token).await.unwrap().expect("token account");
-        token_state::Account::unpack(&account.data).unwrap().amount
-    }
-
-    fn client(&self) -> GpuFuelClient<&dyn Chain> {
-        GpuFuelClient::new(self.cluster.chain()).with_options(options())
-    }
-
-    async fn node(&self, floor: u64) -> Wallet {
-        let w = self.wallet(STAKE).await;
-        let spec =
-            NodeSpec { gpu_class: CLASS, gpu_count: 1, compute_capability: 90, vram_mib: 81_920, price_floor: floor };
-        self.client().register_node(&w.key, &w.token, spec, STAKE).await.expect("node");
-        w
-    }
-
-    async fn validator(&self) -> Wallet {
-        let w = self.wallet(STAKE).await;
-        self.client().register_validator(&w.key, &w.token, STAKE).await.expect("validator");
-        w
-    }
-
-    async fn submitter(&self, spare: u64) -> Wallet {
-        let w = self.wallet(STAKE + spare).await;
-        self.client().register_submitter(&w.key, &w.token, STAKE).await.expect("submitter");
-        w
-    }
-
-    async fn now(&self) -> i64 {
-        self.cluster.chain().unix_time().await.unwrap()
-    }
-
-    /// A registered submitter, the instruction creating its job 1, and its balance before.
-    async fn job_to_create(&self) -> (Wallet, Instruction, u64) {
-        let submitter = self.submitter(10_000_000).await;
-        let spec = job_spec(1, CLASS, 2_000, self.now().await);
-        let create = ix::create_job(&submitter.key.pubkey(), &submitter.token, spec);
-        let before = self.balance(&submitter.token).await;
-        (submitter, create, before)
-    }
-}
 
 /// Urgent job, bid at the current reference price (assigned at once), result, one pass vote, settle:
 /// every balance lands where the settlement rules say.
@@ -347,7 +193,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
-                    let surfnet = super::surfnet::Surfnet::start().await;
+                    let surfnet = super::Surfnet::start().await;
                     super::$test(&surfnet).await;
                 }
             )*
@@ -364,14 +210,12 @@ on_both_backends!(
     unstaking_waits_for_the_cooldown,
 );
 
-mod surfnet;
-
 /// The RPC endpoint goes down in the middle of a send: the transaction reaches the server, the
 /// response is lost, the endpoint is unreachable for 1.5 s, then comes back. The sender keeps
 /// polling, finds the transaction landed and does not send it again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_outage_mid_send_is_confirmed_not_resent() {
-    let surfnet = surfnet::Surfnet::start().await;
+    let surfnet = Surfnet::start().await;
     let m = Market::new(&surfnet).await;
     let (submitter, create, before) = m.job_to_create().await;
     let s = submitter.key.pubkey();
@@ -389,7 +233,7 @@ async fn rpc_outage_mid_send_is_confirmed_not_resent() {
 /// The endpoint is down before anything is sent: a typed transport error, nothing moved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_down_before_sending_is_a_typed_error() {
-    let surfnet = surfnet::Surfnet::start().await;
+    let surfnet = Surfnet::start().await;
     let m = Market::new(&surfnet).await;
     let (submitter, create, before) = m.job_to_create().await;
     let s = submitter.key.pubkey();

@@ -1,6 +1,6 @@
-//! An embedded surfpool JSON-RPC server for the tests: offline (no mainnet fork), bound to
-//! 127.0.0.1, with the GPUFuel SBF program deployed, reached through a proxy the tests can take
-//! down and bring back to simulate an RPC outage.
+//! An embedded surfpool JSON-RPC server: offline (no mainnet fork), bound to 127.0.0.1, with
+//! the GPUFuel SBF program deployed, reached through a proxy that can take the endpoint down and
+//! bring it back to simulate an RPC outage.
 
 use std::{
     net::TcpListener as StdListener,
@@ -33,12 +33,13 @@ use tokio::{
     sync::watch,
 };
 
-use super::{Cluster, LAMPORTS};
+use crate::{Cluster, LAMPORTS};
 
 fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A running server.
 pub struct Surfnet {
     chain: RpcChain,
     direct: RpcClient,
@@ -48,6 +49,7 @@ pub struct Surfnet {
 }
 
 impl Surfnet {
+    /// Starts the server and its proxy, and waits until it serves.
     pub async fn start() -> Self {
         let (mut svm, events, geyser) = SurfnetSvm::new(SurfnetSvmConfig::default()).expect("surfnet");
         svm.inner.svm.add_program(PROGRAM_ID, PROGRAM_SO).expect("deploy the GPUFuel program");
@@ -223,10 +225,13 @@ impl Proxy {
         });
     }
 
+    /// Takes the endpoint down (`false`) or brings it back.
     pub fn set_up(&self, up: bool) {
         self.up.send_replace(up);
     }
 
+    /// Arms a cut: the next `sendTransaction` response is dropped and the endpoint stays down
+    /// for `outage`.
     pub fn cut_after_send(&self, outage: Duration) {
         *self.cut.lock().unwrap() = Some(outage);
     }
