@@ -2,6 +2,8 @@
 //! [`crate::LocalChain`] and by an RPC backend. Everything above it (the careful sender in
 //! [`crate::send`], the typed client) is written once against this trait.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use solana_account::Account;
 use solana_address::Address;
@@ -64,6 +66,12 @@ pub trait Chain: Send + Sync {
     /// Recent prioritization fees paid by transactions writing these accounts, in micro-lamports
     /// per compute unit.
     async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError>;
+    /// Returns once `address` may have changed, or after `wait`: what a polling caller does
+    /// between reads. This default sleeps; [`crate::RpcChain`] with a websocket endpoint returns
+    /// as soon as the cluster notifies a change.
+    async fn account_changed(&self, _address: &Address, wait: Duration) {
+        tokio::time::sleep(wait).await;
+    }
 }
 
 /// A shared reference to a chain is a chain, so one backend can serve several clients.
@@ -98,5 +106,8 @@ impl<T: Chain + ?Sized> Chain for &T {
     }
     async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError> {
         (**self).recent_priority_fees(writable).await
+    }
+    async fn account_changed(&self, address: &Address, wait: Duration) {
+        (**self).account_changed(address, wait).await
     }
 }

@@ -91,7 +91,9 @@ pub async fn job<C: Chain + ?Sized>(chain: &C, address: &Address) -> Result<Job,
     account(chain, address).await
 }
 
-/// Polls a job (backing off from 50 ms to 2 s) until `done` holds; returns it then.
+/// Polls a job until `done` holds; returns it then. Between reads it waits for the account to
+/// change ([`Chain::account_changed`]: a websocket notification on RPC where configured), at
+/// most a backoff growing from 50 ms to 2 s.
 pub async fn wait_for_job<C: Chain + ?Sized>(
     chain: &C,
     address: &Address,
@@ -108,7 +110,7 @@ pub async fn wait_for_job<C: Chain + ?Sized>(
         if Instant::now() + wait > deadline {
             return Err(ChainError::Timeout { signature: format!("job {address}"), secs: timeout.as_secs() });
         }
-        tokio::time::sleep(wait).await;
+        chain.account_changed(address, wait).await;
         wait = (wait * 2).min(Duration::from_secs(2));
     }
 }

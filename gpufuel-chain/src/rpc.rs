@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::StreamExt;
 use solana_account::Account;
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_address::Address;
-use solana_client::nonblocking::rpc_client::RpcClient;
+use solana_client::nonblocking::{pubsub_client::PubsubClient, rpc_client::RpcClient};
 use solana_commitment_config::CommitmentConfig;
 use solana_hash::Hash;
 use solana_rpc_client_api::{
@@ -24,22 +25,50 @@ use crate::{
     chain::{Chain, Memcmp, Simulation, Status},
 };
 
-/// A cluster reached over JSON-RPC.
+/// The websocket URL the Solana CLI derives from an RPC URL: `ws`/`wss` for `http`/`https`, and
+/// the next port when one is given (8899 → 8900).
+pub fn websocket_url(rpc: &str) -> String {
+    let (scheme, rest) = match rpc.split_once("://") {
+        Some(("https", rest)) => ("wss", rest),
+        Some((_, rest)) => ("ws", rest),
+        None => ("ws", rpc),
+    };
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let authority = match authority.rsplit_once(':') {
+        Some((host, port)) => match port.parse::<u16>() {
+            Ok(p) => format!("{host}:{}", p.saturating_add(1)),
+            Err(_) => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    if path.is_empty() { format!("{scheme}://{authority}") } else { format!("{scheme}://{authority}/{path}") }
+}
+
+/// A cluster reached over JSON-RPC, and optionally its websocket endpoint for notifications.
 pub struct RpcChain {
     client: RpcClient,
     commitment: CommitmentConfig,
+    websocket: Option<String>,
 }
 
 impl RpcChain {
     /// A client for `url` that reads and confirms at `commitment`, with a 30 s request timeout.
     pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
         let client = RpcClient::new_with_timeout_and_commitment(url.into(), Duration::from_secs(30), commitment);
-        Self { client, commitment }
+        Self { client, commitment, websocket: None }
     }
 
-    /// A client for the Solana CLI config's URL and commitment.
+    /// Waits for account changes through this websocket endpoint (`ws://` or `wss://`) instead
+    /// of sleeping between polls.
+    pub fn with_websocket(mut self, url: impl Into<String>) -> Self {
+        self.websocket = Some(url.into());
+        self
+    }
+
+    /// A client for the Solana CLI config's URL and commitment, with the websocket endpoint the
+    /// Solana CLI derives from that URL.
     pub fn from_config(config: &crate::config::CliConfig) -> Self {
-        Self::new(config.json_rpc_url.clone(), config.commitment)
+        Self::new(config.json_rpc_url.clone(), config.commitment).with_websocket(websocket_url(&config.json_rpc_url))
     }
 
     /// The RPC URL.
@@ -141,5 +170,39 @@ impl Chain for RpcChain {
     async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError> {
         let fees = self.client.get_recent_prioritization_fees(writable).await.map_err(rpc)?;
         Ok(fees.into_iter().map(|f| f.prioritization_fee).collect())
+    }
+
+    async fn account_changed(&self, address: &Address, wait: Duration) {
+        let Some(url) = &self.websocket else { return tokio::time::sleep(wait).await };
+        let started = std::time::Instant::now();
+        let notified = async {
+            let pubsub = PubsubClient::new(url.as_str()).await.ok()?;
+            let config = RpcAccountInfoConfig {
+                commitment: Some(self.commitment),
+                encoding: Some(UiAccountEncoding::Base64),
+                ..RpcAccountInfoConfig::default()
+            };
+            let (mut changes, unsubscribe) = pubsub.account_subscribe(address, Some(config)).await.ok()?;
+            changes.next().await?;
+            drop(changes);
+            unsubscribe().await;
+            Some(())
+        };
+        // A websocket that cannot connect or subscribe leaves the caller to poll at its pace.
+        if let Ok(None) = tokio::time::timeout(wait, notified).await {
+            tokio::time::sleep(wait.saturating_sub(started.elapsed())).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::websocket_url;
+
+    #[test]
+    fn websocket_urls_follow_the_solana_cli() {
+        assert_eq!(websocket_url("http://127.0.0.1:8899"), "ws://127.0.0.1:8900");
+        assert_eq!(websocket_url("https://api.devnet.solana.com"), "wss://api.devnet.solana.com");
+        assert_eq!(websocket_url("https://rpc.example.com:443/key/abc"), "wss://rpc.example.com:444/key/abc");
     }
 }

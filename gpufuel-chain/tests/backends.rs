@@ -244,3 +244,29 @@ async fn rpc_down_before_sending_is_a_typed_error() {
     assert_eq!(m.balance(&submitter.token).await, before);
     assert!(query::job(surfnet.chain(), &pda::job(&s, 1)).await.is_err(), "no job created");
 }
+
+/// With a websocket endpoint, a client waiting on a job is woken by the cluster's notification
+/// of the change rather than by its polling limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rpc_websocket_wakes_a_waiting_client() {
+    let surfnet = Surfnet::start().await;
+    let m = Market::new(&surfnet).await;
+    let (node, submitter) = (m.node(10).await, m.submitter(1_000_000).await);
+    let mut spec = job_spec(1, CLASS, 2_000, m.now().await);
+    spec.urgent = true;
+    let c = m.client();
+    let job = c.create_job(&submitter.key, &submitter.token, spec).await.unwrap();
+    let watcher = gpufuel_chain::RpcChain::new(surfnet.url(), solana_commitment_config::CommitmentConfig::confirmed())
+        .with_websocket(surfnet.websocket_url());
+    let started = std::time::Instant::now();
+    let limit = Duration::from_secs(60);
+    tokio::join!(gpufuel_chain::Chain::account_changed(&watcher, &job, limit), async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let price = c.gpu_class(CLASS).await.unwrap().ref_price;
+        c.bid(&node.key, &job, price).await.unwrap();
+    });
+    assert!(started.elapsed() < Duration::from_secs(30), "woken by the notification, not the limit");
+    let assigned = |j: &gpufuel_core::state::Job| j.state == JobState::Assigned as u8;
+    let j = query::wait_for_job(&watcher, &job, assigned, Duration::from_secs(10)).await.unwrap();
+    assert!(assigned(&j));
+}

@@ -41,6 +41,7 @@ fn free_port() -> u16 {
 
 /// A running server.
 pub struct Surfnet {
+    ws_port: u16,
     chain: RpcChain,
     direct: RpcClient,
     pub proxy: Arc<Proxy>,
@@ -83,6 +84,7 @@ impl Surfnet {
         let proxy = Proxy::start(upstream.clone()).await;
         let url = format!("http://127.0.0.1:{}", proxy.port);
         Self {
+            ws_port,
             chain: RpcChain::new(url, CommitmentConfig::confirmed()),
             direct: RpcClient::new_with_commitment(format!("http://{upstream}"), CommitmentConfig::confirmed()),
             proxy,
@@ -93,6 +95,16 @@ impl Surfnet {
 }
 
 impl Surfnet {
+    /// The JSON-RPC URL (through the proxy).
+    pub fn url(&self) -> String {
+        self.chain.url()
+    }
+
+    /// The websocket URL (direct: the proxy relays JSON-RPC only).
+    pub fn websocket_url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.ws_port)
+    }
+
     /// Brings the endpoint back and waits until a request through it succeeds: connections the
     /// outage cut may still sit in the client's pool, and the first request can meet one.
     pub async fn restore(&self) {
