@@ -65,6 +65,28 @@ struct Submitted {
     urgent: bool,
     /// For products: the local result to compare with.
     expected: Option<Vec<f32>>,
+    task: Task,
+    options: JobOptions,
+    /// Whether this job already redoes a slashed one (each is redone once).
+    redo: bool,
+}
+
+/// Submits a job and gives it a progress bar.
+async fn submit(
+    net: &LocalNetwork,
+    submitter: &gpufuel_chain::local::Wallet,
+    bars: &MultiProgress,
+    by_job: &Mutex<HashMap<Address, ProgressBar>>,
+    job: Submitted,
+) -> Result<Submitted, Box<dyn std::error::Error>> {
+    let address = net.submit(submitter, &job.task, job.options).await?;
+    let bar = bars.add(ProgressBar::new(100));
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:<40} [{bar:24}] {msg}").expect("template").progress_chars("=> "),
+    );
+    bar.set_prefix(format!("{}{}", job.label, if job.urgent { " (urgent)" } else { "" }));
+    by_job.lock().expect("bars").insert(address, bar);
+    Ok(Submitted { address, ..job })
 }
 
 pub async fn run(args: Args) -> CliResult {
@@ -153,33 +175,38 @@ pub async fn run(args: Args) -> CliResult {
         if repeat.is_none() && matches!(task, Task::MatMul(_)) {
             repeat = Some((task.clone(), label.clone()));
         }
-        let address = net.submit(&alice, &task, options).await?;
-        let bar = bars.add(ProgressBar::new(100));
-        bar.set_style(
-            ProgressStyle::with_template("{prefix:<34} [{bar:24}] {msg}").expect("template").progress_chars("=> "),
-        );
-        bar.set_prefix(format!("{}{}", label, if urgent { " (urgent)" } else { "" }));
-        by_job.lock().expect("bars").insert(address, bar);
-        jobs.push(Submitted { address, label, urgent, expected });
+        let job = Submitted { address: Address::default(), label, urgent, expected, task, options, redo: false };
+        jobs.push(submit(&net, &alice, &bars, &by_job, job).await?);
     }
 
     let class = 0u8;
     let mut prices = vec![(0i64, net.client.gpu_class(class).await?.ref_price)];
     let t0 = net.chain.now();
-    let addresses: Vec<Address> = jobs.iter().map(|j| j.address).collect();
     let mut steps = 0;
     loop {
         let mut done = true;
-        for j in &jobs {
+        let mut redo = vec![];
+        for j in jobs.iter_mut() {
             let job = net.client.job(&j.address).await?;
             let state = JobState::from_u8(job.state).unwrap_or(JobState::Open);
             done &= state.is_terminal();
+            // What a submitter does with a slashed job: its escrow came back, so it pays again.
+            if state == JobState::Slashed && !j.redo {
+                j.redo = true;
+                let label = format!("{} (again)", j.label);
+                let again = Submitted { label, expected: j.expected.clone(), task: j.task.clone(), ..*j };
+                redo.push(again);
+                done = false;
+            }
             if let Some(bar) = by_job.lock().expect("bars").get(&j.address) {
                 bar.set_message(describe(&net, &job, state));
                 if state.is_terminal() {
                     bar.set_position(100);
                 }
             }
+        }
+        for job in redo {
+            jobs.push(submit(&net, &alice, &bars, &by_job, job).await?);
         }
         let price = net.client.gpu_class(class).await?.ref_price;
         if prices.last().map(|p| p.1) != Some(price) {
@@ -200,7 +227,7 @@ pub async fn run(args: Args) -> CliResult {
     for bar in by_job.lock().expect("bars").values() {
         bar.finish();
     }
-    report(&net, &jobs, &addresses, &prices, held_before, &stakes_before, started.elapsed(), net.chain.now() - t0).await
+    report(&net, &jobs, &prices, held_before, &stakes_before, started.elapsed(), net.chain.now() - t0).await
 }
 
 fn short(a: &Address) -> String {
@@ -240,7 +267,6 @@ async fn stakes(net: &LocalNetwork) -> Result<Vec<u64>, Box<dyn std::error::Erro
 async fn report(
     net: &LocalNetwork,
     jobs: &[Submitted],
-    addresses: &[Address],
     prices: &[(i64, u64)],
     held_before: u64,
     stakes_before: &[u64],
@@ -250,14 +276,15 @@ async fn report(
     println!("\n== Report ({:.1} s, {chain_secs} s of chain time) ==", wall.as_secs_f64());
     println!("\nJobs");
     let (mut settled, mut slashed) = (0, 0);
-    for (j, address) in jobs.iter().zip(addresses) {
+    for j in jobs {
+        let address = &j.address;
         let job = net.client.job(address).await?;
         let state = JobState::from_u8(job.state).unwrap_or(JobState::Open);
         let paid = u64::from(job.gpu_seconds) * job.best_bid + job.premium;
         settled += usize::from(state == JobState::Settled);
         slashed += usize::from(state == JobState::Slashed);
         let mut line = format!(
-            "  {:<34} {:<9} {:>4}/s × {:>3} GPU-s{} = {:>6} tokens  {}",
+            "  {:<40} {:<9} {:>4}/s × {:>3} GPU-s{} = {:>6} tokens  {}",
             j.label,
             format!("{state:?}"),
             job.best_bid,
