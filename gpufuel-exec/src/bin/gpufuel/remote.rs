@@ -8,7 +8,7 @@ use gpufuel_chain::{
 };
 use gpufuel_core::{quote::PricingStrategy, state::JobState};
 use gpufuel_exec::{
-    agent::{NodeAgent, NodeConfig, ValidatorAgent, ValidatorConfig},
+    agent::{AgentError, NodeAgent, NodeConfig, ValidatorAgent, ValidatorConfig},
     executor::{CpuExecutor, CudaExecutor, Executor, class_name},
     job::{self, JobOptions, JobResult},
     store::{ContentStore, KuboStore, LocalStore},
@@ -118,15 +118,25 @@ pub async fn node(env: &Env, command: NodeCommand) -> CliResult {
         )
         .await?,
     );
+    every(poll, async || agent.tick().await).await;
+    agent.abort();
+    Ok(())
+}
+
+/// Runs an agent's pass every `poll` seconds, printing what each did, until Ctrl-C.
+async fn every<T: std::fmt::Debug + Default + PartialEq>(
+    poll: u64,
+    mut pass: impl AsyncFnMut() -> Result<T, AgentError>,
+) {
     loop {
-        match agent.tick().await {
-            Ok(t) if t != Default::default() => println!("{t:?}"),
+        match pass().await {
+            Ok(t) if t != T::default() => println!("{t:?}"),
             Ok(_) => {}
             Err(e) => eprintln!("pass failed: {e}"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(poll)) => {}
-            _ = tokio::signal::ctrl_c() => { agent.abort(); return Ok(()); }
+            _ = tokio::signal::ctrl_c() => return,
         }
     }
 }
@@ -159,17 +169,8 @@ pub async fn validator(env: &Env, command: ValidatorCommand) -> CliResult {
     )
     .await?;
     println!("validator {}", env.keypair.pubkey());
-    loop {
-        match agent.tick().await {
-            Ok(t) if t != Default::default() => println!("{t:?}"),
-            Ok(_) => {}
-            Err(e) => eprintln!("pass failed: {e}"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(poll)) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-        }
-    }
+    every(poll, async || agent.tick().await).await;
+    Ok(())
 }
 
 #[derive(clap::Subcommand)]
