@@ -8,7 +8,7 @@ use std::{
 };
 
 use gpufuel_core::{
-    state::{Job, JobState, Node, Validator, Workload},
+    state::{Job, JobState, Node, Validator},
     task::{Task, mlp::Mlp},
 };
 use gpufuel_exec::{
@@ -299,7 +299,6 @@ async fn report(
                 line.push_str(&format!("; result = local GEMM within {err:.1e}"));
             }
         }
-        let _ = Workload::from_u8(job.workload);
         println!("{line}");
     }
     println!("  {settled} settled, {slashed} slashed (escrow refunded), {} other", jobs.len() - settled - slashed);
