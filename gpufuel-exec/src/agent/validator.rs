@@ -20,7 +20,7 @@ use solana_signer::Signer;
 
 use super::{AgentError, fetch_f32s, fetch_task, fetch_work, keys};
 use crate::{
-    executor::{Executor, Output, RunContext, Work},
+    executor::{Executor, Output, RunContext},
     store::{ContentStore, StoreError, from_chain},
 };
 
@@ -170,9 +170,9 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                 else {
                     return Ok(Verdict::Abstain);
                 };
-                let Work::Kernel { task, inputs } = fetch_work(store, Task::Kernel(t)).await? else { unreachable!() };
+                let work = fetch_work(store, Task::Kernel(t)).await?;
                 let ctx = RunContext::new(keys, None, vec![]);
-                let Output::Buffers(recomputed) = executor.run(Work::Kernel { task, inputs }, ctx).await? else {
+                let Output::Buffers(recomputed) = executor.run(work, ctx).await? else {
                     return Ok(Verdict::Fail(Failure::Layout("kernel outputs")));
                 };
                 if recomputed.len() != manifest.outputs.len() {
