@@ -5,14 +5,14 @@ use gpufuel_chain::{Chain, GpuFuelClient};
 use gpufuel_core::{
     instruction::JobSpec,
     state::{Job, JobState},
-    task::{IterativeTask, MatMulTask, ResultManifest, Task, bf16s, f32_bytes, f32s, mlp::Mlp},
+    task::{IterativeTask, MatMulTask, ResultManifest, Task, TaskError, bf16s, f32_bytes, f32s, mlp::Mlp},
 };
 use solana_address::Address;
 use solana_keypair::Keypair;
 
 use crate::{
     agent::{AgentError, fetch_task},
-    store::{Cid, ContentStore, ImportOptions, from_chain, to_chain},
+    store::{ContentStore, ImportOptions, from_chain, to_chain},
 };
 
 /// What the job asks of the market (besides the task).
@@ -163,30 +163,24 @@ pub async fn result<C: Chain>(
     if state != JobState::Settled {
         return Err(ResultError::NotSettled(state));
     }
-    let manifest = ResultManifest::decode(&cat(store, &from_chain(&j.result_cid).map_err(AgentError::from)?).await?)
-        .map_err(AgentError::from)?;
-    let task = fetch_task(store, &j).await?;
-    let first =
-        manifest.outputs.first().ok_or(AgentError::Task(gpufuel_core::task::TaskError::Invalid("no output")))?;
-    let bytes = cat(store, &from_chain(first).map_err(AgentError::from)?).await?;
-    Ok(match task {
-        Task::MatMul(t) if t.bf16_output => JobResult::Tensor(
-            bf16s("C", &bytes, t.sizes().2).map_err(AgentError::from)?.iter().map(|v| v.to_f32()).collect(),
-        ),
-        Task::MatMul(t) => JobResult::Tensor(f32s("C", &bytes, t.sizes().2).map_err(AgentError::from)?),
-        Task::Iterative(t) => {
-            JobResult::Tensor(f32s("parameters", &bytes, t.model.params() as u64).map_err(AgentError::from)?)
-        }
-        Task::Kernel(_) => {
-            let mut buffers = vec![bytes];
-            for cid in &manifest.outputs[1..] {
-                buffers.push(cat(store, &from_chain(cid).map_err(AgentError::from)?).await?);
-            }
-            JobResult::Buffers(buffers)
-        }
-    })
+    Ok(read_result(store, &j).await?)
 }
 
-async fn cat(store: &dyn ContentStore, cid: &Cid) -> Result<Vec<u8>, AgentError> {
-    Ok(store.cat(cid).await?)
+/// Reads and decodes the outputs a job's result manifest names.
+async fn read_result(store: &dyn ContentStore, j: &Job) -> Result<JobResult, AgentError> {
+    let manifest = ResultManifest::decode(&store.cat(&from_chain(&j.result_cid)?).await?)?;
+    let task = fetch_task(store, j).await?;
+    let mut outputs = Vec::with_capacity(manifest.outputs.len());
+    for cid in &manifest.outputs {
+        outputs.push(store.cat(&from_chain(cid)?).await?);
+    }
+    let Some(first) = outputs.first() else { return Err(TaskError::Invalid("no output").into()) };
+    Ok(match task {
+        Task::MatMul(t) if t.bf16_output => {
+            JobResult::Tensor(bf16s("C", first, t.sizes().2)?.iter().map(|v| v.to_f32()).collect())
+        }
+        Task::MatMul(t) => JobResult::Tensor(f32s("C", first, t.sizes().2)?),
+        Task::Iterative(t) => JobResult::Tensor(f32s("parameters", first, t.model.params() as u64)?),
+        Task::Kernel(_) => JobResult::Buffers(outputs),
+    })
 }
