@@ -29,6 +29,14 @@ fn kubo_python() -> Option<PathBuf> {
     found
 }
 
+/// A Python command for the Kubo helpers, run in the temp directory: the Kubo core writes its
+/// log (kubo.log) to the working directory.
+fn kubo(python: &std::path::Path) -> Command {
+    let mut command = Command::new(python);
+    command.current_dir(std::env::temp_dir());
+    command
+}
+
 /// Files of the sizes Kubo's chunking treats differently: empty, one byte, one chunk, one chunk
 /// and a byte, several MB (more than one level of the DAG needs 174 chunks: 45.6 MB).
 fn samples() -> Vec<(&'static str, Vec<u8>)> {
@@ -56,7 +64,7 @@ fn cidv0_matches_the_real_kubo_core() {
         paths.push(path);
         ours.push(store::import(data, &ImportOptions::kubo_v0()).unwrap().0.to_string());
     }
-    let out = Command::new(&python).arg(format!("{KUBO_DIR}/kubo_cids.py")).args(&paths).output().unwrap();
+    let out = kubo(&python).arg(format!("{KUBO_DIR}/kubo_cids.py")).args(&paths).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let kubo: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
     for ((name, _), (mine, theirs)) in samples().iter().zip(ours.iter().zip(&kubo)) {
@@ -83,7 +91,7 @@ fn cidv1_raw_leaf_dags_are_read_back_by_the_real_kubo_core() {
             std::fs::write(dir.path().join("blocks").join(cid.to_string()), block).unwrap();
         }
         std::fs::write(dir.path().join("expected"), &data).unwrap();
-        let out = Command::new(&python)
+        let out = kubo(&python)
             .arg(format!("{KUBO_DIR}/kubo_readback.py"))
             .arg(root.to_string())
             .arg(dir.path().join("blocks"))
@@ -147,7 +155,7 @@ fn endpoint() -> Option<Endpoint> {
         return Some(Endpoint { api: api.to_string_lossy().into_owned(), _front: None });
     }
     let python = kubo_python()?;
-    let mut child = Command::new(python)
+    let mut child = kubo(&python)
         .arg(format!("{KUBO_DIR}/kubo_front.py"))
         .arg("--stdin-eof-exits")
         .stdin(Stdio::piped())
