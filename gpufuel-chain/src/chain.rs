@@ -74,40 +74,49 @@ pub trait Chain: Send + Sync {
     }
 }
 
-/// A shared reference to a chain is a chain, so one backend can serve several clients.
-#[async_trait]
-impl<T: Chain + ?Sized> Chain for &T {
-    async fn latest_blockhash(&self) -> Result<(Hash, u64), ChainError> {
-        (**self).latest_blockhash().await
-    }
-    async fn block_height(&self) -> Result<u64, ChainError> {
-        (**self).block_height().await
-    }
-    async fn simulate(&self, tx: &Transaction) -> Result<Simulation, ChainError> {
-        (**self).simulate(tx).await
-    }
-    async fn submit(&self, tx: &Transaction) -> Result<Signature, ChainError> {
-        (**self).submit(tx).await
-    }
-    async fn signature_status(&self, signature: &Signature) -> Result<Option<Status>, ChainError> {
-        (**self).signature_status(signature).await
-    }
-    async fn account(&self, address: &Address) -> Result<Option<Account>, ChainError> {
-        (**self).account(address).await
-    }
-    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
-        (**self).program_accounts(filters).await
-    }
-    async fn token_accounts(&self, owner: &Address, mint: &Address) -> Result<Vec<Address>, ChainError> {
-        (**self).token_accounts(owner, mint).await
-    }
-    async fn unix_time(&self) -> Result<i64, ChainError> {
-        (**self).unix_time().await
-    }
-    async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError> {
-        (**self).recent_priority_fees(writable).await
-    }
-    async fn account_changed(&self, address: &Address, wait: Duration) {
-        (**self).account_changed(address, wait).await
-    }
+/// Implements [`Chain`] for a pointer to a chain by forwarding every method.
+macro_rules! forward_chain {
+    ($($ptr:tt)+) => {
+        #[async_trait]
+        impl<T: Chain + ?Sized> Chain for $($ptr)+ {
+            async fn latest_blockhash(&self) -> Result<(Hash, u64), ChainError> {
+                (**self).latest_blockhash().await
+            }
+            async fn block_height(&self) -> Result<u64, ChainError> {
+                (**self).block_height().await
+            }
+            async fn simulate(&self, tx: &Transaction) -> Result<Simulation, ChainError> {
+                (**self).simulate(tx).await
+            }
+            async fn submit(&self, tx: &Transaction) -> Result<Signature, ChainError> {
+                (**self).submit(tx).await
+            }
+            async fn signature_status(&self, signature: &Signature) -> Result<Option<Status>, ChainError> {
+                (**self).signature_status(signature).await
+            }
+            async fn account(&self, address: &Address) -> Result<Option<Account>, ChainError> {
+                (**self).account(address).await
+            }
+            async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+                (**self).program_accounts(filters).await
+            }
+            async fn token_accounts(&self, owner: &Address, mint: &Address) -> Result<Vec<Address>, ChainError> {
+                (**self).token_accounts(owner, mint).await
+            }
+            async fn unix_time(&self) -> Result<i64, ChainError> {
+                (**self).unix_time().await
+            }
+            async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError> {
+                (**self).recent_priority_fees(writable).await
+            }
+            async fn account_changed(&self, address: &Address, wait: Duration) {
+                (**self).account_changed(address, wait).await
+            }
+        }
+    };
 }
+
+// A shared reference to a chain is a chain, so one backend can serve several clients; so is an
+// `Arc`, so a client can own a backend chosen at run time (`Arc<dyn Chain>`, as the bindings do).
+forward_chain!(&T);
+forward_chain!(std::sync::Arc<T>);

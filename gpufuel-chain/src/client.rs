@@ -5,6 +5,8 @@
 use gpufuel_core::{
     cid::Cid,
     instruction::{GpuClassArgs, JobSpec},
+    matching::{MatchingEngine, NodeOffer, OpenJob},
+    quote::{self as quoting, Quote, QuoteRequest, Windows},
     state::{GpuClass, Job, JobState, Market, MarketParams, Node, NodeSpec, VOTE_FAIL},
 };
 use solana_address::Address;
@@ -72,6 +74,28 @@ impl<C: Chain> GpuFuelClient<C> {
             query::gpu_classes(&self.chain).await?.into_iter().map(|(_, c)| (c.class_id, c.ref_price)).collect();
         prices.sort_unstable();
         Ok(prices)
+    }
+
+    /// A quote for a job from the market now: the class's reference price and its open jobs and
+    /// active nodes (a node's GPUs are busy with the jobs it runs or leads the bidding on).
+    pub async fn quote(&self, request: &QuoteRequest) -> Result<Quote, ChainError> {
+        let class_id = request.requirements.gpu_class;
+        let class = self.gpu_class(class_id).await?;
+        let params = self.market().await?.params;
+        let windows =
+            Windows { bid_window_secs: params.bid_window_secs, urgent_bid_window_secs: params.urgent_bid_window_secs };
+        let mut jobs = self.jobs(&[JobFilter::State(JobState::Open)]).await?;
+        jobs.extend(self.jobs(&[JobFilter::State(JobState::Assigned)]).await?);
+        jobs.retain(|(_, j)| j.gpu_class == class_id);
+        let mut engine = MatchingEngine::new();
+        engine.extend_jobs(jobs.iter().filter_map(|(a, j)| OpenJob::from_account(a.to_bytes(), j)));
+        for (address, node) in query::nodes(&self.chain, Some(class_id)).await? {
+            let busy = jobs.iter().filter(|(_, j)| j.node == address.to_bytes()).count();
+            if let Some(offer) = NodeOffer::from_account(address.to_bytes(), &node, busy.min(255) as u8) {
+                engine.upsert_node(offer);
+            }
+        }
+        Ok(quoting::quote(&engine, &class, windows, request)?)
     }
 
     /// A job.

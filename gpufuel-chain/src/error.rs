@@ -24,6 +24,9 @@ pub enum ChainError {
     /// transaction may still land until its blockhash expires: check it before acting again.
     #[error("{signature} not done within {secs} s")]
     Timeout { signature: String, secs: u64 },
+    /// No quote can be given for the request.
+    #[error(transparent)]
+    Quote(#[from] gpufuel_core::quote::QuoteError),
 }
 
 impl ChainError {

@@ -2,6 +2,7 @@
 //! network that wires them to the embedded chain.
 
 pub mod agent;
+pub mod client;
 pub mod executor;
 pub mod job;
 pub mod network;

@@ -15,6 +15,7 @@ use solana_address::Address;
 
 use crate::{
     agent::{AgentError, Behaviour, NodeAgent, NodeConfig, ValidatorAgent, ValidatorConfig},
+    client::Client,
     executor::{CpuExecutor, CudaExecutor, Executor, GPU_CLASSES},
     job::{self, JobOptions},
     store::{ContentStore, LocalStore},
@@ -101,7 +102,8 @@ pub struct LocalNetwork {
     /// Validators skip their ticks while set (to test the challenge window).
     pub validators_silent: bool,
     /// Every token account the network created, for the conservation check.
-    accounts: Vec<Address>,
+    accounts: std::sync::Mutex<Vec<Address>>,
+    dir: PathBuf,
     step_secs: i64,
     /// Why no GPU node runs, when `use_gpu` was asked.
     pub gpu_note: Option<String>,
@@ -140,7 +142,8 @@ impl LocalNetwork {
             nodes: vec![],
             validators: vec![],
             validators_silent: false,
-            accounts: vec![treasury, pda::vault()],
+            accounts: std::sync::Mutex::new(vec![treasury, pda::vault()]),
+            dir,
             step_secs: config.step_secs,
             gpu_note: None,
             next_job_id: 1.into(),
@@ -155,21 +158,8 @@ impl LocalNetwork {
                 Err(e) => net.gpu_note = Some(format!("no GPU node: {e}")),
             }
         }
-        for (i, (executor, behaviour)) in executors.into_iter().enumerate() {
-            let wallet = net.wallet(config.tokens)?;
-            // Prices spread so nodes compete; a cheater undercuts most honest nodes to win work.
-            let bps = if behaviour == Behaviour::Honest { -300 * (i as i32 % 4) } else { -800 };
-            let node_config = NodeConfig {
-                pricing: PricingStrategy::Relative { bps },
-                price_floor: 20 + 5 * i as u64,
-                heartbeat_secs: 60,
-                behaviour,
-                journal: Some(dir.join("journal").join(wallet.address().to_string())),
-                progress: config.progress.clone(),
-                ..NodeConfig::default()
-            };
-            net.nodes.push(LocalNode { wallet, behaviour, executor, agent: None, config: node_config });
-            net.start_node(i).await?;
+        for (executor, behaviour) in executors {
+            net.add_node(executor, behaviour, config.tokens, config.progress.clone()).await?;
         }
         for _ in 0..config.validators {
             let wallet = net.wallet(config.tokens)?;
@@ -187,17 +177,50 @@ impl LocalNetwork {
         Ok(net)
     }
 
-    fn wallet(&mut self, tokens: u64) -> Result<Wallet, NetworkError> {
+    fn wallet(&self, tokens: u64) -> Result<Wallet, NetworkError> {
         let w = self.chain.wallet(tokens)?;
-        self.accounts.push(w.token);
+        self.accounts.lock().expect("accounts lock").push(w.token);
         Ok(w)
     }
 
     /// A funded, registered submitter.
-    pub async fn submitter(&mut self, tokens: u64) -> Result<Wallet, NetworkError> {
+    pub async fn submitter(&self, tokens: u64) -> Result<Wallet, NetworkError> {
         let w = self.wallet(tokens)?;
         self.client.register_submitter(&w.keypair, &w.token, SUBMITTER_STAKE).await?;
         Ok(w)
+    }
+
+    /// A [`Client`] of this network for a new funded, registered submitter.
+    pub async fn client(&self, tokens: u64) -> Result<Client, NetworkError> {
+        let w = self.submitter(tokens).await?;
+        Ok(Client::new(Arc::new(self.chain.clone()), self.store.clone(), w.keypair, w.token))
+    }
+
+    /// Adds a node running `executor` with a funded wallet, registers and starts its agent;
+    /// returns its index. Prices spread so nodes compete; a cheater undercuts most honest
+    /// nodes to win work.
+    pub async fn add_node(
+        &mut self,
+        executor: Arc<dyn Executor>,
+        behaviour: Behaviour,
+        tokens: u64,
+        progress: Option<Arc<dyn Fn(Address, f32) + Send + Sync>>,
+    ) -> Result<usize, NetworkError> {
+        let i = self.nodes.len();
+        let wallet = self.wallet(tokens)?;
+        let bps = if behaviour == Behaviour::Honest { -300 * (i as i32 % 4) } else { -800 };
+        let config = NodeConfig {
+            pricing: PricingStrategy::Relative { bps },
+            price_floor: 20 + 5 * i as u64,
+            heartbeat_secs: 60,
+            behaviour,
+            journal: Some(self.dir.join("journal").join(wallet.address().to_string())),
+            progress,
+            ..NodeConfig::default()
+        };
+        self.nodes.push(LocalNode { wallet, behaviour, executor, agent: None, config });
+        self.start_node(i).await?;
+        Ok(i)
     }
 
     /// Starts (or restarts) node `i`'s agent; a restarted agent resumes from chain state and its
@@ -279,6 +302,28 @@ impl LocalNetwork {
 
     /// Tokens held by every account the network created (wallets, treasury, the market vault).
     pub fn tokens_held(&self) -> u64 {
-        self.accounts.iter().map(|a| self.chain.balance(a)).sum()
+        self.accounts.lock().expect("accounts lock").iter().map(|a| self.chain.balance(a)).sum()
+    }
+
+    /// Steps `network` in the background, pausing `pause` between steps, until the returned
+    /// handle is dropped: the network then runs by itself, as the bindings' local mode wants.
+    pub fn drive(network: Arc<tokio::sync::RwLock<Self>>, pause: Duration) -> Driver {
+        Driver(tokio::spawn(async move {
+            loop {
+                if let Err(e) = network.read().await.step().await {
+                    tracing::warn!("step failed: {e}");
+                }
+                tokio::time::sleep(pause).await;
+            }
+        }))
+    }
+}
+
+/// Stops the background stepping of [`LocalNetwork::drive`] when dropped.
+pub struct Driver(tokio::task::JoinHandle<()>);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

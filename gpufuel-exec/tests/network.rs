@@ -51,7 +51,7 @@ fn node_of(net: &LocalNetwork, job: &Address) -> Node {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honest_jobs_of_every_cpu_kind_settle_with_verified_results() {
-    let mut net = network(3, vec![]).await;
+    let net = network(3, vec![]).await;
     let held = net.tokens_held();
     let alice = net.submitter(50_000_000).await.unwrap();
     let (product, expected) = matmul(&net, 1).await;
@@ -80,7 +80,7 @@ async fn honest_jobs_of_every_cpu_kind_settle_with_verified_results() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lazy_and_partial_nodes_are_caught_and_slashed() {
     for behaviour in [Behaviour::Lazy, Behaviour::Partial] {
-        let mut net = network(0, vec![behaviour]).await;
+        let net = network(0, vec![behaviour]).await;
         let alice = net.submitter(50_000_000).await.unwrap();
         let (product, _) = matmul(&net, 2).await;
         let train = iterative(&net).await;
@@ -159,7 +159,7 @@ async fn with_silent_validators_the_challenge_window_settles_the_job() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_down_at_submission_locks_no_escrow() {
-    let mut net = network(1, vec![]).await;
+    let net = network(1, vec![]).await;
     let alice = net.submitter(50_000_000).await.unwrap();
     let (product, _) = matmul(&net, 6).await;
     let down = gpufuel_exec::store::KuboStore::new("http://127.0.0.1:9", std::time::Duration::from_secs(1)).unwrap();

@@ -188,9 +188,10 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                     }
                 }
                 Some(JobState::Assigned) => {
-                    let state = self.state.lock().expect("state lock");
-                    let idle = !state.running.contains_key(address) && !state.failed.contains(address);
-                    drop(state);
+                    let idle = {
+                        let state = self.state.lock().expect("state lock");
+                        !state.running.contains_key(address) && !state.failed.contains(address)
+                    };
                     if idle {
                         self.spawn(*address, job.clone()).await?;
                         out.started += 1;

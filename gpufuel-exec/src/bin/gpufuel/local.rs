@@ -124,7 +124,7 @@ pub async fn run(args: Args) -> CliResult {
     println!(
         "Starting a local GPUFuel market: embedded chain (LiteSVM + the SBF program + SPL Token), embedded IPFS store"
     );
-    let mut net = LocalNetwork::start(config).await?;
+    let net = LocalNetwork::start(config).await?;
     if let Some(note) = &net.gpu_note {
         println!("  {note}; CPU nodes only");
     }

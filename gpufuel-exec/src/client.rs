@@ -1,0 +1,373 @@
+//! [`Client`]: a submitter's handle on a market (a chain, a store and a funded wallet), with the
+//! whole job flow in a few calls: quote, submit inputs, follow, cancel, read the verified result.
+//! It is what the Python and Node bindings wrap and what the examples use; on a local network
+//! [`crate::network::LocalNetwork::client`] makes one.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use gpufuel_chain::{
+    Chain, ChainError, GpuFuelClient, RpcChain,
+    config::{CliConfig, read_keypair},
+    query::{self, JobFilter},
+};
+use gpufuel_core::{
+    matching::Requirements,
+    quote::{Quote, QuoteRequest},
+    state::{Job, JobState, Node},
+    task::Task,
+};
+use solana_address::Address;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::{
+    agent::AgentError,
+    executor::class_name,
+    job::{self, JobOptions, JobResult, ResultError, Training},
+    store::{ContentStore, KuboStore, LocalStore},
+};
+
+/// Why a client call failed. [`ClientError::code`] is the stable name the bindings expose.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// An argument is out of range or malformed (nothing was sent).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error("the job is {0:?}: only a settled job has a verified result")]
+    NotSettled(JobState),
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+}
+
+impl From<ChainError> for ClientError {
+    fn from(e: ChainError) -> Self {
+        Self::Agent(e.into())
+    }
+}
+
+impl From<ResultError> for ClientError {
+    fn from(e: ResultError) -> Self {
+        match e {
+            ResultError::NotSettled(s) => Self::NotSettled(s),
+            ResultError::Agent(e) => Self::Agent(e),
+        }
+    }
+}
+
+impl ClientError {
+    /// A stable code per kind of failure: `INVALID_ARGUMENT`, `INVALID_TASK`, `NOT_SETTLED`,
+    /// `PROGRAM_ERROR` (the program refused), `TRANSACTION_FAILED`, `ACCOUNT_NOT_FOUND`,
+    /// `RPC_ERROR`, `TIMEOUT`, `CONFIG_ERROR`, `NO_QUOTE`, `STORE_ERROR`, `EXEC_ERROR`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidArgument(_) => "INVALID_ARGUMENT",
+            Self::NotSettled(_) => "NOT_SETTLED",
+            Self::Agent(AgentError::Task(_)) => "INVALID_TASK",
+            Self::Agent(AgentError::Store(_)) => "STORE_ERROR",
+            Self::Agent(AgentError::Exec(_)) => "EXEC_ERROR",
+            Self::Agent(AgentError::Chain(e)) => match e {
+                ChainError::Program { .. } => "PROGRAM_ERROR",
+                ChainError::Transaction { .. } => "TRANSACTION_FAILED",
+                ChainError::Account(_) => "ACCOUNT_NOT_FOUND",
+                ChainError::Config(_) => "CONFIG_ERROR",
+                ChainError::Rpc(_) => "RPC_ERROR",
+                ChainError::Timeout { .. } => "TIMEOUT",
+                ChainError::Quote(_) => "NO_QUOTE",
+            },
+        }
+    }
+}
+
+/// Where [`Client::connect`] finds the cluster, the wallet and the store; unset fields come from
+/// the Solana CLI config as the `gpufuel` CLI reads them.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// RPC URL or moniker (`devnet`, `localhost`, …).
+    pub url: Option<String>,
+    /// Keypair JSON file.
+    pub keypair: Option<PathBuf>,
+    pub commitment: Option<String>,
+    /// Solana CLI config file (default `~/.config/solana/cli/config.yml`).
+    pub config: Option<PathBuf>,
+    /// Kubo RPC API (`http://127.0.0.1:5001`); else the embedded store in `store`.
+    pub kubo: Option<String>,
+    /// Directory of the embedded store (default `~/.local/share/gpufuel/store`).
+    pub store: Option<PathBuf>,
+}
+
+/// A job as a submitter follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobStatus {
+    pub address: Address,
+    pub state: JobState,
+    pub gpu_class: u8,
+    pub urgent: bool,
+    /// Best bid, or the winning price once assigned (0: no bid yet).
+    pub price: u64,
+    pub escrow: u64,
+    pub premium: u64,
+    pub gpu_seconds: u32,
+    pub deadline: i64,
+    /// The assigned node (or best bidder) account; `None` before any bid.
+    pub node: Option<Address>,
+    pub submitter: Address,
+    pub votes_pass: u8,
+    pub votes_fail: u8,
+}
+
+impl JobStatus {
+    fn of(address: Address, j: &Job) -> Self {
+        let node = (j.node != [0; 32]).then(|| Address::new_from_array(j.node));
+        Self {
+            address,
+            state: JobState::from_u8(j.state).unwrap_or(JobState::Open),
+            gpu_class: j.gpu_class,
+            urgent: j.is_urgent(),
+            price: j.best_bid,
+            escrow: j.escrow,
+            premium: j.premium,
+            gpu_seconds: j.gpu_seconds,
+            deadline: j.deadline,
+            node,
+            submitter: Address::new_from_array(j.submitter),
+            votes_pass: j.votes_pass,
+            votes_fail: j.votes_fail,
+        }
+    }
+
+    /// Settled, slashed, cancelled or expired.
+    pub fn is_done(&self) -> bool {
+        self.state.is_terminal()
+    }
+}
+
+/// A node as the market sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeStatus {
+    /// The node account.
+    pub address: Address,
+    pub operator: Address,
+    pub gpu_class: u8,
+    pub class_name: &'static str,
+    pub gpu_count: u8,
+    pub vram_mib: u32,
+    pub stake: u64,
+    pub price_floor: u64,
+    /// Jobs it runs now.
+    pub active_jobs: u32,
+    pub completed: u32,
+    pub failed_validations: u32,
+    pub missed_deadlines: u32,
+}
+
+impl NodeStatus {
+    fn of(address: Address, n: &Node) -> Self {
+        Self {
+            address,
+            operator: Address::new_from_array(n.header.owner),
+            gpu_class: n.gpu_class,
+            class_name: class_name(n.gpu_class),
+            gpu_count: n.gpu_count,
+            vram_mib: n.vram_mib,
+            stake: n.header.stake,
+            price_floor: n.price_floor,
+            active_jobs: n.header.active,
+            completed: n.completed,
+            failed_validations: n.failed_validations,
+            missed_deadlines: n.missed_deadlines,
+        }
+    }
+}
+
+/// A submitter's handle on a market.
+pub struct Client {
+    gpufuel: Arc<GpuFuelClient<Arc<dyn Chain>>>,
+    store: Arc<dyn ContentStore>,
+    keypair: Keypair,
+    token: Address,
+}
+
+impl Client {
+    /// A client of `chain` and `store` paying from `token`, a GPUFuel token account of `keypair`.
+    pub fn new(chain: Arc<dyn Chain>, store: Arc<dyn ContentStore>, keypair: Keypair, token: Address) -> Self {
+        Self { gpufuel: Arc::new(GpuFuelClient::new(chain)), store, keypair, token }
+    }
+
+    /// Connects to a cluster over RPC (Solana CLI conventions) with the wallet's first GPUFuel
+    /// token account.
+    pub async fn connect(options: ConnectOptions) -> Result<Self, ClientError> {
+        let path = options.config.clone().unwrap_or_else(CliConfig::default_path);
+        let mut cfg = CliConfig::load(&path)?.resolve(options.url.as_deref(), options.commitment.as_deref())?;
+        if let Some(k) = options.keypair {
+            cfg.keypair_path = k;
+        }
+        let keypair = read_keypair(&cfg.keypair_path)?;
+        let store: Arc<dyn ContentStore> = match (options.kubo, options.store) {
+            (Some(api), _) => Arc::new(KuboStore::new(&api, Duration::from_secs(30)).map_err(AgentError::from)?),
+            (None, Some(dir)) => Arc::new(LocalStore::open(dir).map_err(AgentError::from)?),
+            (None, None) => {
+                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+                Arc::new(LocalStore::open(home.join(".local/share/gpufuel/store")).map_err(AgentError::from)?)
+            }
+        };
+        let chain: Arc<dyn Chain> = Arc::new(RpcChain::from_config(&cfg));
+        let gpufuel = GpuFuelClient::new(chain.clone());
+        let mint = Address::new_from_array(gpufuel.market().await?.mint);
+        let token = chain.token_accounts(&keypair.pubkey(), &mint).await?.first().copied().ok_or_else(|| {
+            ClientError::InvalidArgument(format!("the wallet {} has no GPUFuel token account", keypair.pubkey()))
+        })?;
+        Ok(Self { gpufuel: Arc::new(gpufuel), store, keypair, token })
+    }
+
+    /// The chain client (every instruction and read).
+    pub fn gpufuel(&self) -> &Arc<GpuFuelClient<Arc<dyn Chain>>> {
+        &self.gpufuel
+    }
+
+    /// The content store inputs and results go through.
+    pub fn store(&self) -> &Arc<dyn ContentStore> {
+        &self.store
+    }
+
+    /// The wallet that signs and pays.
+    pub fn keypair(&self) -> &Keypair {
+        &self.keypair
+    }
+
+    /// The wallet's GPUFuel token account.
+    pub fn token(&self) -> Address {
+        self.token
+    }
+
+    /// The wallet's address.
+    pub fn address(&self) -> Address {
+        self.keypair.pubkey()
+    }
+
+    /// The wallet's GPUFuel balance, in base units.
+    pub async fn balance(&self) -> Result<u64, ClientError> {
+        let account = self.gpufuel.chain().account(&self.token).await?;
+        let data = account.map(|a| a.data).unwrap_or_default();
+        // SPL Token account layout: the amount is the little-endian u64 after mint and owner.
+        let amount = data.get(64..72).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
+        amount.ok_or_else(|| ChainError::Account(format!("token account {}", self.token)).into())
+    }
+
+    /// Registers the wallet as a submitter with `stake` unless it already is one.
+    pub async fn register(&self, stake: u64) -> Result<(), ClientError> {
+        let submitter = gpufuel_chain::pda::submitter(&self.address());
+        if self.gpufuel.chain().account(&submitter).await?.is_none() {
+            self.gpufuel.register_submitter(&self.keypair, &self.token, stake).await?;
+        }
+        Ok(())
+    }
+
+    /// Reference prices per GPU class, `(class id, base units per GPU-second)`.
+    pub async fn prices(&self) -> Result<Vec<(u8, u64)>, ClientError> {
+        Ok(self.gpufuel.prices().await?)
+    }
+
+    /// A quote for a job with these options: the price range, the expected wait, and the escrow
+    /// that submitting at `max_price = price_high` would lock.
+    pub async fn quote(&self, options: &JobOptions) -> Result<(Quote, u64), ClientError> {
+        let request = QuoteRequest {
+            requirements: Requirements {
+                gpu_class: options.gpu_class,
+                gpu_count: options.gpu_count,
+                min_vram_mib: options.min_vram_mib,
+                min_compute_capability: options.min_compute_capability,
+            },
+            gpu_seconds: options.gpu_seconds,
+            urgent: options.urgent,
+        };
+        let quote = self.gpufuel.quote(&request).await?;
+        let params = self.gpufuel.market().await?.params;
+        let escrow = quote
+            .escrow(options.gpu_seconds, options.urgent, &params)
+            .map_err(|e| ClientError::InvalidArgument(format!("escrow: {e}")))?;
+        Ok((quote, escrow))
+    }
+
+    /// Submits `task` (its inputs already stored); returns the job's address.
+    pub async fn submit(&self, task: &Task, options: JobOptions) -> Result<Address, ClientError> {
+        if options.gpu_count == 0 || options.gpu_seconds == 0 || options.max_price == 0 {
+            return Err(ClientError::InvalidArgument("gpu_count, gpu_seconds and max_price must be positive".into()));
+        }
+        if options.deadline_secs <= 0 {
+            return Err(ClientError::InvalidArgument("deadline_secs must be positive".into()));
+        }
+        self.gpufuel.gpu_class(options.gpu_class).await.map_err(|_| {
+            ClientError::InvalidArgument(format!("GPU class {} is not in this market", options.gpu_class))
+        })?;
+        // Job ids only need to be unique per submitter; a random one needs no lookup.
+        let id = rand::random::<u64>();
+        Ok(job::submit(&self.gpufuel, self.store.as_ref(), &self.keypair, &self.token, id, task, options).await?)
+    }
+
+    /// Stores `a` (`m×k`) and `b` (`k×n`, row-major) and submits their product.
+    pub async fn submit_matmul(
+        &self,
+        (m, k, n): (u32, u32, u32),
+        a: &[f32],
+        b: &[f32],
+        bf16_output: bool,
+        options: JobOptions,
+    ) -> Result<Address, ClientError> {
+        let task = job::matmul_task(self.store.as_ref(), (m, k, n), a, b, bf16_output).await?;
+        self.submit(&task, options).await
+    }
+
+    /// Stores the training data (`x`: `rows×inputs`, `y`: `rows`) and initial parameters of an
+    /// MLP and submits its training.
+    pub async fn submit_training(
+        &self,
+        training: Training,
+        x: &[f32],
+        y: &[f32],
+        init: &[f32],
+        options: JobOptions,
+    ) -> Result<Address, ClientError> {
+        let task = job::iterative_task(self.store.as_ref(), training, x, y, init).await?;
+        self.submit(&task, options).await
+    }
+
+    /// A job's status.
+    pub async fn status(&self, job: &Address) -> Result<JobStatus, ClientError> {
+        Ok(JobStatus::of(*job, &self.gpufuel.job(job).await?))
+    }
+
+    /// Jobs on the market, newest deadline first; only this wallet's with `mine`.
+    pub async fn jobs(&self, mine: bool) -> Result<Vec<JobStatus>, ClientError> {
+        let filters = if mine { vec![JobFilter::Submitter(self.address())] } else { vec![] };
+        let mut jobs: Vec<_> = self.gpufuel.jobs(&filters).await?.iter().map(|(a, j)| JobStatus::of(*a, j)).collect();
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.deadline));
+        Ok(jobs)
+    }
+
+    /// Nodes on the market.
+    pub async fn nodes(&self) -> Result<Vec<NodeStatus>, ClientError> {
+        let nodes = query::nodes(self.gpufuel.chain(), None).await?;
+        Ok(nodes.iter().map(|(a, n)| NodeStatus::of(*a, n)).collect())
+    }
+
+    /// Cancels an open job; the escrow returns.
+    pub async fn cancel(&self, job: &Address) -> Result<(), ClientError> {
+        self.gpufuel.cancel(&self.keypair, job, &self.token).await?;
+        Ok(())
+    }
+
+    /// Waits until the job is settled, slashed, cancelled or expired (a `TIMEOUT` error after
+    /// `timeout`).
+    pub async fn wait(&self, job: &Address, timeout: Duration) -> Result<JobStatus, ClientError> {
+        let done = |j: &Job| JobState::from_u8(j.state).is_some_and(JobState::is_terminal);
+        let j = query::wait_for_job(self.gpufuel.chain(), job, done, timeout).await?;
+        Ok(JobStatus::of(*job, &j))
+    }
+
+    /// Waits for the job and reads its verified result; a job that ends otherwise than settled
+    /// is a `NOT_SETTLED` error naming how it ended.
+    pub async fn result(&self, job: &Address, timeout: Duration) -> Result<JobResult, ClientError> {
+        self.wait(job, timeout).await?;
+        Ok(job::result(&self.gpufuel, self.store.as_ref(), job).await?)
+    }
+}

@@ -1,0 +1,80 @@
+//! The submitter's `Client` on a local network that steps itself: quote, submit, wait, read the
+//! verified result, cancel, and typed refusals that submit nothing.
+
+use std::{sync::Arc, time::Duration};
+
+use gpufuel_core::state::JobState;
+use gpufuel_exec::{
+    client::ClientError,
+    executor::cpu_gemm,
+    job::{JobOptions, JobResult},
+    network::{LocalNetwork, LocalNetworkConfig},
+};
+use tokio::sync::RwLock;
+
+async fn driven() -> (Arc<RwLock<LocalNetwork>>, gpufuel_exec::network::Driver) {
+    let config = LocalNetworkConfig { nodes: 2, validators: 2, use_gpu: false, ..LocalNetworkConfig::default() };
+    let net = Arc::new(RwLock::new(LocalNetwork::start(config).await.unwrap()));
+    let driver = LocalNetwork::drive(net.clone(), Duration::from_millis(5));
+    (net, driver)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quote_submit_and_read_the_verified_product() {
+    let (net, _driver) = driven().await;
+    let client = net.read().await.client(10_000_000).await.unwrap();
+    let before = client.balance().await.unwrap();
+    let options = JobOptions { gpu_seconds: 4, ..JobOptions::default() };
+    let (quote, escrow) = client.quote(&options).await.unwrap();
+    assert_eq!(quote.eligible_nodes, 2);
+    assert!(quote.price_low <= quote.price_high && escrow == quote.price_high * 4);
+
+    let (m, k, n) = (8, 12, 5);
+    let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 - 3.0).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.5).collect();
+    let options = JobOptions { max_price: quote.price_high, ..options };
+    let job = client.submit_matmul((m as u32, k as u32, n as u32), &a, &b, false, options).await.unwrap();
+    assert_eq!(client.jobs(true).await.unwrap()[0].address, job);
+    let JobResult::Tensor(c) = client.result(&job, Duration::from_secs(60)).await.unwrap() else { panic!("tensor") };
+    // Equal to the local product up to the watermark (a few ulps).
+    let expected = cpu_gemm(&a, &b, m, k, n);
+    assert_eq!(c.len(), expected.len());
+    assert!(c.iter().zip(&expected).all(|(x, y)| (x - y).abs() <= 1e-5 * y.abs().max(1.0)));
+    let status = client.status(&job).await.unwrap();
+    assert_eq!((status.state, status.votes_fail), (JobState::Settled, 0));
+    assert!(status.votes_pass >= 1 && status.price <= quote.price_high);
+    assert_eq!(client.balance().await.unwrap(), before - status.price * 4);
+    assert_eq!(client.nodes().await.unwrap().iter().map(|n| n.completed).sum::<u32>(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_are_typed_and_submit_nothing() {
+    let config = LocalNetworkConfig { nodes: 1, validators: 1, use_gpu: false, ..LocalNetworkConfig::default() };
+    let net = LocalNetwork::start(config).await.unwrap();
+    let client = net.client(10_000_000).await.unwrap();
+    let before = client.balance().await.unwrap();
+    let a = vec![1.0; 6];
+    let cases = [
+        (JobOptions { gpu_class: 42, ..JobOptions::default() }, (2, 3, 2), "INVALID_ARGUMENT"),
+        (JobOptions { max_price: 0, ..JobOptions::default() }, (2, 3, 2), "INVALID_ARGUMENT"),
+        (JobOptions::default(), (2, 4, 2), "INVALID_TASK"),
+        (JobOptions { max_price: u64::MAX / 2, ..JobOptions::default() }, (2, 3, 2), "PROGRAM_ERROR"),
+    ];
+    for (options, shape, code) in cases {
+        let err = client.submit_matmul(shape, &a, &a, false, options).await.unwrap_err();
+        assert_eq!(err.code(), code, "{err}");
+    }
+    assert!(matches!(
+        client.quote(&JobOptions { gpu_class: 3, ..JobOptions::default() }).await,
+        Err(e @ ClientError::Agent(_)) if e.code() == "NO_QUOTE"
+    ));
+    assert_eq!(client.balance().await.unwrap(), before);
+    assert!(client.jobs(true).await.unwrap().is_empty());
+
+    // An open job cancels with its escrow back; its result is then refused as not settled.
+    let job = client.submit_matmul((2, 3, 2), &a, &a, false, JobOptions::default()).await.unwrap();
+    client.cancel(&job).await.unwrap();
+    assert_eq!(client.balance().await.unwrap(), before);
+    let err = client.result(&job, Duration::from_secs(5)).await.unwrap_err();
+    assert!(matches!(err, ClientError::NotSettled(JobState::Cancelled)), "{err}");
+}
