@@ -137,8 +137,9 @@ pub async fn submit<C: Chain>(
 /// A settled job's result.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobResult {
-    /// A product (`f32`, or `bf16` widened) or the trained parameters.
-    Tensor(Vec<f32>),
+    /// A product (`f32`, or `bf16` widened; shape `[m, n]`) or the trained parameters (shape
+    /// `[count]`), row-major.
+    Tensor { values: Vec<f32>, shape: Vec<usize> },
     /// A kernel's output buffers.
     Buffers(Vec<Vec<u8>>),
 }
@@ -176,11 +177,17 @@ async fn read_result(store: &dyn ContentStore, j: &Job) -> Result<JobResult, Age
     }
     let Some(first) = outputs.first() else { return Err(TaskError::Invalid("no output").into()) };
     Ok(match task {
-        Task::MatMul(t) if t.bf16_output => {
-            JobResult::Tensor(bf16s("C", first, t.sizes().2)?.iter().map(|v| v.to_f32()).collect())
+        Task::MatMul(t) => {
+            let values = match t.bf16_output {
+                true => bf16s("C", first, t.sizes().2)?.iter().map(|v| v.to_f32()).collect(),
+                false => f32s("C", first, t.sizes().2)?,
+            };
+            JobResult::Tensor { values, shape: vec![t.m as usize, t.n as usize] }
         }
-        Task::MatMul(t) => JobResult::Tensor(f32s("C", first, t.sizes().2)?),
-        Task::Iterative(t) => JobResult::Tensor(f32s("parameters", first, t.model.params() as u64)?),
+        Task::Iterative(t) => {
+            let values = f32s("parameters", first, t.model.params() as u64)?;
+            JobResult::Tensor { shape: vec![values.len()], values }
+        }
         Task::Kernel(_) => JobResult::Buffers(outputs),
     })
 }

@@ -35,10 +35,12 @@ async fn quote_submit_and_read_the_verified_product() {
     let options = JobOptions { max_price: quote.price_high, ..options };
     let job = client.submit_matmul((m as u32, k as u32, n as u32), &a, &b, false, options).await.unwrap();
     assert_eq!(client.jobs(true).await.unwrap()[0].address, job);
-    let JobResult::Tensor(c) = client.result(&job, Duration::from_secs(60)).await.unwrap() else { panic!("tensor") };
+    let JobResult::Tensor { values: c, shape } = client.result(&job, Duration::from_secs(60)).await.unwrap() else {
+        panic!("tensor")
+    };
     // Equal to the local product up to the watermark (a few ulps).
     let expected = cpu_gemm(&a, &b, m, k, n);
-    assert_eq!(c.len(), expected.len());
+    assert_eq!((c.len(), shape), (expected.len(), vec![m, n]));
     assert!(c.iter().zip(&expected).all(|(x, y)| (x - y).abs() <= 1e-5 * y.abs().max(1.0)));
     let status = client.status(&job).await.unwrap();
     assert_eq!((status.state, status.votes_fail), (JobState::Settled, 0));

@@ -66,11 +66,17 @@ async fn honest_jobs_of_every_cpu_kind_settle_with_verified_results() {
         assert_eq!(state(&net, j), JobState::Settled, "job {j}");
         assert_eq!(node_of(&net, j).failed_validations, 0);
     }
-    let JobResult::Tensor(c) = job::result(&net.client, net.store.as_ref(), &jobs[0]).await.unwrap() else { panic!() };
+    let JobResult::Tensor { values: c, shape } = job::result(&net.client, net.store.as_ref(), &jobs[0]).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!((shape, c.len()), (vec![24, 16], expected.len()));
     for (got, want) in c.iter().zip(&expected) {
         assert!((got - want).abs() <= 1e-5 * want.abs().max(1.0), "{got} vs {want}");
     }
-    let JobResult::Tensor(params) = job::result(&net.client, net.store.as_ref(), &jobs[1]).await.unwrap() else {
+    let JobResult::Tensor { values: params, .. } =
+        job::result(&net.client, net.store.as_ref(), &jobs[1]).await.unwrap()
+    else {
         panic!()
     };
     assert_eq!(params.len(), Mlp { inputs: 6, hidden: 12 }.params());

@@ -3,6 +3,7 @@
 //! watermark and the checkpoint commitments are the agent's business ([`RunContext`]), so a custom
 //! executor gets them without doing anything.
 
+mod callback;
 mod context;
 mod cpu;
 mod cuda;
@@ -13,6 +14,7 @@ use gpufuel_core::{
     task::{IterativeTask, KernelTask, MatMulTask, TaskError},
 };
 
+pub use callback::{CallbackExecutor, MatMulFn};
 pub use context::{Progress, RunContext};
 pub use cpu::{CpuExecutor, gemm as cpu_gemm};
 pub use cuda::{CudaExecutor, cuda_available};

@@ -246,7 +246,7 @@ pub async fn job(env: &Env, command: JobCommand) -> CliResult {
             println!("cancelled: {}", sent.signature);
         }
         JobCommand::Result { job, out } => match job::result(&env.client, env.store.as_ref(), &job).await? {
-            JobResult::Tensor(v) => std::fs::write(&out, gpufuel_core::task::f32_bytes(&v))?,
+            JobResult::Tensor { values: v, .. } => std::fs::write(&out, gpufuel_core::task::f32_bytes(&v))?,
             JobResult::Buffers(b) => std::fs::write(&out, b.concat())?,
         },
     }
