@@ -31,6 +31,17 @@ impl Behaviour {
         }
     }
 
+    /// The behaviour of a name (`honest`, `lazy`, `copying`, `partial`; empty or `none`: honest).
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        match name {
+            "lazy" => Ok(Self::Lazy),
+            "copying" => Ok(Self::Copying),
+            "partial" => Ok(Self::Partial),
+            "" | "none" | "honest" => Ok(Self::Honest),
+            other => Err(format!("unknown dishonest behaviour '{other}' (lazy, copying, partial)")),
+        }
+    }
+
     /// The cheated output, or `None` when this behaviour runs the executor.
     pub(super) fn cheat(self, work: &Work, ctx: &RunContext) -> Option<Result<Output, ExecError>> {
         let out = match (self, work) {

@@ -109,6 +109,11 @@ pub fn class_of_device(name: &str) -> u8 {
     table.iter().find(|(k, _)| name.contains(k)).map_or(5, |&(_, id)| id)
 }
 
+/// A class id by name (`cpu`, `h100`, …, as in [`GPU_CLASSES`]).
+pub fn class_id(name: &str) -> Option<u8> {
+    GPU_CLASSES.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(id, _)| *id)
+}
+
 /// A class name by id.
 pub fn class_name(id: u8) -> &'static str {
     GPU_CLASSES.iter().find(|(i, _)| *i == id).map_or("unknown", |(_, n)| n)

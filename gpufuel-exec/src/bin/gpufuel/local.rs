@@ -44,16 +44,6 @@ pub struct Args {
     quiet: bool,
 }
 
-fn behaviour(name: &str) -> Result<Behaviour, String> {
-    match name {
-        "lazy" => Ok(Behaviour::Lazy),
-        "copying" => Ok(Behaviour::Copying),
-        "partial" => Ok(Behaviour::Partial),
-        "" | "none" => Ok(Behaviour::Honest),
-        other => Err(format!("unknown dishonest behaviour '{other}' (lazy, copying, partial)")),
-    }
-}
-
 /// Deterministic test data in [-1, 1).
 fn data(len: usize, salt: usize) -> Vec<f32> {
     (0..len).map(|i| (((i * 7919 + salt * 104_729) % 2001) as f32 / 1000.0) - 1.0).collect()
@@ -93,7 +83,7 @@ pub async fn run(args: Args) -> CliResult {
     let dishonest: Vec<Behaviour> = args
         .dishonest
         .iter()
-        .map(|s| behaviour(s.trim()))
+        .map(|s| Behaviour::from_name(s.trim()))
         .filter(|b| b != &Ok(Behaviour::Honest))
         .collect::<Result<_, _>>()?;
     if args.jobs == 0 {

@@ -1,0 +1,160 @@
+//! `NodeAgent` and `ValidatorAgent` on the market a `Client` reaches, with the client's wallet.
+
+use std::sync::Arc;
+
+use gpufuel_chain::Chain;
+use gpufuel_core::quote::PricingStrategy;
+use gpufuel_exec::{
+    agent::{self as rs, NodeConfig, ValidatorConfig},
+    executor::{CpuExecutor, CudaExecutor, Executor},
+};
+use napi::{Env, bindgen_prelude::PromiseRaw};
+use napi_derive::napi;
+
+use crate::{
+    client::Client,
+    convert::{Result, client_error, invalid, promise, uint},
+};
+
+type Dyn = Arc<dyn Chain>;
+
+/// How a node agent runs.
+#[napi(object)]
+#[derive(Default)]
+pub struct NodeOptions {
+    /// Tokens to stake when registering (default 10,000,000).
+    pub stake: Option<f64>,
+    /// Lowest price accepted, base units per GPU-second (default 10).
+    pub floor: Option<f64>,
+    /// `floor`, `reference` (default), or basis points relative to the reference (`"-500"`).
+    pub pricing: Option<String>,
+    /// Use the CPU even where a GPU is found.
+    pub cpu: Option<bool>,
+}
+
+/// What one pass of a node agent did.
+#[napi(object)]
+pub struct NodeTick {
+    pub bids: u32,
+    pub assigned: u32,
+    pub started: u32,
+    pub submitted: u32,
+    pub settled: u32,
+    pub errors: Vec<String>,
+}
+
+/// A GPU owner's agent: registers and stakes once, then each `tick()` heartbeats, bids, runs
+/// won work on CUDA (CPU where no GPU is found), proves, submits and settles.
+#[napi]
+pub struct NodeAgent(Arc<rs::NodeAgent<Dyn>>);
+
+#[napi]
+impl NodeAgent {
+    #[napi(ts_return_type = "Promise<NodeAgent>")]
+    pub fn start<'env>(
+        env: &'env Env,
+        client: &Client,
+        options: Option<NodeOptions>,
+    ) -> napi::Result<PromiseRaw<'env, NodeAgent>> {
+        promise(env, Self::start_inner(client.0.clone(), options.unwrap_or_default()))
+    }
+
+    async fn start_inner(c: Arc<gpufuel_exec::client::Client>, o: NodeOptions) -> Result<NodeAgent> {
+        let pricing = match o.pricing.as_deref().unwrap_or("reference") {
+            "floor" => PricingStrategy::Floor,
+            "reference" => PricingStrategy::Reference,
+            bps => PricingStrategy::Relative {
+                bps: bps.parse().map_err(|_| {
+                    invalid(format!("pricing '{bps}': 'floor', 'reference', or basis points relative to the reference"))
+                })?,
+            },
+        };
+        let config =
+            NodeConfig { pricing, price_floor: uint("floor", o.floor.unwrap_or(10.0))?, ..NodeConfig::default() };
+        let stake = uint("stake", o.stake.unwrap_or(10_000_000.0))?;
+        let executor: Arc<dyn Executor> = match (o.cpu.unwrap_or(false), CudaExecutor::new(0)) {
+            (false, Ok(gpu)) => Arc::new(gpu),
+            _ => Arc::new(CpuExecutor::new()),
+        };
+        let agent = rs::NodeAgent::start(
+            c.gpufuel().clone(),
+            c.store().clone(),
+            executor,
+            c.keypair().insecure_clone(),
+            &c.token(),
+            stake,
+            config,
+        )
+        .await
+        .map_err(|e| client_error(e.into()))?;
+        Ok(NodeAgent(Arc::new(agent)))
+    }
+
+    /// One pass.
+    #[napi(ts_return_type = "Promise<NodeTick>")]
+    pub fn tick<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, NodeTick>> {
+        let agent = self.0.clone();
+        promise(env, async move {
+            let t = agent.tick().await.map_err(|e| client_error(e.into()))?;
+            let n = |v: usize| v as u32;
+            Ok(NodeTick {
+                bids: n(t.bids),
+                assigned: n(t.assigned),
+                started: n(t.started),
+                submitted: n(t.submitted),
+                settled: n(t.settled),
+                errors: t.errors,
+            })
+        })
+    }
+}
+
+/// What one pass of a validator did.
+#[napi(object)]
+pub struct ValidatorTick {
+    pub votes: u32,
+    pub settled: u32,
+    pub expired: u32,
+}
+
+/// A validator's agent: registers and stakes once, then each `tick()` checks submitted results,
+/// attests, settles and expires.
+#[napi]
+pub struct ValidatorAgent(Arc<rs::ValidatorAgent<Dyn>>);
+
+#[napi]
+impl ValidatorAgent {
+    #[napi(ts_return_type = "Promise<ValidatorAgent>")]
+    pub fn start<'env>(
+        env: &'env Env,
+        client: &Client,
+        stake: Option<f64>,
+    ) -> napi::Result<PromiseRaw<'env, ValidatorAgent>> {
+        promise(env, Self::start_inner(client.0.clone(), stake))
+    }
+
+    async fn start_inner(c: Arc<gpufuel_exec::client::Client>, stake: Option<f64>) -> Result<ValidatorAgent> {
+        let stake = uint("stake", stake.unwrap_or(5_000_000.0))?;
+        let agent = rs::ValidatorAgent::start(
+            c.gpufuel().clone(),
+            c.store().clone(),
+            c.keypair().insecure_clone(),
+            &c.token(),
+            stake,
+            ValidatorConfig::default(),
+        )
+        .await
+        .map_err(|e| client_error(e.into()))?;
+        Ok(ValidatorAgent(Arc::new(agent)))
+    }
+
+    /// One pass.
+    #[napi(ts_return_type = "Promise<ValidatorTick>")]
+    pub fn tick<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ValidatorTick>> {
+        let agent = self.0.clone();
+        promise(env, async move {
+            let t = agent.tick().await.map_err(|e| client_error(e.into()))?;
+            Ok(ValidatorTick { votes: t.votes.len() as u32, settled: t.settled as u32, expired: t.expired as u32 })
+        })
+    }
+}

@@ -1,0 +1,329 @@
+//! `Client`: the Rust [`gpufuel_exec::client::Client`] with Promises and typed arrays.
+
+use std::{sync::Arc, time::Duration};
+
+use gpufuel_exec::{
+    client::{self as rs, ConnectOptions},
+    executor::class_name,
+    job::JobResult,
+};
+use napi::{
+    Env,
+    bindgen_prelude::{Buffer, Float32Array, PromiseRaw},
+};
+use napi_derive::napi;
+
+use crate::convert::{JobRequest, Result, address, client_error, invalid, promise, uint};
+
+type Promise<'env, T> = napi::Result<PromiseRaw<'env, T>>;
+
+/// A price quote (base units per GPU-second), the expected wait, and the escrow that
+/// submitting at `maxPrice = priceHigh` locks.
+#[napi(object)]
+pub struct Quote {
+    pub price_low: f64,
+    pub price_high: f64,
+    pub reference_price: f64,
+    pub expected_wait_secs: f64,
+    pub eligible_nodes: u32,
+    pub available_nodes: u32,
+    pub jobs_ahead: u32,
+    pub escrow: f64,
+}
+
+/// A job as its submitter follows it (`state`: Open, Assigned, Submitted, Settled, Slashed,
+/// Cancelled or Expired).
+#[napi(object)]
+pub struct JobStatus {
+    pub address: String,
+    pub state: String,
+    pub done: bool,
+    pub gpu_class: u32,
+    pub class_name: String,
+    pub urgent: bool,
+    pub price: f64,
+    pub escrow: f64,
+    pub premium: f64,
+    pub gpu_seconds: u32,
+    pub deadline: f64,
+    pub node: Option<String>,
+    pub submitter: String,
+    pub votes_pass: u32,
+    pub votes_fail: u32,
+}
+
+impl From<rs::JobStatus> for JobStatus {
+    fn from(j: rs::JobStatus) -> Self {
+        Self {
+            address: j.address.to_string(),
+            state: format!("{:?}", j.state),
+            done: j.is_done(),
+            gpu_class: j.gpu_class.into(),
+            class_name: class_name(j.gpu_class).into(),
+            urgent: j.urgent,
+            price: j.price as f64,
+            escrow: j.escrow as f64,
+            premium: j.premium as f64,
+            gpu_seconds: j.gpu_seconds,
+            deadline: j.deadline as f64,
+            node: j.node.map(|n| n.to_string()),
+            submitter: j.submitter.to_string(),
+            votes_pass: j.votes_pass.into(),
+            votes_fail: j.votes_fail.into(),
+        }
+    }
+}
+
+/// A node on the market with its stake and track record.
+#[napi(object)]
+pub struct NodeStatus {
+    pub address: String,
+    pub operator: String,
+    pub gpu_class: u32,
+    pub class_name: String,
+    pub gpu_count: u32,
+    pub vram_mib: u32,
+    pub stake: f64,
+    pub price_floor: f64,
+    pub active_jobs: u32,
+    pub completed: u32,
+    pub failed_validations: u32,
+    pub missed_deadlines: u32,
+}
+
+impl From<rs::NodeStatus> for NodeStatus {
+    fn from(n: rs::NodeStatus) -> Self {
+        Self {
+            address: n.address.to_string(),
+            operator: n.operator.to_string(),
+            gpu_class: n.gpu_class.into(),
+            class_name: n.class_name.into(),
+            gpu_count: n.gpu_count.into(),
+            vram_mib: n.vram_mib,
+            stake: n.stake as f64,
+            price_floor: n.price_floor as f64,
+            active_jobs: n.active_jobs,
+            completed: n.completed,
+            failed_validations: n.failed_validations,
+            missed_deadlines: n.missed_deadlines,
+        }
+    }
+}
+
+/// A reference price of a GPU class.
+#[napi(object)]
+pub struct Price {
+    pub gpu_class: u32,
+    pub class_name: String,
+    pub price: f64,
+}
+
+/// A verified result: a row-major `values` tensor of `shape` (a product `[m, n]` or trained
+/// parameters `[count]`), or a kernel's output `buffers`.
+#[napi(object, js_name = "JobResult")]
+pub struct JobOutput {
+    pub values: Option<Float32Array>,
+    pub shape: Vec<u32>,
+    pub buffers: Option<Vec<Buffer>>,
+}
+
+/// The shape of `C = A·B`.
+#[napi(object)]
+pub struct MatMulShape {
+    pub m: u32,
+    pub k: u32,
+    pub n: u32,
+}
+
+/// Where `Client.connect` finds the cluster, wallet and store; unset fields come from the
+/// Solana CLI config.
+#[napi(object)]
+#[derive(Default)]
+pub struct Connect {
+    pub url: Option<String>,
+    pub keypair: Option<String>,
+    pub commitment: Option<String>,
+    pub config: Option<String>,
+    /// Kubo RPC API (`http://127.0.0.1:5001`); else the embedded store in `store`.
+    pub kubo: Option<String>,
+    pub store: Option<String>,
+}
+
+fn timeout(secs: Option<f64>) -> Result<Duration> {
+    let secs = secs.unwrap_or(600.0);
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| invalid(format!("timeout must be a non-negative number of seconds, got {secs}")))
+}
+
+/// A submitter's handle on a market: a local network's (`network.client()`) or a cluster's over
+/// RPC (`Client.connect()`).
+#[napi]
+pub struct Client(pub(crate) Arc<rs::Client>);
+
+#[napi]
+impl Client {
+    /// Connects to a cluster over RPC with the wallet's GPUFuel token account.
+    #[napi(ts_return_type = "Promise<Client>")]
+    pub fn connect(env: &Env, options: Option<Connect>) -> Promise<'_, Client> {
+        let o = options.unwrap_or_default();
+        let options = ConnectOptions {
+            url: o.url,
+            keypair: o.keypair.map(Into::into),
+            commitment: o.commitment,
+            config: o.config.map(Into::into),
+            kubo: o.kubo,
+            store: o.store.map(Into::into),
+        };
+        promise(env, async move { Ok(Client(Arc::new(rs::Client::connect(options).await.map_err(client_error)?))) })
+    }
+
+    /// The wallet's address (base58).
+    #[napi(getter)]
+    pub fn address(&self) -> String {
+        self.0.address().to_string()
+    }
+
+    /// The wallet's GPUFuel balance in base units.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn balance<'env>(&self, env: &'env Env) -> Promise<'env, f64> {
+        let c = self.0.clone();
+        promise(env, async move { Ok(c.balance().await.map_err(client_error)? as f64) })
+    }
+
+    /// Reference prices per GPU class.
+    #[napi(ts_return_type = "Promise<Array<Price>>")]
+    pub fn prices<'env>(&self, env: &'env Env) -> Promise<'env, Vec<Price>> {
+        let c = self.0.clone();
+        promise(env, async move {
+            let prices = c.prices().await.map_err(client_error)?;
+            Ok(prices
+                .into_iter()
+                .map(|(c, p)| Price { gpu_class: c.into(), class_name: class_name(c).into(), price: p as f64 })
+                .collect())
+        })
+    }
+
+    /// A quote for a job with these requirements.
+    #[napi(ts_return_type = "Promise<Quote>")]
+    pub fn quote<'env>(&self, env: &'env Env, request: Option<JobRequest>) -> Promise<'env, Quote> {
+        let (options, c) = (request.unwrap_or_default().options(), self.0.clone());
+        promise(env, async move { quote(&c, options?).await })
+    }
+
+    /// `quote`, blocking the calling thread (for scripts; servers should await `quote`).
+    #[napi]
+    pub fn quote_sync(&self, request: Option<JobRequest>) -> Result<Quote> {
+        let options = request.unwrap_or_default().options()?;
+        napi::bindgen_prelude::block_on(quote(&self.0, options))
+    }
+
+    /// Submits `C = a·b` (row-major `Float32Array`s of `m×k` and `k×n`); resolves to the job's
+    /// address once created on chain.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn submit_matmul<'env>(
+        &self,
+        env: &'env Env,
+        a: Float32Array,
+        b: Float32Array,
+        shape: MatMulShape,
+        request: Option<JobRequest>,
+    ) -> Promise<'env, String> {
+        let checked = (|| {
+            let options = request.unwrap_or_default().options()?;
+            let MatMulShape { m, k, n } = shape;
+            for (name, v, rows, cols) in [("a", &a, m, k), ("b", &b, k, n)] {
+                if v.len() as u64 != u64::from(rows) * u64::from(cols) {
+                    return Err(invalid(format!("{name}: {} values is not {rows}×{cols}", v.len())));
+                }
+            }
+            Ok((options, (m, k, n), a.to_vec(), b.to_vec()))
+        })();
+        let c = self.0.clone();
+        promise(env, async move {
+            let (options, shape, a, b) = checked?;
+            let job = c.submit_matmul(shape, &a, &b, false, options).await.map_err(client_error)?;
+            Ok(job.to_string())
+        })
+    }
+
+    /// A job's status.
+    #[napi(ts_return_type = "Promise<JobStatus>")]
+    pub fn status<'env>(&self, env: &'env Env, job: String) -> Promise<'env, JobStatus> {
+        let c = self.0.clone();
+        promise(env, async move { Ok(c.status(&address(&job)?).await.map_err(client_error)?.into()) })
+    }
+
+    /// Jobs on the market (only this wallet's with `mine`), latest deadline first.
+    #[napi(ts_return_type = "Promise<Array<JobStatus>>")]
+    pub fn jobs<'env>(&self, env: &'env Env, mine: Option<bool>) -> Promise<'env, Vec<JobStatus>> {
+        let c = self.0.clone();
+        promise(env, async move {
+            let jobs = c.jobs(mine.unwrap_or(false)).await.map_err(client_error)?;
+            Ok(jobs.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Nodes on the market.
+    #[napi(ts_return_type = "Promise<Array<NodeStatus>>")]
+    pub fn nodes<'env>(&self, env: &'env Env) -> Promise<'env, Vec<NodeStatus>> {
+        let c = self.0.clone();
+        promise(env, async move { Ok(c.nodes().await.map_err(client_error)?.into_iter().map(Into::into).collect()) })
+    }
+
+    /// Cancels an open job; its escrow returns.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn cancel<'env>(&self, env: &'env Env, job: String) -> Promise<'env, ()> {
+        let c = self.0.clone();
+        promise(env, async move { c.cancel(&address(&job)?).await.map_err(client_error) })
+    }
+
+    /// Resolves once the job is settled, slashed, cancelled or expired (`TIMEOUT` after
+    /// `timeoutSecs`, default 600).
+    #[napi(ts_return_type = "Promise<JobStatus>")]
+    pub fn wait<'env>(&self, env: &'env Env, job: String, timeout_secs: Option<f64>) -> Promise<'env, JobStatus> {
+        let c = self.0.clone();
+        promise(env, async move {
+            let (job, wait) = (address(&job)?, timeout(timeout_secs)?);
+            Ok(c.wait(&job, wait).await.map_err(client_error)?.into())
+        })
+    }
+
+    /// Waits for the job and resolves to its verified result; a job that ends unsettled rejects
+    /// with code `NOT_SETTLED`.
+    #[napi(ts_return_type = "Promise<JobResult>")]
+    pub fn result<'env>(&self, env: &'env Env, job: String, timeout_secs: Option<f64>) -> Promise<'env, JobOutput> {
+        let c = self.0.clone();
+        promise(env, async move {
+            let (job, wait) = (address(&job)?, timeout(timeout_secs)?);
+            Ok(match c.result(&job, wait).await.map_err(client_error)? {
+                JobResult::Tensor { values, shape } => JobOutput {
+                    values: Some(Float32Array::new(values)),
+                    shape: shape.iter().map(|&d| d as u32).collect(),
+                    buffers: None,
+                },
+                JobResult::Buffers(b) => {
+                    JobOutput { values: None, shape: vec![], buffers: Some(b.into_iter().map(Buffer::from).collect()) }
+                }
+            })
+        })
+    }
+}
+
+async fn quote(client: &rs::Client, options: gpufuel_exec::job::JobOptions) -> Result<Quote> {
+    let (q, escrow) = client.quote(&options).await.map_err(client_error)?;
+    Ok(Quote {
+        price_low: q.price_low as f64,
+        price_high: q.price_high as f64,
+        reference_price: q.reference_price as f64,
+        expected_wait_secs: q.expected_wait_secs as f64,
+        eligible_nodes: q.eligible_nodes as u32,
+        available_nodes: q.available_nodes as u32,
+        jobs_ahead: q.jobs_ahead as u32,
+        escrow: escrow as f64,
+    })
+}
+
+/// Checked so a JS caller's fractional or negative token amount is refused, not truncated.
+pub fn tokens(value: Option<f64>, default: u64) -> Result<u64> {
+    value.map_or(Ok(default), |v| uint("tokens", v))
+}

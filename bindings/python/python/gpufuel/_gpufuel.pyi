@@ -1,0 +1,205 @@
+"""Type stubs of the native module (see the docstrings for behaviour)."""
+
+from collections.abc import Awaitable, Callable
+from os import PathLike
+from typing import Union
+
+import numpy as np
+import numpy.typing as npt
+
+ArrayLike = Union[npt.ArrayLike, bytes, bytearray]
+GpuClass = Union[int, str]
+
+GPU_CLASSES: list[tuple[str, int]]
+
+class Quote:
+    price_low: int
+    price_high: int
+    reference_price: int
+    expected_wait_secs: int
+    eligible_nodes: int
+    available_nodes: int
+    jobs_ahead: int
+    escrow: int
+
+class JobStatus:
+    address: str
+    state: str
+    done: bool
+    gpu_class: int
+    class_name: str
+    urgent: bool
+    price: int
+    escrow: int
+    premium: int
+    gpu_seconds: int
+    deadline: int
+    node: str | None
+    submitter: str
+    votes_pass: int
+    votes_fail: int
+
+class NodeStatus:
+    address: str
+    operator: str
+    gpu_class: int
+    class_name: str
+    gpu_count: int
+    vram_mib: int
+    stake: int
+    price_floor: int
+    active_jobs: int
+    completed: int
+    failed_validations: int
+    missed_deadlines: int
+
+class Work:
+    kind: str
+    m: int
+    k: int
+    n: int
+    a: npt.NDArray[np.float32]
+    b: npt.NDArray[np.float32]
+
+Executor = Callable[[Work], npt.ArrayLike]
+Result = Union[npt.NDArray[np.float32], list[bytes]]
+
+class Client:
+    @staticmethod
+    def connect(
+        url: str | None = None,
+        keypair: str | PathLike[str] | None = None,
+        commitment: str | None = None,
+        config: str | PathLike[str] | None = None,
+        kubo: str | None = None,
+        store: str | PathLike[str] | None = None,
+    ) -> Client: ...
+    @property
+    def address(self) -> str: ...
+    def balance(self) -> int: ...
+    def prices(self) -> list[tuple[str, int]]: ...
+    def quote(
+        self,
+        *,
+        gpu_class: GpuClass | None = None,
+        gpu_seconds: int = 10,
+        urgent: bool = False,
+        gpu_count: int = 1,
+        min_vram_mib: int = 0,
+    ) -> Quote: ...
+    def submit_matmul(
+        self,
+        a: ArrayLike,
+        b: ArrayLike,
+        *,
+        m: int | None = None,
+        k: int | None = None,
+        n: int | None = None,
+        bf16_output: bool = False,
+        gpu_class: GpuClass | None = None,
+        gpu_seconds: int = 10,
+        max_price: int = 1000,
+        deadline_secs: int = 3600,
+        urgent: bool = False,
+        gpu_count: int = 1,
+        min_vram_mib: int = 0,
+    ) -> Awaitable[str]: ...
+    def submit_matmul_sync(
+        self,
+        a: ArrayLike,
+        b: ArrayLike,
+        *,
+        m: int | None = None,
+        k: int | None = None,
+        n: int | None = None,
+        bf16_output: bool = False,
+        gpu_class: GpuClass | None = None,
+        gpu_seconds: int = 10,
+        max_price: int = 1000,
+        deadline_secs: int = 3600,
+        urgent: bool = False,
+        gpu_count: int = 1,
+        min_vram_mib: int = 0,
+    ) -> str: ...
+    def submit_training(
+        self,
+        x: npt.ArrayLike,
+        y: npt.ArrayLike,
+        init: npt.ArrayLike,
+        *,
+        hidden: int,
+        batch: int = 32,
+        learning_rate: float = 0.05,
+        segments: int = 8,
+        steps_per_segment: int = 4,
+        gpu_class: GpuClass | None = None,
+        gpu_seconds: int = 10,
+        max_price: int = 1000,
+        deadline_secs: int = 3600,
+        urgent: bool = False,
+    ) -> Awaitable[str]: ...
+    def submit_training_sync(
+        self,
+        x: npt.ArrayLike,
+        y: npt.ArrayLike,
+        init: npt.ArrayLike,
+        *,
+        hidden: int,
+        batch: int = 32,
+        learning_rate: float = 0.05,
+        segments: int = 8,
+        steps_per_segment: int = 4,
+        gpu_class: GpuClass | None = None,
+        gpu_seconds: int = 10,
+        max_price: int = 1000,
+        deadline_secs: int = 3600,
+        urgent: bool = False,
+    ) -> str: ...
+    def status(self, job: str) -> JobStatus: ...
+    def jobs(self, mine: bool = False) -> list[JobStatus]: ...
+    def nodes(self) -> list[NodeStatus]: ...
+    def cancel(self, job: str) -> None: ...
+    def wait(self, job: str, timeout: float = 600.0) -> Awaitable[JobStatus]: ...
+    def wait_sync(self, job: str, timeout: float = 600.0) -> JobStatus: ...
+    def result(self, job: str, timeout: float = 600.0) -> Awaitable[Result]: ...
+    def result_sync(self, job: str, timeout: float = 600.0) -> Result: ...
+
+class LocalNetwork:
+    def __init__(
+        self,
+        *,
+        nodes: int = 3,
+        validators: int = 3,
+        dishonest: list[str] = ...,
+        use_gpu: bool = False,
+        tokens: int = 100_000_000,
+    ) -> None: ...
+    def client(self, tokens: int = 10_000_000) -> Client: ...
+    def add_node(
+        self, executor: Executor, *, gpu_class: GpuClass | None = None, vram_mib: int = 16_384, device: str = "python"
+    ) -> str: ...
+    def tokens_held(self) -> int: ...
+    @property
+    def gpu_note(self) -> str | None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> LocalNetwork: ...
+    def __exit__(self, *args: object) -> None: ...
+
+class NodeAgent:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        executor: Executor | None = None,
+        stake: int = 10_000_000,
+        floor: int = 10,
+        pricing: str = "reference",
+        gpu_class: GpuClass | None = None,
+        vram_mib: int = 16_384,
+    ) -> None: ...
+    def tick(self) -> dict[str, int]: ...
+    def running(self) -> int: ...
+
+class ValidatorAgent:
+    def __init__(self, client: Client, *, stake: int = 5_000_000) -> None: ...
+    def tick(self) -> tuple[int, int, int]: ...
