@@ -1,0 +1,117 @@
+// @gpufuel/sdk on a local market: typed arrays in, the verified product out; errors carry a code.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+
+const { LocalNetwork, Client, NodeAgent, ValidatorAgent } = createRequire(import.meta.url)('../index.js')
+
+let net
+before(async () => { net = await LocalNetwork.start({ nodes: 2, validators: 2 }) })
+after(() => net.close())
+
+const matrix = (rows, cols, seed) => Float32Array.from({ length: rows * cols }, (_, i) => ((i * 7919 + seed * 104729) % 2001) / 1000 - 1)
+
+function gemm(a, b, m, k, n) {
+  const c = new Float32Array(m * n)
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s = 0
+    for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j]
+    c[i * n + j] = s
+  }
+  return c
+}
+
+test('a matrix product settles and its result is the product', async () => {
+  const client = await net.client()
+  const before = await client.balance()
+  const [m, k, n] = [12, 20, 8]
+  const a = matrix(m, k, 1), b = matrix(k, n, 2)
+  const quote = await client.quote({ gpuSeconds: 4 })
+  assert.ok(quote.eligibleNodes >= 2 && quote.priceLow <= quote.priceHigh)
+  assert.equal(quote.escrow, quote.priceHigh * 4)
+  const job = await client.submitMatmul(a, b, { m, k, n }, { gpuSeconds: 4, maxPrice: quote.priceHigh })
+  const result = await client.result(job, 60)
+  assert.ok(result.values instanceof Float32Array)
+  assert.deepEqual(result.shape, [m, n])
+  const expected = gemm(a, b, m, k, n)
+  result.values.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= 1e-4 * Math.max(1, Math.abs(expected[i])), `${v} vs ${expected[i]}`))
+  const status = await client.status(job)
+  assert.equal(status.state, 'Settled')
+  assert.ok(status.done && status.votesPass >= 1 && status.votesFail === 0)
+  assert.equal(await client.balance(), before - status.price * 4)
+  assert.ok((await client.jobs(true)).some((j) => j.address === job))
+  const nodes = await client.nodes()
+  assert.ok(nodes.length >= 2 && nodes.every((node) => node.className === 'cpu' && node.stake > 0))
+})
+
+test('quoteSync, prices and wait', async () => {
+  const client = await net.client()
+  const q = client.quoteSync({ gpuClass: 'cpu', urgent: true })
+  assert.ok(q.escrow > client.quoteSync().escrow, 'urgent pays a premium')
+  const prices = await client.prices()
+  assert.equal(prices.find((p) => p.className === 'cpu').price, q.referencePrice)
+  const job = await client.submitMatmul(new Float32Array(4).fill(1), new Float32Array(4).fill(2), { m: 2, k: 2, n: 2 }, { urgent: true })
+  const status = await client.wait(job, 60)
+  assert.equal(status.state, 'Settled')
+  assert.ok(status.urgent && status.premium > 0)
+})
+
+test('cancel returns the escrow; the result is then NOT_SETTLED', async () => {
+  const client = await net.client()
+  const before = await client.balance()
+  const job = await client.submitMatmul(new Float32Array(4), new Float32Array(4), { m: 2, k: 2, n: 2 }, { gpuClass: 'h100' })
+  assert.ok((await client.balance()) < before)
+  await client.cancel(job)
+  assert.equal(await client.balance(), before)
+  await assert.rejects(client.result(job, 5), (e) => e instanceof Error && e.code === 'NOT_SETTLED' && /Cancelled/.test(e.message))
+})
+
+test('bad input rejects with a code and submits nothing', async () => {
+  const client = await net.client()
+  const before = await client.balance()
+  const ok = [new Float32Array(6), new Float32Array(6), { m: 2, k: 3, n: 2 }]
+  const cases = [
+    [[new Float32Array(5), ok[1], ok[2]], 'INVALID_ARGUMENT', /a: 5 values is not 2×3/],
+    [[...ok, { gpuClass: 'tpu' }], 'INVALID_ARGUMENT', /unknown GPU class 'tpu'/],
+    [[...ok, { gpuClass: 99 }], 'INVALID_ARGUMENT', /unknown GPU class 99/],
+    [[...ok, { maxPrice: -1 }], 'INVALID_ARGUMENT', /maxPrice must be an integer/],
+    [[...ok, { gpuSeconds: 1.5 }], 'INVALID_ARGUMENT', /gpuSeconds/],
+    [[...ok, { maxPrice: 0 }], 'INVALID_ARGUMENT', /must be positive/],
+    [[ok[0], ok[1], { m: 2, k: 0, n: 2 }], 'INVALID_ARGUMENT', /0 values|not 2×0/],
+  ]
+  for (const [args, code, message] of cases) {
+    await assert.rejects(client.submitMatmul(...args), (e) => e.code === code && message.test(e.message), `${code} ${message}`)
+  }
+  // Wrong JS types are refused by the binding's argument conversion, as JS errors.
+  assert.throws(() => client.submitMatmul([1, 2], ok[1], ok[2]), (e) => e instanceof Error && e.code === 'InvalidArg')
+  await assert.rejects(client.status('not-a-key'), (e) => e.code === 'INVALID_ARGUMENT' && /base58/.test(e.message))
+  await assert.rejects(client.status('11111111111111111111111111111111'), (e) => e.code === 'ACCOUNT_NOT_FOUND')
+  await assert.rejects(client.quote({ gpuClass: 'h100' }), (e) => e.code === 'NO_QUOTE')
+  await assert.rejects(
+    client.submitMatmul(...ok, { maxPrice: 1e12, gpuSeconds: 1e6 }),
+    (e) => e.code === 'TRANSACTION_FAILED' || e.code === 'PROGRAM_ERROR',
+  )
+  assert.equal(await client.balance(), before)
+  assert.deepEqual(await client.jobs(true), [])
+  await assert.rejects(LocalNetwork.start({ dishonest: ['sneaky'] }), (e) => e.code === 'INVALID_ARGUMENT')
+  await assert.rejects(Client.connect({ keypair: '/nonexistent.json', config: '/nonexistent.yml' }), (e) => e.code === 'CONFIG_ERROR')
+})
+
+test('node and validator agents run on a client', async () => {
+  const operator = await net.client(50_000_000)
+  const agent = await NodeAgent.start(operator, { floor: 15, cpu: true })
+  const tick = await agent.tick()
+  assert.deepEqual(tick.errors, [])
+  assert.ok((await operator.nodes()).some((n) => n.operator === operator.address && n.priceFloor === 15))
+  const validator = await ValidatorAgent.start(await net.client(50_000_000))
+  const v = await validator.tick()
+  assert.ok(v.votes >= 0 && v.settled >= 0 && v.expired >= 0)
+  await assert.rejects(NodeAgent.start(await net.client(), { pricing: 'cheap' }), (e) => e.code === 'INVALID_ARGUMENT')
+})
+
+test('tokens are conserved', async () => {
+  const held = await net.tokensHeld()
+  const client = await net.client(2_000_000)
+  await client.wait(await client.submitMatmul(new Float32Array(4).fill(1), new Float32Array(4).fill(1), { m: 2, k: 2, n: 2 }), 60)
+  assert.equal(await net.tokensHeld(), held + 2_000_000)
+})
