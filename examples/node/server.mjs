@@ -1,0 +1,119 @@
+// A web backend that sells GPU compute to its users through @gpufuel/sdk: it quotes, submits
+// matrix products for them, follows the jobs and serves a marketplace page that updates live
+// (Server-Sent Events). It runs on a local market by default; set GPUFUEL_URL (and the Solana CLI
+// keypair/config) to use a cluster.
+//
+//   node server.mjs            # http://127.0.0.1:8080
+import http from 'node:http'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+
+const { LocalNetwork, Client } = createRequire(import.meta.url)('@gpufuel/sdk')
+const page = new URL('./public/index.html', import.meta.url)
+
+// A random m×k matrix: the backend's stand-in for its customer's uploaded data.
+const random = (rows, cols) => Float32Array.from({ length: rows * cols }, () => Math.random() * 2 - 1)
+
+function product(a, b, m, k, n) {
+  const c = new Float32Array(m * n)
+  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) {
+    const x = a[i * k + p]
+    for (let j = 0; j < n; j++) c[i * n + j] += x * b[p * n + j]
+  }
+  return c
+}
+
+async function body(req) {
+  let text = ''
+  for await (const chunk of req) text += chunk
+  try { return JSON.parse(text || '{}') } catch { throw Object.assign(new Error('the body is not JSON'), { code: 'INVALID_ARGUMENT' }) }
+}
+
+function send(res, status, value) {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(JSON.stringify(value))
+}
+
+/** Starts the backend; resolves to { url, close }. */
+/** `dishonest`: the local market's cheating nodes (a lazy one by default, to show slashing). */
+export async function start({ port = 8080, host = '127.0.0.1', dishonest = ['lazy'] } = {}) {
+  const network = process.env.GPUFUEL_URL ? null : await LocalNetwork.start({ nodes: 3, validators: 3, dishonest })
+  const client = network ? await network.client(1_000_000_000) : await Client.connect({ url: process.env.GPUFUEL_URL })
+  // What the backend learned about each job it submitted: its shape and, once settled, how far
+  // the verified result is from the backend's own check of it.
+  const mine = new Map()
+
+  async function snapshot() {
+    const [prices, nodes, jobs] = await Promise.all([client.prices(), client.nodes(), client.jobs(false)])
+    return { prices, nodes, jobs: jobs.map((j) => ({ ...j, ...mine.get(j.address) })) }
+  }
+
+  async function follow(job, a, b, m, k, n) {
+    try {
+      const { values } = await client.result(job, 600)
+      const expected = product(a, b, m, k, n)
+      const error = values.reduce((max, v, i) => Math.max(max, Math.abs(v - expected[i])), 0)
+      mine.get(job).check = `max |Δ| ${error.toExponential(1)}`
+    } catch (e) {
+      mine.get(job).check = e.code === 'NOT_SETTLED' ? 'refunded' : e.message
+    }
+  }
+
+  const routes = {
+    'GET /': async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      res.end(await readFile(page))
+    },
+    'GET /api/market': async (_req, res) => send(res, 200, await snapshot()),
+    'POST /api/quote': async (req, res) => {
+      const { urgent = false } = await body(req)
+      send(res, 200, await client.quote({ gpuSeconds: 10, urgent }))
+    },
+    'POST /api/jobs': async (req, res) => {
+      const { size = 64, urgent = false } = await body(req)
+      if (!Number.isInteger(size) || size < 1 || size > 512) {
+        return send(res, 400, { code: 'INVALID_ARGUMENT', message: 'size must be an integer from 1 to 512' })
+      }
+      const quote = await client.quote({ gpuSeconds: 10, urgent })
+      const [m, k, n] = [size, size, size]
+      const a = random(m, k), b = random(k, n)
+      const job = await client.submitMatmul(a, b, { m, k, n }, { gpuSeconds: 10, urgent, maxPrice: quote.priceHigh })
+      mine.set(job, { size: `${m}×${k}×${n}`, check: 'pending' })
+      void follow(job, a, b, m, k, n)
+      send(res, 201, { job, quote })
+    },
+    'GET /api/events': async (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+      let open = true
+      req.on('close', () => { open = false })
+      while (open) {
+        res.write(`data: ${JSON.stringify(await snapshot())}\n\n`)
+        await new Promise((r) => setTimeout(r, 400))
+      }
+    },
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const route = routes[`${req.method} ${new URL(req.url, 'http://x').pathname}`]
+    if (!route) return send(res, 404, { code: 'NOT_FOUND', message: `${req.method} ${req.url}` })
+    try {
+      await route(req, res)
+    } catch (e) {
+      if (!res.headersSent) send(res, e.code === 'INVALID_ARGUMENT' || e.code === 'INVALID_TASK' ? 400 : 502, { code: e.code, message: e.message })
+    }
+  })
+  await new Promise((resolve) => server.listen(port, host, resolve))
+  const url = `http://${host}:${server.address().port}`
+  return {
+    url,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections()
+      server.close(() => { network?.close(); resolve() })
+    }),
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { url } = await start({ port: Number(process.env.PORT ?? 8080) })
+  console.log(`GPUFuel marketplace on ${url}`)
+}
