@@ -25,7 +25,7 @@ test('a job submitted from the page settles and the page shows its proof', async
   await page.goto(server.url)
   await page.locator('#quote').filter({ hasText: 'escrow' }).waitFor()
   // Nodes and prices come in through the live stream.
-  await page.locator('#nodes tr').nth(3).waitFor()
+  await page.locator('#nodes tr').nth(2).waitFor()
   assert.equal(await page.locator('#prices tr[data-key="cpu"] td').nth(1).textContent().then(Number) > 0, true)
 
   await page.selectOption('#size', '32')
