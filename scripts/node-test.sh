@@ -3,19 +3,20 @@
 # suite, whose page test drives Debian's chromium through playwright-core (installed here if
 # missing). Usage: bash scripts/node-test.sh [--release]
 #
-# The addon is built with plain cargo so it shares target/ with the workspace build (the napi CLI
-# always passes --target, which would rebuild every dependency in a second directory); index.js
-# and index.d.ts are napi's generated loader and types, committed, and regenerated with
+# The addon is built with plain cargo, as part of the workspace build with the tests' features, so
+# it shares target/ with it (the napi CLI always passes --target, which would rebuild every
+# dependency in a second directory, and building the crate alone would unify other features);
+# index.js and index.d.ts are napi's generated loader and types, committed, and regenerated with
 # `npm run build` in bindings/node whenever the exported Rust API changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PROFILE=debug FLAG=()
-if [ "${1:-}" = "--release" ]; then PROFILE=release FLAG=(--release); fi
+PROFILE=debug BUILD=(--workspace --exclude gpufuel-python --all-targets)
+if [ "${1:-}" = "--release" ]; then PROFILE=release BUILD=(--release -p gpufuel-node); fi
 say() { printf '[node-test] %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 say "building the addon ($PROFILE)"
-cargo build --locked -p gpufuel-node "${FLAG[@]}"
+cargo build --locked "${BUILD[@]}"
 cp "target/$PROFILE/libgpufuel_node.so" bindings/node/gpufuel.linux-x64-gnu.node
 
 (cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && node --test __test__/)

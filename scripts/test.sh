@@ -10,8 +10,10 @@ bash scripts/build-program.sh
 GPUFUEL_KUBO_PYTHON=$(bash scripts/kubo-env.sh | tail -n1)
 export GPUFUEL_KUBO_PYTHON
 # The Python binding is built by maturin (scripts/python-test.sh), with pyo3's extension-module.
+# One build of every target (the Node addon included) with the tests' feature set, so nothing is
+# compiled twice; the Rust example runs as a test of its binary.
+cargo build --workspace --locked --exclude gpufuel-python --all-targets
 cargo test --workspace --locked --exclude gpufuel-python
-cargo run --locked -q -p gpufuel-example --bin offload
 bash scripts/python-test.sh
 target/py-venv/bin/python examples/python/offload_training_step.py
 bash scripts/node-test.sh

@@ -11,7 +11,10 @@
 //!   simulation.
 //! - `exec`: the node agent's overhead per job against the raw compute; CUDA GEMM through the
 //!   executor against cuBLAS where a GPU exists.
+//! - `bindings`: the Python and Node packages' added time per sync call and per async job
+//!   submission, against the Rust client in the same run.
 
+mod bindings;
 mod chain;
 mod exec;
 mod matching;
@@ -43,7 +46,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("matching") => matching::run(),
         Some("proofs") => proofs::run(),
         Some("exec") => exec::run(),
-        _ => Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs|exec>".into()),
+        Some("bindings") => bindings::run(),
+        _ => Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs|exec|bindings>".into()),
     }
 }
 

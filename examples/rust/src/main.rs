@@ -3,6 +3,8 @@
 //! against a local product.
 //!
 //!     cargo run -p gpufuel-example --bin offload
+//!
+//! `cargo test` runs it too (on the local market), so the example stays working.
 
 use std::{sync::Arc, time::Duration};
 
@@ -15,6 +17,10 @@ use gpufuel_exec::{
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    offload().await
+}
+
+async fn offload() -> Result<(), Box<dyn std::error::Error>> {
     // A local market that steps itself in the background, unless a cluster is named.
     let (client, _network) = match std::env::var("GPUFUEL_URL") {
         Ok(url) => (Client::connect(ConnectOptions { url: Some(url), ..Default::default() }).await?, None),
@@ -46,4 +52,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("the verified result differs from the local product by {error}").into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_example_runs_on_a_local_market() {
+        // SAFETY: the only test in this binary; nothing else reads the environment concurrently.
+        unsafe { std::env::remove_var("GPUFUEL_URL") };
+        super::offload().await.unwrap();
+    }
 }

@@ -1,0 +1,119 @@
+//! `bindings`: what the Python and Node packages add to a call, against the Rust `Client` in the
+//! same run: a sync quote (blocking on the runtime from the caller's thread, as the bindings' sync
+//! calls do) and an awaited matrix product submission (inputs stored, job created on chain), each
+//! on a fresh local network of 3 nodes and 3 validators stepping in the background. The Python
+//! and Node sides (`benches/bindings/bench.{py,mjs}`) time the same calls on release builds of
+//! the packages (`scripts/bindings-bench-env.sh`).
+
+use std::{
+    process::Command,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use gpufuel_exec::{
+    job::JobOptions,
+    network::{LocalNetwork, LocalNetworkConfig},
+};
+use serde_json::{Value, json};
+
+const QUOTES: usize = 2_000;
+const BATCHES: usize = 10;
+const SUBMITS: usize = 30;
+const SIZE: usize = 64;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median per-call µs of a sync quote and of an awaited submission, through the Rust `Client`.
+fn rust_side() -> Result<(f64, f64), Box<dyn std::error::Error>> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let config = LocalNetworkConfig { use_gpu: false, ..LocalNetworkConfig::default() };
+    let net = Arc::new(tokio::sync::RwLock::new(rt.block_on(LocalNetwork::start(config))?));
+    let _driver = rt.block_on(async { LocalNetwork::drive(net.clone(), Duration::from_millis(5)) });
+    let client = rt.block_on(async { net.read().await.client(1_000_000_000).await })?;
+    let options = JobOptions::default();
+    let mut means = vec![];
+    for _ in 0..BATCHES {
+        let t = Instant::now();
+        for _ in 0..QUOTES / BATCHES {
+            std::hint::black_box(rt.block_on(client.quote(&options))?);
+        }
+        means.push(t.elapsed().as_secs_f64() * 1e6 / (QUOTES / BATCHES) as f64);
+    }
+    let a: Vec<f32> = (0..SIZE * SIZE).map(|i| (i as f32).sin()).collect();
+    let b: Vec<f32> = (0..SIZE * SIZE).map(|i| (i as f32).cos()).collect();
+    let shape = (SIZE as u32, SIZE as u32, SIZE as u32);
+    let mut submits = vec![];
+    for _ in 0..SUBMITS {
+        let t = Instant::now();
+        rt.block_on(client.submit_matmul(shape, &a, &b, false, options))?;
+        submits.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    Ok((median(means), median(submits)))
+}
+
+/// Runs one binding's script and reads its JSON line.
+fn binding_side(program: &str, script: &str) -> Result<(f64, f64), Box<dyn std::error::Error>> {
+    let args = [QUOTES, BATCHES, SUBMITS, SIZE].map(|v| v.to_string());
+    let out = Command::new(program).arg(script).args(&args).output()?;
+    if !out.status.success() {
+        return Err(format!("{program} {script}: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let line = String::from_utf8(out.stdout)?;
+    let v: Value = serde_json::from_str(line.lines().last().unwrap_or_default())?;
+    let get = |k: &str| v[k].as_f64().ok_or_else(|| format!("{script}: no {k} in {line}"));
+    Ok((get("sync_us")?, get("submit_us")?))
+}
+
+pub fn run() -> Result<(), Box<dyn std::error::Error>> {
+    eprintln!("building the release bindings (scripts/bindings-bench-env.sh)");
+    let env = Command::new("bash").arg("scripts/bindings-bench-env.sh").output()?;
+    if !env.status.success() {
+        return Err(format!("bindings-bench-env.sh failed:\n{}", String::from_utf8_lossy(&env.stderr)).into());
+    }
+    let python = String::from_utf8(env.stdout)?.lines().last().unwrap_or("python3").to_string();
+
+    let (rust_sync, rust_submit) = rust_side()?;
+    let (py_sync, py_submit) = binding_side(&python, "benches/bindings/bench.py")?;
+    let (node_sync, node_submit) = binding_side("node", "benches/bindings/bench.mjs")?;
+
+    println!(
+        "{:<8} {:>16} {:>18} {:>16} {:>14}",
+        "", "sync quote (µs)", "added per call (µs)", "submit (µs)", "vs Rust"
+    );
+    println!("{:<8} {rust_sync:>16.1} {:>18} {rust_submit:>16.0} {:>14}", "Rust", "-", "1.00x");
+    for (name, sync, submit) in [("Python", py_sync, py_submit), ("Node", node_sync, node_submit)] {
+        println!("{name:<8} {sync:>16.1} {:>18.1} {submit:>16.0} {:>13.2}x", sync - rust_sync, submit / rust_submit);
+    }
+    let (py_over, node_over) = (py_sync - rust_sync, node_sync - rust_sync);
+    let (py_ratio, node_ratio) = (py_submit / rust_submit, node_submit / rust_submit);
+    let verdict = |ok: bool| if ok { "MET" } else { "MISSED" };
+    println!(
+        "targets: ≤ 20 µs added per sync call (Python {}, Node {}); async submission ≤ 2x Rust (Python {}, Node {})",
+        verdict(py_over <= 20.0),
+        verdict(node_over <= 20.0),
+        verdict(py_ratio <= 2.0),
+        verdict(node_ratio <= 2.0)
+    );
+    crate::write_json(
+        "bindings",
+        &json!({
+            "python_sync_overhead_us": py_over,
+            "node_sync_overhead_us": node_over,
+            "python_async_ratio": py_ratio,
+            "node_async_ratio": node_ratio,
+            "rust_sync_quote_us": rust_sync,
+            "python_sync_quote_us": py_sync,
+            "node_sync_quote_us": node_sync,
+            "rust_submit_us": rust_submit,
+            "python_submit_us": py_submit,
+            "node_submit_us": node_submit,
+            "quotes": QUOTES,
+            "submits": SUBMITS,
+            "matrix": SIZE,
+        }),
+    )
+}
