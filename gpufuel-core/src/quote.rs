@@ -141,6 +141,25 @@ pub enum PricingStrategy {
     Relative { bps: i32 },
 }
 
+/// A pricing strategy name that is none of those [`PricingStrategy`]'s `FromStr` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("expected 'floor', 'reference', or basis points relative to the reference (e.g. '-500')")]
+pub struct PricingParseError;
+
+/// `floor`, `reference`, or signed basis points relative to the reference (`-500`), as operators
+/// write it on the command line and in the bindings.
+impl core::str::FromStr for PricingStrategy {
+    type Err = PricingParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "floor" => Ok(Self::Floor),
+            "reference" => Ok(Self::Reference),
+            bps => bps.parse().map(|bps| Self::Relative { bps }).map_err(|_| PricingParseError),
+        }
+    }
+}
+
 impl PricingStrategy {
     /// The bid for a job with `max_price`, or `None` when the node's floor is above it.
     /// Never under the floor nor over the job's max price.

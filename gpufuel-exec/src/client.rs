@@ -45,6 +45,17 @@ impl From<ChainError> for ClientError {
     }
 }
 
+impl From<crate::network::NetworkError> for ClientError {
+    fn from(e: crate::network::NetworkError) -> Self {
+        use crate::network::NetworkError;
+        match e {
+            NetworkError::Agent(e) => Self::Agent(e),
+            NetworkError::Chain(e) => e.into(),
+            other => Self::InvalidArgument(other.to_string()),
+        }
+    }
+}
+
 impl From<ResultError> for ClientError {
     fn from(e: ResultError) -> Self {
         match e {

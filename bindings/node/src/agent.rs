@@ -60,15 +60,8 @@ impl NodeAgent {
     }
 
     async fn start_inner(c: Arc<gpufuel_exec::client::Client>, o: NodeOptions) -> Result<NodeAgent> {
-        let pricing = match o.pricing.as_deref().unwrap_or("reference") {
-            "floor" => PricingStrategy::Floor,
-            "reference" => PricingStrategy::Reference,
-            bps => PricingStrategy::Relative {
-                bps: bps.parse().map_err(|_| {
-                    invalid(format!("pricing '{bps}': 'floor', 'reference', or basis points relative to the reference"))
-                })?,
-            },
-        };
+        let name = o.pricing.as_deref().unwrap_or("reference");
+        let pricing: PricingStrategy = name.parse().map_err(|e| invalid(format!("pricing '{name}': {e}")))?;
         let config =
             NodeConfig { pricing, price_floor: uint("floor", o.floor.unwrap_or(10.0))?, ..NodeConfig::default() };
         let stake = uint("stake", o.stake.unwrap_or(10_000_000.0))?;

@@ -4,7 +4,6 @@ use std::sync::{Arc, Mutex};
 
 use gpufuel_exec::{
     agent::Behaviour,
-    client::ClientError,
     network::{self as rs, Driver, LocalNetworkConfig},
 };
 use napi::{Env, bindgen_prelude::PromiseRaw};
@@ -17,11 +16,7 @@ use crate::{
 };
 
 fn network_error(e: rs::NetworkError) -> crate::convert::Error {
-    client_error(match e {
-        rs::NetworkError::Agent(e) => e.into(),
-        rs::NetworkError::Chain(e) => e.into(),
-        other => ClientError::InvalidArgument(other.to_string()),
-    })
+    client_error(e.into())
 }
 
 /// What `LocalNetwork.start` starts.

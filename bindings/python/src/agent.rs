@@ -54,16 +54,6 @@ pub fn matmul_fn(executor: Py<PyAny>) -> Arc<MatMulFn> {
     })
 }
 
-fn pricing_strategy(s: &str) -> PyResult<PricingStrategy> {
-    match s {
-        "floor" => Ok(PricingStrategy::Floor),
-        "reference" => Ok(PricingStrategy::Reference),
-        bps => bps.parse().map(|bps| PricingStrategy::Relative { bps }).map_err(|_| {
-            invalid(format!("pricing '{s}': 'floor', 'reference', or basis points relative to the reference ('-500')"))
-        }),
-    }
-}
-
 type Dyn = Arc<dyn Chain>;
 
 /// A node operator's agent on the client's market, with the client's wallet: registers and
@@ -104,7 +94,7 @@ impl NodeAgent {
             },
         };
         let config = NodeConfig {
-            pricing: pricing_strategy(pricing)?,
+            pricing: pricing.parse::<PricingStrategy>().map_err(|e| invalid(format!("pricing '{pricing}': {e}")))?,
             price_floor: uint("floor", floor)?,
             ..NodeConfig::default()
         };

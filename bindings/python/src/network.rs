@@ -20,11 +20,7 @@ use crate::{
 };
 
 fn network_error(e: rs::NetworkError) -> PyErr {
-    crate::convert::client_error(match e {
-        rs::NetworkError::Agent(e) => e.into(),
-        rs::NetworkError::Chain(e) => e.into(),
-        other => gpufuel_exec::client::ClientError::InvalidArgument(other.to_string()),
-    })
+    crate::convert::client_error(e.into())
 }
 
 /// A local market: chain (LiteSVM with the real program), content store, CPU node agents (plus

@@ -59,17 +59,6 @@ impl Env {
     }
 }
 
-fn pricing(s: &str) -> Result<PricingStrategy, String> {
-    match s {
-        "floor" => Ok(PricingStrategy::Floor),
-        "reference" => Ok(PricingStrategy::Reference),
-        bps => bps
-            .parse::<i32>()
-            .map(|bps| PricingStrategy::Relative { bps })
-            .map_err(|_| format!("pricing '{s}': floor, reference, or basis points relative to the reference (-500)")),
-    }
-}
-
 #[derive(clap::Subcommand)]
 pub enum NodeCommand {
     /// Register (if needed) and run the agent until interrupted.
@@ -81,7 +70,7 @@ pub enum NodeCommand {
         #[arg(long, default_value_t = 10)]
         floor: u64,
         /// floor, reference, or basis points relative to the reference price.
-        #[arg(long, default_value = "reference", value_parser = pricing)]
+        #[arg(long, default_value = "reference")]
         pricing: PricingStrategy,
         /// Seconds between passes.
         #[arg(long, default_value_t = 2)]
