@@ -185,7 +185,7 @@ fn cu() -> Result<(), Box<dyn std::error::Error>> {
         "cancel",
         "expire",
     ];
-    println!("{:<20} {:>8}  {}", "instruction", "CU", "token CPI / target");
+    println!("{:<20} {:>8}  token CPI / target", "instruction", "CU");
     for (name, cu) in &instructions {
         let cpi = token_cpi.contains(name);
         let verdict = if cpi {

@@ -243,10 +243,8 @@ impl LocalNetwork {
 
     /// Stops node `i`'s agent as a crash would: its runs are abandoned mid-way.
     pub fn kill_node(&mut self, i: usize) {
-        if let Some(node) = self.nodes.get_mut(i) {
-            if let Some(agent) = node.agent.take() {
-                agent.abort();
-            }
+        if let Some(agent) = self.nodes.get_mut(i).and_then(|node| node.agent.take()) {
+            agent.abort();
         }
     }
 

@@ -59,7 +59,7 @@ pub unsafe trait AccountData: Sized + 'static {
         if data[0] != 0 {
             return Err(GpuFuelError::AlreadyInitialized);
         }
-        if (data.as_ptr() as usize) % core::mem::align_of::<Self>() != 0 {
+        if !data.as_ptr().cast::<Self>().is_aligned() {
             return Err(GpuFuelError::Misaligned);
         }
         // SAFETY: length and alignment checked; every bit pattern is a valid `Self`.
@@ -74,7 +74,7 @@ fn check_layout<T: AccountData>(data: &[u8]) -> Result<(), GpuFuelError> {
     if data.len() != T::LEN || data[0] != T::KIND as u8 {
         return Err(GpuFuelError::InvalidAccountType);
     }
-    if (data.as_ptr() as usize) % core::mem::align_of::<T>() != 0 {
+    if !data.as_ptr().cast::<T>().is_aligned() {
         return Err(GpuFuelError::Misaligned);
     }
     Ok(())

@@ -182,10 +182,10 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         let mine = self.client.jobs(&[JobFilter::Node(self.node)]).await?;
         for (address, job) in &mine {
             match JobState::from_u8(job.state) {
-                Some(JobState::Open) if now >= job.bid_close => {
-                    if self.client.assign(&self.operator, address).await.is_ok() {
-                        out.assigned += 1;
-                    }
+                Some(JobState::Open)
+                    if now >= job.bid_close && self.client.assign(&self.operator, address).await.is_ok() =>
+                {
+                    out.assigned += 1;
                 }
                 Some(JobState::Assigned) => {
                     let idle = {
@@ -265,7 +265,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                 .filter(|(_, j)| j.gpu_class == node.gpu_class && j.node != self.node.to_bytes())
                 .filter_map(|(a, j)| OpenJob::from_account(a.to_bytes(), j)),
         );
-        engine.upsert_node(offer.clone());
+        engine.upsert_node(offer);
         let reference = self.client.gpu_class(node.gpu_class).await?.ref_price;
         let mut bids = 0;
         for job in engine.jobs_for(&offer, now, usize::from(offer.free_gpus())) {

@@ -88,7 +88,7 @@ impl ContentStore for KuboStore {
             ])
             .multipart(multipart::Form::new().part("file", part));
         let body = self.call(request, None).await?.text().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let last = body.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or_default();
+        let last = body.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default();
         let added: Added =
             serde_json::from_str(last).map_err(|_| StoreError::Refused(format!("unexpected add response: {body}")))?;
         added.hash.parse().map_err(|e: cid::Error| StoreError::InvalidCid(e.to_string()))

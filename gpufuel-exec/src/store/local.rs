@@ -9,7 +9,7 @@ use cid::Cid;
 use tokio::io::{AsyncReadExt, AsyncWrite};
 
 use super::{
-    ContentStore, ImportOptions, Reader, StoreError,
+    Block, ContentStore, ImportOptions, Reader, StoreError,
     unixfs::{self, Blocks, Importer},
 };
 
@@ -46,7 +46,7 @@ impl LocalStore {
 
     /// Writes blocks not yet stored (blocking: call from a blocking thread). Write then rename,
     /// so a crash never leaves a partial block under its name.
-    fn put_blocks(&self, blocks: &mut Vec<(Cid, Vec<u8>)>) -> std::io::Result<()> {
+    fn put_blocks(&self, blocks: &mut Vec<Block>) -> std::io::Result<()> {
         for (cid, data) in blocks.drain(..) {
             let path = self.block_path(&cid);
             if path.exists() {

@@ -119,9 +119,12 @@ pub trait ContentStore: Send + Sync {
     }
 }
 
+/// A block and its CID.
+pub type Block = (Cid, Vec<u8>);
+
 /// Cuts `data` into blocks as an add would, without storing anything: the root CID and every
 /// block with its CID (for computing a CID, or handing blocks to another store).
-pub fn import(data: &[u8], options: &ImportOptions) -> Result<(Cid, Vec<(Cid, Vec<u8>)>), StoreError> {
+pub fn import(data: &[u8], options: &ImportOptions) -> Result<(Cid, Vec<Block>), StoreError> {
     let mut importer = unixfs::Importer::new(options)?;
     let mut blocks = Vec::new();
     importer.push(data, &mut blocks);

@@ -11,7 +11,7 @@ use rust_unixfs::file::{
 };
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::{CidVersion, ImportOptions, StoreError};
+use super::{Block, CidVersion, ImportOptions, StoreError};
 
 /// Codec of raw leaves.
 const RAW: u64 = 0x55;
@@ -44,7 +44,7 @@ impl Importer {
     }
 
     /// Feeds bytes; completed blocks go to `blocks`.
-    pub fn push(&mut self, mut data: &[u8], blocks: &mut Vec<(Cid, Vec<u8>)>) {
+    pub fn push(&mut self, mut data: &[u8], blocks: &mut Vec<Block>) {
         while !data.is_empty() {
             let (ready, used) = self.adder.push(data);
             let start = blocks.len();
@@ -55,7 +55,7 @@ impl Importer {
     }
 
     /// Ends the file; the remaining blocks go to `blocks` and the root CID is returned.
-    pub fn finish(self, blocks: &mut Vec<(Cid, Vec<u8>)>) -> Cid {
+    pub fn finish(self, blocks: &mut Vec<Block>) -> Cid {
         let start = blocks.len();
         blocks.extend(self.adder.finish());
         blocks[start..].last().map(|(cid, _)| *cid).or(self.last).expect("a file has a root block")

@@ -283,11 +283,11 @@ async fn report(
             if state == JobState::Settled { paid } else { 0 },
             describe(net, &job, state),
         );
-        if let (Some(expected), JobState::Settled) = (&j.expected, state) {
-            if let JobResult::Tensor { values: c, .. } = job::result(&net.client, net.store.as_ref(), address).await? {
-                let err = c.iter().zip(expected).map(|(a, b)| ((a - b) / b.abs().max(1.0)).abs()).fold(0f32, f32::max);
-                line.push_str(&format!("; result = local GEMM within {err:.1e}"));
-            }
+        if let (Some(expected), JobState::Settled) = (&j.expected, state)
+            && let JobResult::Tensor { values: c, .. } = job::result(&net.client, net.store.as_ref(), address).await?
+        {
+            let err = c.iter().zip(expected).map(|(a, b)| ((a - b) / b.abs().max(1.0)).abs()).fold(0f32, f32::max);
+            line.push_str(&format!("; result = local GEMM within {err:.1e}"));
         }
         println!("{line}");
     }

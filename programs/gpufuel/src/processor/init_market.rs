@@ -23,7 +23,7 @@ pub fn process(accounts: &mut [AccountView], params: &MarketParams) -> ProgramRe
     check_token_program(token)?;
     Mint::from_account_view(mint).map_err(|_| err(GpuFuelError::InvalidMint))?;
     let treasury_mint =
-        TokenAccount::from_account_view(treasury).map_err(|_| err(GpuFuelError::InvalidTreasury))?.mint().clone();
+        *TokenAccount::from_account_view(treasury).map_err(|_| err(GpuFuelError::InvalidTreasury))?.mint();
     require(&treasury_mint == mint.address(), GpuFuelError::InvalidMint)?;
 
     let market_bump = canonical_bump(program_id, market, &[seeds::MARKET])?;

@@ -81,7 +81,7 @@ fn pay_validators(
 ) -> ProgramResult {
     let program_id = &crate::ID;
     let votes = job.voter_indices();
-    require(voters.len() / 2 == votes.len() && voters.len() % 2 == 0, GpuFuelError::VoterMismatch)?;
+    require(voters.len() / 2 == votes.len() && voters.len().is_multiple_of(2), GpuFuelError::VoterMismatch)?;
     for (vote, pair) in votes.iter().zip(voters.chunks_exact_mut(2)) {
         let [validator, token] = pair else { return Err(err(GpuFuelError::VoterMismatch)) };
         let validator = load_mut::<Validator>(program_id, validator)?;
