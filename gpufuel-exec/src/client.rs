@@ -106,6 +106,37 @@ pub struct ConnectOptions {
     pub store: Option<PathBuf>,
 }
 
+impl ConnectOptions {
+    /// The RPC chain, the wallet and the store these options name.
+    pub fn resolve(&self) -> Result<(RpcChain, Keypair, Arc<dyn ContentStore>), AgentError> {
+        let path = self.config.clone().unwrap_or_else(CliConfig::default_path);
+        let mut cfg = CliConfig::load(&path)?.resolve(self.url.as_deref(), self.commitment.as_deref())?;
+        if let Some(k) = &self.keypair {
+            cfg.keypair_path = k.clone();
+        }
+        let keypair = read_keypair(&cfg.keypair_path)?;
+        let store: Arc<dyn ContentStore> = match (&self.kubo, &self.store) {
+            (Some(api), _) => Arc::new(KuboStore::new(api, Duration::from_secs(30))?),
+            (None, Some(dir)) => Arc::new(LocalStore::open(dir)?),
+            (None, None) => {
+                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+                Arc::new(LocalStore::open(home.join(".local/share/gpufuel/store"))?)
+            }
+        };
+        Ok((RpcChain::from_config(&cfg), keypair, store))
+    }
+}
+
+/// The first GPUFuel token account of `owner` (the market's mint).
+pub async fn token_account<C: Chain>(gpufuel: &GpuFuelClient<C>, owner: &Address) -> Result<Address, ClientError> {
+    let mint = Address::new_from_array(gpufuel.market().await?.mint);
+    let accounts = gpufuel.chain().token_accounts(owner, &mint).await?;
+    accounts
+        .first()
+        .copied()
+        .ok_or_else(|| ClientError::InvalidArgument(format!("the wallet {owner} has no GPUFuel token account")))
+}
+
 /// A job as a submitter follows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobStatus {
@@ -207,26 +238,9 @@ impl Client {
     /// Connects to a cluster over RPC (Solana CLI conventions) with the wallet's first GPUFuel
     /// token account.
     pub async fn connect(options: ConnectOptions) -> Result<Self, ClientError> {
-        let path = options.config.clone().unwrap_or_else(CliConfig::default_path);
-        let mut cfg = CliConfig::load(&path)?.resolve(options.url.as_deref(), options.commitment.as_deref())?;
-        if let Some(k) = options.keypair {
-            cfg.keypair_path = k;
-        }
-        let keypair = read_keypair(&cfg.keypair_path)?;
-        let store: Arc<dyn ContentStore> = match (options.kubo, options.store) {
-            (Some(api), _) => Arc::new(KuboStore::new(&api, Duration::from_secs(30)).map_err(AgentError::from)?),
-            (None, Some(dir)) => Arc::new(LocalStore::open(dir).map_err(AgentError::from)?),
-            (None, None) => {
-                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-                Arc::new(LocalStore::open(home.join(".local/share/gpufuel/store")).map_err(AgentError::from)?)
-            }
-        };
-        let chain: Arc<dyn Chain> = Arc::new(RpcChain::from_config(&cfg));
-        let gpufuel = GpuFuelClient::new(chain.clone());
-        let mint = Address::new_from_array(gpufuel.market().await?.mint);
-        let token = chain.token_accounts(&keypair.pubkey(), &mint).await?.first().copied().ok_or_else(|| {
-            ClientError::InvalidArgument(format!("the wallet {} has no GPUFuel token account", keypair.pubkey()))
-        })?;
+        let (chain, keypair, store) = options.resolve()?;
+        let gpufuel = GpuFuelClient::new(Arc::new(chain) as Arc<dyn Chain>);
+        let token = token_account(&gpufuel, &keypair.pubkey()).await?;
         Ok(Self { gpufuel: Arc::new(gpufuel), store, keypair, token })
     }
 

@@ -55,24 +55,14 @@ pub fn uint<T: TryFrom<i64>>(name: &str, value: f64) -> Result<T> {
     T::try_from(value as i64).map_err(|_| fail())
 }
 
-/// A GPU class by id (`3`) or name (`"h100"`).
+/// A GPU class by id (`3`) or name (`"h100"`); `cpu` when absent.
 pub fn gpu_class(value: &Option<napi::Either<u32, String>>) -> Result<u8> {
-    let known = || executor::GPU_CLASSES.iter().map(|(id, n)| format!("{id} ({n})")).collect::<Vec<_>>().join(", ");
-    let id = match value {
+    let given = match value {
         None => return Ok(0),
-        Some(napi::Either::A(id)) => {
-            u8::try_from(*id).ok().filter(|id| executor::GPU_CLASSES.iter().any(|(i, _)| i == id))
-        }
-        Some(napi::Either::B(name)) => executor::class_id(name),
+        Some(napi::Either::A(id)) => id.to_string(),
+        Some(napi::Either::B(name)) => name.clone(),
     };
-    id.ok_or_else(|| {
-        let given = match value {
-            Some(napi::Either::A(id)) => id.to_string(),
-            Some(napi::Either::B(name)) => format!("'{name}'"),
-            None => String::new(),
-        };
-        invalid(format!("unknown GPU class {given}; known: {}", known()))
-    })
+    executor::class_id(&given).map_err(|e| invalid(e.to_string()))
 }
 
 pub fn address(value: &str) -> Result<Address> {

@@ -35,15 +35,14 @@ pub fn uint<T: TryFrom<i128>>(name: &str, value: i128) -> PyResult<T> {
 
 /// A GPU class given by id (`3`) or name (`"h100"`).
 pub fn gpu_class(value: &Bound<'_, PyAny>) -> PyResult<u8> {
-    let known = || executor::GPU_CLASSES.iter().map(|(id, n)| format!("{id} ({n})")).collect::<Vec<_>>().join(", ");
-    let id = if let Ok(name) = value.extract::<String>() {
-        executor::class_id(&name)
+    let given = if let Ok(name) = value.extract::<String>() {
+        name
     } else if let Ok(id) = value.extract::<i128>() {
-        u8::try_from(id).ok().filter(|id| executor::GPU_CLASSES.iter().any(|(i, _)| i == id))
+        id.to_string()
     } else {
         return Err(invalid(format!("gpu_class must be an int or a class name, not {}", type_name(value))));
     };
-    id.ok_or_else(|| invalid(format!("unknown GPU class {value}; known: {}", known())))
+    executor::class_id(&given).map_err(|e| invalid(e.to_string()))
 }
 
 /// A job or account address (base58 string).

@@ -109,9 +109,25 @@ pub fn class_of_device(name: &str) -> u8 {
     table.iter().find(|(k, _)| name.contains(k)).map_or(5, |&(_, id)| id)
 }
 
-/// A class id by name (`cpu`, `h100`, …, as in [`GPU_CLASSES`]).
-pub fn class_id(name: &str) -> Option<u8> {
-    GPU_CLASSES.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(id, _)| *id)
+/// A GPU class that is not in [`GPU_CLASSES`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown GPU class {given}; known: {}", known_classes())]
+pub struct UnknownClass {
+    /// What was given, quoted when it is a name.
+    pub given: String,
+}
+
+fn known_classes() -> String {
+    GPU_CLASSES.iter().map(|(id, n)| format!("{id} ({n})")).collect::<Vec<_>>().join(", ")
+}
+
+/// A class id from its id (`"3"`) or name (`"h100"`, any case), as in [`GPU_CLASSES`]: the one
+/// parse behind the CLI's `--class` and both bindings' `gpu_class` arguments.
+pub fn class_id(given: &str) -> Result<u8, UnknownClass> {
+    let by_id = given.parse::<u8>().ok().filter(|id| GPU_CLASSES.iter().any(|(i, _)| i == id));
+    let by_name = || GPU_CLASSES.iter().find(|(_, n)| n.eq_ignore_ascii_case(given)).map(|(id, _)| *id);
+    let quoted = || if given.parse::<i64>().is_ok() { given.to_string() } else { format!("'{given}'") };
+    by_id.or_else(by_name).ok_or_else(|| UnknownClass { given: quoted() })
 }
 
 /// A class name by id.

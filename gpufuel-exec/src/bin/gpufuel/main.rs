@@ -8,6 +8,7 @@ mod remote;
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
+use gpufuel_exec::client::ConnectOptions;
 
 #[derive(Parser)]
 #[command(name = "gpufuel", version, about = "GPUFuel: a decentralized GPU compute market on Solana")]
@@ -74,7 +75,15 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let env = || remote::Env::new(&cli.url, &cli.keypair, &cli.commitment, &cli.config, &cli.kubo, &cli.store);
+        let options = ConnectOptions {
+            url: cli.url,
+            keypair: cli.keypair,
+            commitment: cli.commitment,
+            config: cli.config,
+            kubo: cli.kubo,
+            store: cli.store,
+        };
+        let env = || remote::Env::new(&options);
         match cli.command {
             Command::Local(args) => local::run(args).await,
             Command::Node { command } => remote::node(&env()?, command).await,

@@ -2,16 +2,14 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use gpufuel_chain::{
-    Chain, GpuFuelClient, RpcChain,
-    config::{CliConfig, read_keypair},
-};
+use gpufuel_chain::{GpuFuelClient, RpcChain};
 use gpufuel_core::{quote::PricingStrategy, state::JobState};
 use gpufuel_exec::{
     agent::{AgentError, NodeAgent, NodeConfig, ValidatorAgent, ValidatorConfig},
-    executor::{CpuExecutor, CudaExecutor, Executor, class_name},
+    client::{ClientError, ConnectOptions, token_account},
+    executor::{self, CpuExecutor, CudaExecutor, Executor, class_name},
     job::{self, JobOptions, JobResult},
-    store::{ContentStore, KuboStore, LocalStore},
+    store::ContentStore,
 };
 use solana_address::Address;
 use solana_keypair::Keypair;
@@ -27,35 +25,13 @@ pub struct Env {
 }
 
 impl Env {
-    pub fn new(
-        url: &Option<String>,
-        keypair: &Option<PathBuf>,
-        commitment: &Option<String>,
-        config: &Option<PathBuf>,
-        kubo: &Option<String>,
-        store: &Option<PathBuf>,
-    ) -> Result<Self, Box<dyn std::error::Error>> {
-        let path = config.clone().unwrap_or_else(CliConfig::default_path);
-        let mut cfg = CliConfig::load(&path)?.resolve(url.as_deref(), commitment.as_deref())?;
-        if let Some(k) = keypair {
-            cfg.keypair_path = k.clone();
-        }
-        let keypair = read_keypair(&cfg.keypair_path)?;
-        let store: Arc<dyn ContentStore> = match (kubo, store) {
-            (Some(api), _) => Arc::new(KuboStore::new(api, Duration::from_secs(30))?),
-            (None, Some(dir)) => Arc::new(LocalStore::open(dir)?),
-            (None, None) => {
-                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-                Arc::new(LocalStore::open(home.join(".local/share/gpufuel/store"))?)
-            }
-        };
-        Ok(Self { client: Arc::new(GpuFuelClient::new(RpcChain::from_config(&cfg))), keypair, store })
+    pub fn new(options: &ConnectOptions) -> Result<Self, AgentError> {
+        let (chain, keypair, store) = options.resolve()?;
+        Ok(Self { client: Arc::new(GpuFuelClient::new(chain)), keypair, store })
     }
 
-    async fn token(&self) -> Result<Address, Box<dyn std::error::Error>> {
-        let mint = Address::new_from_array(self.client.market().await?.mint);
-        let accounts = self.client.chain().token_accounts(&self.keypair.pubkey(), &mint).await?;
-        Ok(accounts.first().copied().ok_or("the keypair has no GPUFuel token account")?)
+    async fn token(&self) -> Result<Address, ClientError> {
+        token_account(&self.client, &self.keypair.pubkey()).await
     }
 }
 
@@ -179,7 +155,8 @@ pub enum JobCommand {
         /// The job's id (unique per submitter).
         #[arg(long)]
         id: u64,
-        #[arg(long, default_value_t = 0)]
+        /// GPU class, by id or name (cpu, rtx-4090, a100, h100, h200, other).
+        #[arg(long, default_value = "cpu", value_parser = executor::class_id)]
         class: u8,
         #[arg(long, default_value_t = 1_000)]
         max_price: u64,
