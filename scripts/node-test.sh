@@ -5,9 +5,10 @@
 #
 # The addon is built with plain cargo, as part of the workspace build with the tests' features, so
 # it shares target/ with it (the napi CLI always passes --target, which would rebuild every
-# dependency in a second directory, and building the crate alone would unify other features);
-# index.js and index.d.ts are napi's generated loader and types, committed, and regenerated with
-# `npm run build` in bindings/node whenever the exported Rust API changes.
+# dependency in a second directory, and building the crate alone would unify other features).
+# index.js and index.d.ts are napi's generated loader and types, committed; the suite fails when
+# index.d.ts differs from the declarations napi-derive wrote during this build (regenerate it with
+# `node scripts/typedefs.mjs` in bindings/node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=debug BUILD=(--workspace --exclude gpufuel-python --all-targets)
@@ -15,11 +16,14 @@ if [ "${1:-}" = "--release" ]; then PROFILE=release BUILD=(--release -p gpufuel-
 say() { printf '[node-test] %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+export NAPI_TYPE_DEF_TMP_FOLDER="${NAPI_TYPE_DEF_TMP_FOLDER:-$PWD/target/napi-types}"
+mkdir -p "$NAPI_TYPE_DEF_TMP_FOLDER"
 say "building the addon ($PROFILE)"
 cargo build --locked "${BUILD[@]}"
 cp "target/$PROFILE/libgpufuel_node.so" bindings/node/gpufuel.linux-x64-gnu.node
 
-(cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && node --test __test__/)
+(cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && node scripts/typedefs.mjs --check \
+  && node --test __test__/)
 
 if [ ! -x /usr/bin/chromium ]; then
   say "installing Debian's chromium for the page test"

@@ -12,6 +12,10 @@ export GPUFUEL_KUBO_PYTHON
 # The Python binding is built by maturin (scripts/python-test.sh), with pyo3's extension-module.
 # One build of every target (the Node addon included) with the tests' feature set, so nothing is
 # compiled twice; the Rust example runs as a test of its binary.
+# napi-derive writes the Node addon's TypeScript declarations here while cargo compiles it
+# (scripts/node-test.sh checks the committed index.d.ts against them).
+export NAPI_TYPE_DEF_TMP_FOLDER="$PWD/target/napi-types"
+mkdir -p "$NAPI_TYPE_DEF_TMP_FOLDER"
 cargo build --workspace --locked --exclude gpufuel-python --all-targets
 cargo test --workspace --locked --exclude gpufuel-python
 bash scripts/python-test.sh

@@ -31,6 +31,11 @@ export declare class Client {
    * address once created on chain.
    */
   submitMatmul(a: Float32Array, b: Float32Array, shape: MatMulShape, request?: JobRequest | undefined | null): Promise<string>
+  /**
+   * Submits the training of an MLP on `x` (`rows×inputs`, row-major) and `y` (`rows`) from the
+   * parameters `init`; the verified result is the trained parameters.
+   */
+  submitTraining(x: Float32Array, y: Float32Array, init: Float32Array, training: TrainingOptions, request?: JobRequest | undefined | null): Promise<string>
   /** A job's status. */
   status(job: string): Promise<JobStatus>
   /** Jobs on the market (only this wallet's with `mine`), latest deadline first. */
@@ -61,6 +66,12 @@ export declare class LocalNetwork {
   /** A client for a new funded, registered submitter wallet (default 10,000,000 tokens). */
   client(tokens?: number | undefined | null): Promise<Client>
   /**
+   * Adds an honest node whose matrix products `executor` computes; resolves to its operator
+   * address. The agent adds the watermark and commitments and validators check the result as
+   * for any node.
+   */
+  addNode(executor: (work: Work) => Float32Array | Promise<Float32Array>, options?: ExecutorOptions): Promise<string>
+  /**
    * Tokens held by every account the network created: constant unless tokens were created or
    * lost.
    */
@@ -71,7 +82,8 @@ export declare class LocalNetwork {
 
 /**
  * A GPU owner's agent: registers and stakes once, then each `tick()` heartbeats, bids, runs
- * won work on CUDA (CPU where no GPU is found), proves, submits and settles.
+ * won work on its `executor` function, else on CUDA (the CPU where no GPU is found), proves,
+ * submits and settles.
  */
 export declare class NodeAgent {
   static start(client: Client, options?: NodeOptions | undefined | null): Promise<NodeAgent>
@@ -101,6 +113,16 @@ export interface Connect {
   /** Kubo RPC API (`http://127.0.0.1:5001`); else the embedded store in `store`. */
   kubo?: string
   store?: string
+}
+
+/** The device a JS executor offers. */
+export interface ExecutorOptions {
+  /** Class id or name the node offers (default `cpu`). */
+  gpuClass?: number | string
+  /** Memory offered, MiB (default 16384). */
+  vramMib?: number
+  /** A name for the device (default `"js"`). */
+  device?: string
 }
 
 /** What a job asks of the market. Amounts are base units; prices base units per GPU-second. */
@@ -173,6 +195,15 @@ export interface NetworkOptions {
 
 /** How a node agent runs. */
 export interface NodeOptions {
+  /**
+   * Computes the node's matrix products instead of the GPU or CPU:
+   * `(work) => Float32Array | Promise<Float32Array>`.
+   */
+  executor?: (work: Work) => Float32Array | Promise<Float32Array>
+  /** With `executor`: the class id or name it offers (default `cpu`). */
+  gpuClass?: number | string
+  /** With `executor`: the memory it offers, MiB (default 16384). */
+  vramMib?: number
   /** Tokens to stake when registering (default 10,000,000). */
   stake?: number
   /** Lowest price accepted, base units per GPU-second (default 10). */
@@ -231,9 +262,35 @@ export interface Quote {
   escrow: number
 }
 
+/** A one-hidden-layer MLP trained by mini-batch SGD, checkpointed every segment. */
+export interface TrainingOptions {
+  /** Features per row of `x`. */
+  inputs: number
+  hidden: number
+  /** Rows per step (default 32). */
+  batch?: number
+  /** Default 0.05. */
+  learningRate?: number
+  /** Checkpoints (default 8). */
+  segments?: number
+  /** Steps between checkpoints (default 4). */
+  stepsPerSegment?: number
+}
+
 /** What one pass of a validator did. */
 export interface ValidatorTick {
   votes: number
   settled: number
   expired: number
+}
+
+/** A matrix product to compute: `a` (m×k) · `b` (k×n), row-major. */
+export interface Work {
+  /** `"matmul"`. */
+  kind: string
+  m: number
+  k: number
+  n: number
+  a: Float32Array
+  b: Float32Array
 }

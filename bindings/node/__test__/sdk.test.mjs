@@ -3,23 +3,13 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 
+import { assertClose, gemm, matrix } from './matrices.mjs'
+
 const { LocalNetwork, Client, NodeAgent, ValidatorAgent } = createRequire(import.meta.url)('../index.js')
 
 let net
 before(async () => { net = await LocalNetwork.start({ nodes: 2, validators: 2 }) })
 after(() => net.close())
-
-const matrix = (rows, cols, seed) => Float32Array.from({ length: rows * cols }, (_, i) => ((i * 7919 + seed * 104729) % 2001) / 1000 - 1)
-
-function gemm(a, b, m, k, n) {
-  const c = new Float32Array(m * n)
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0
-    for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j]
-    c[i * n + j] = s
-  }
-  return c
-}
 
 test('a matrix product settles and its result is the product', async () => {
   const client = await net.client()
@@ -33,8 +23,7 @@ test('a matrix product settles and its result is the product', async () => {
   const result = await client.result(job, 60)
   assert.ok(result.values instanceof Float32Array)
   assert.deepEqual(result.shape, [m, n])
-  const expected = gemm(a, b, m, k, n)
-  result.values.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= 1e-4 * Math.max(1, Math.abs(expected[i])), `${v} vs ${expected[i]}`))
+  assertClose(result.values, gemm({ a, b, m, k, n }))
   const status = await client.status(job)
   assert.equal(status.state, 'Settled')
   assert.ok(status.done && status.votesPass >= 1 && status.votesFail === 0)
@@ -42,6 +31,37 @@ test('a matrix product settles and its result is the product', async () => {
   assert.ok((await client.jobs(true)).some((j) => j.address === job))
   const nodes = await client.nodes()
   assert.ok(nodes.length >= 2 && nodes.every((node) => node.className === 'cpu' && node.stake > 0))
+})
+
+// The MLP of the training workload: W1 (hidden×inputs), b1, w2, b2; tanh hidden layer, linear output.
+function mse(params, x, y, inputs, hidden) {
+  let sum = 0
+  for (let r = 0; r < y.length; r++) {
+    let out = params[hidden * inputs + 2 * hidden]
+    for (let h = 0; h < hidden; h++) {
+      let z = params[hidden * inputs + h]
+      for (let i = 0; i < inputs; i++) z += params[h * inputs + i] * x[r * inputs + i]
+      out += params[hidden * inputs + hidden + h] * Math.tanh(z)
+    }
+    sum += (out - y[r]) ** 2
+  }
+  return sum / y.length
+}
+
+test('training steps settle and the trained parameters fit better', async () => {
+  const client = await net.client()
+  const [rows, inputs, hidden] = [64, 4, 8]
+  const x = matrix(rows, inputs, 7)
+  const y = Float32Array.from({ length: rows }, (_, r) => x[r * inputs] * 0.5 - x[r * inputs + 2])
+  const init = Float32Array.from({ length: hidden * inputs + 2 * hidden + 1 }, (_, i) => (((i * 37) % 17) / 17 - 0.5) * 0.6)
+  const job = await client.submitTraining(x, y, init, { inputs, hidden, batch: 16, learningRate: 0.1, segments: 6, stepsPerSegment: 3 })
+  const result = await client.result(job, 120)
+  assert.deepEqual(result.shape, [init.length])
+  assert.ok(mse(result.values, x, y, inputs, hidden) < mse(init, x, y, inputs, hidden))
+  // x must be rows (y's length) × inputs; the parameter count must fit the model.
+  await assert.rejects(client.submitTraining(x.subarray(1), y, init, { inputs, hidden }), (e) => e.code === 'INVALID_ARGUMENT' && /x: 255 values is not 64 rows/.test(e.message))
+  await assert.rejects(client.submitTraining(x, y, init.subarray(1), { inputs, hidden }), (e) => e.code === 'INVALID_TASK' && /initial parameters/.test(e.message))
+  await assert.rejects(client.submitTraining(x, y, init, { inputs, hidden, learningRate: -1 }), (e) => e.code === 'INVALID_TASK')
 })
 
 test('quoteSync, prices and wait', async () => {

@@ -8,20 +8,29 @@ use gpufuel_exec::{
     agent::{self as rs, NodeConfig, ValidatorConfig},
     executor::{CpuExecutor, CudaExecutor, Executor},
 };
-use napi::{Env, bindgen_prelude::PromiseRaw};
+use napi::{Either, Env, bindgen_prelude::PromiseRaw};
 use napi_derive::napi;
 
 use crate::{
     client::Client,
     convert::{Result, client_error, invalid, promise, uint},
+    executor::{ExecutorOptions, JsExecutor, callback_executor},
 };
 
 type Dyn = Arc<dyn Chain>;
 
 /// How a node agent runs.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct NodeOptions {
+    /// Computes the node's matrix products instead of the GPU or CPU:
+    /// `(work) => Float32Array | Promise<Float32Array>`.
+    #[napi(ts_type = "(work: Work) => Float32Array | Promise<Float32Array>")]
+    pub executor: Option<JsExecutor>,
+    /// With `executor`: the class id or name it offers (default `cpu`).
+    pub gpu_class: Option<Either<u32, String>>,
+    /// With `executor`: the memory it offers, MiB (default 16384).
+    pub vram_mib: Option<f64>,
     /// Tokens to stake when registering (default 10,000,000).
     pub stake: Option<f64>,
     /// Lowest price accepted, base units per GPU-second (default 10).
@@ -44,7 +53,8 @@ pub struct NodeTick {
 }
 
 /// A GPU owner's agent: registers and stakes once, then each `tick()` heartbeats, bids, runs
-/// won work on CUDA (CPU where no GPU is found), proves, submits and settles.
+/// won work on its `executor` function, else on CUDA (the CPU where no GPU is found), proves,
+/// submits and settles.
 #[napi]
 pub struct NodeAgent(Arc<rs::NodeAgent<Dyn>>);
 
@@ -65,8 +75,12 @@ impl NodeAgent {
         let config =
             NodeConfig { pricing, price_floor: uint("floor", o.floor.unwrap_or(10.0))?, ..NodeConfig::default() };
         let stake = uint("stake", o.stake.unwrap_or(10_000_000.0))?;
-        let executor: Arc<dyn Executor> = match (o.cpu.unwrap_or(false), CudaExecutor::new(0)) {
-            (false, Ok(gpu)) => Arc::new(gpu),
+        let executor: Arc<dyn Executor> = match (o.executor, o.cpu.unwrap_or(false), CudaExecutor::new(0)) {
+            (Some(f), ..) => {
+                let device = ExecutorOptions { gpu_class: o.gpu_class, vram_mib: o.vram_mib, device: None };
+                Arc::new(callback_executor(f, &device)?)
+            }
+            (None, false, Ok(gpu)) => Arc::new(gpu),
             _ => Arc::new(CpuExecutor::new()),
         };
         let agent = rs::NodeAgent::start(

@@ -2,10 +2,11 @@
 
 use std::{sync::Arc, time::Duration};
 
+use gpufuel_core::task::mlp::Mlp;
 use gpufuel_exec::{
     client::{self as rs, ConnectOptions},
     executor::class_name,
-    job::JobResult,
+    job::{JobResult, Training},
 };
 use napi::{
     Env,
@@ -135,6 +136,22 @@ pub struct MatMulShape {
     pub n: u32,
 }
 
+/// A one-hidden-layer MLP trained by mini-batch SGD, checkpointed every segment.
+#[napi(object)]
+pub struct TrainingOptions {
+    /// Features per row of `x`.
+    pub inputs: u32,
+    pub hidden: u32,
+    /// Rows per step (default 32).
+    pub batch: Option<u32>,
+    /// Default 0.05.
+    pub learning_rate: Option<f64>,
+    /// Checkpoints (default 8).
+    pub segments: Option<u32>,
+    /// Steps between checkpoints (default 4).
+    pub steps_per_segment: Option<u32>,
+}
+
 /// Where `Client.connect` finds the cluster, wallet and store; unset fields come from the
 /// Solana CLI config.
 #[napi(object)]
@@ -242,6 +259,42 @@ impl Client {
         promise(env, async move {
             let (options, shape, a, b) = checked?;
             let job = c.submit_matmul(shape, &a, &b, false, options).await.map_err(client_error)?;
+            Ok(job.to_string())
+        })
+    }
+
+    /// Submits the training of an MLP on `x` (`rows×inputs`, row-major) and `y` (`rows`) from the
+    /// parameters `init`; the verified result is the trained parameters.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn submit_training<'env>(
+        &self,
+        env: &'env Env,
+        x: Float32Array,
+        y: Float32Array,
+        init: Float32Array,
+        training: TrainingOptions,
+        request: Option<JobRequest>,
+    ) -> Promise<'env, String> {
+        let checked = (|| {
+            let options = request.unwrap_or_default().options()?;
+            let rows = y.len() as u64;
+            if x.len() as u64 != rows * u64::from(training.inputs) {
+                let inputs = training.inputs;
+                return Err(invalid(format!("x: {} values is not {rows} rows (y) × {inputs} inputs", x.len())));
+            }
+            let training = Training {
+                model: Mlp { inputs: training.inputs, hidden: training.hidden },
+                batch: training.batch.unwrap_or(32),
+                learning_rate: training.learning_rate.unwrap_or(0.05) as f32,
+                segments: training.segments.unwrap_or(8),
+                steps_per_segment: training.steps_per_segment.unwrap_or(4),
+            };
+            Ok((options, training, x.to_vec(), y.to_vec(), init.to_vec()))
+        })();
+        let c = self.0.clone();
+        promise(env, async move {
+            let (options, training, x, y, init) = checked?;
+            let job = c.submit_training(training, &x, &y, &init, options).await.map_err(client_error)?;
             Ok(job.to_string())
         })
     }

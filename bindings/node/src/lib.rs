@@ -5,6 +5,7 @@
 mod agent;
 mod client;
 mod convert;
+mod executor;
 mod network;
 
 pub use agent::{NodeAgent, ValidatorAgent};

@@ -13,6 +13,7 @@ use tokio::sync::RwLock;
 use crate::{
     client::{Client, tokens},
     convert::{Result, client_error, invalid, promise, uint},
+    executor::{ExecutorOptions, JsExecutor, callback_executor},
 };
 
 fn network_error(e: rs::NetworkError) -> crate::convert::Error {
@@ -74,6 +75,28 @@ impl LocalNetwork {
             let tokens = crate::client::tokens(tokens, 10_000_000)?;
             let client = net.read().await.client(tokens).await.map_err(network_error)?;
             Ok(Client(Arc::new(client)))
+        })
+    }
+
+    /// Adds an honest node whose matrix products `executor` computes; resolves to its operator
+    /// address. The agent adds the watermark and commitments and validators check the result as
+    /// for any node.
+    #[napi(
+        ts_args_type = "executor: (work: Work) => Float32Array | Promise<Float32Array>, options?: ExecutorOptions",
+        ts_return_type = "Promise<string>"
+    )]
+    pub fn add_node<'env>(
+        &self,
+        env: &'env Env,
+        executor: JsExecutor,
+        options: Option<ExecutorOptions>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let (net, executor) = (self.net.clone(), callback_executor(executor, &options.unwrap_or_default()));
+        promise(env, async move {
+            let executor = Arc::new(executor?);
+            let mut net = net.write().await;
+            let i = net.add_node(executor, Behaviour::Honest, 100_000_000, None).await.map_err(network_error)?;
+            Ok(net.nodes[i].wallet.address().to_string())
         })
     }
 
