@@ -77,6 +77,14 @@ pub struct Training {
     pub steps_per_segment: u32,
 }
 
+impl Training {
+    /// Training of `model` with the SDK's defaults (the bindings' too): batches of 32 rows,
+    /// learning rate 0.05, 8 checkpointed segments of 4 steps.
+    pub fn new(model: Mlp) -> Self {
+        Self { model, batch: 32, learning_rate: 0.05, segments: 8, steps_per_segment: 4 }
+    }
+}
+
 /// Stores the training data (`x`: `rows×inputs`, `y`: `rows`) and initial parameters and returns
 /// the iterative task.
 pub async fn iterative_task(

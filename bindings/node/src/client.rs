@@ -282,12 +282,13 @@ impl Client {
                 let inputs = training.inputs;
                 return Err(invalid(format!("x: {} values is not {rows} rows (y) × {inputs} inputs", x.len())));
             }
+            let d = Training::new(Mlp { inputs: training.inputs, hidden: training.hidden });
             let training = Training {
-                model: Mlp { inputs: training.inputs, hidden: training.hidden },
-                batch: training.batch.unwrap_or(32),
-                learning_rate: training.learning_rate.unwrap_or(0.05) as f32,
-                segments: training.segments.unwrap_or(8),
-                steps_per_segment: training.steps_per_segment.unwrap_or(4),
+                batch: training.batch.unwrap_or(d.batch),
+                learning_rate: training.learning_rate.map_or(d.learning_rate, |r| r as f32),
+                segments: training.segments.unwrap_or(d.segments),
+                steps_per_segment: training.steps_per_segment.unwrap_or(d.steps_per_segment),
+                ..d
             };
             Ok((options, training, x.to_vec(), y.to_vec(), init.to_vec()))
         })();

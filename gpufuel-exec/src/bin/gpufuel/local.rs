@@ -150,7 +150,7 @@ pub async fn run(args: Args) -> CliResult {
                 let x = data(rows * 16, i);
                 let y: Vec<f32> = (0..rows).map(|r| (x[r * 16] * 1.5 - x[r * 16 + 7]).tanh()).collect();
                 let init: Vec<f32> = data(model.params(), i + 100).iter().map(|v| v * 0.2).collect();
-                let training = Training { model, batch: 32, learning_rate: 0.05, segments: 64, steps_per_segment: 4 };
+                let training = Training { segments: 64, ..Training::new(model) };
                 let task = job::iterative_task(net.store.as_ref(), training, &x, &y, &init).await?;
                 (task, "train MLP 16-32-1, 256 steps".to_string(), None)
             }
