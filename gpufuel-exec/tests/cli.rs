@@ -25,7 +25,7 @@ fn bad_arguments_are_refused_with_a_message() {
     let out = gpufuel(&["local", "--jobs", "0"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--jobs must be at least 1"));
-    let submit = ["job", "submit", "--m", "1", "--k", "1", "--n", "1", "--a", "a", "--b", "b", "--id", "1"];
+    let submit = ["job", "submit", "--m", "1", "--k", "1", "--n", "1", "--a", "a", "--b", "b"];
     let out = gpufuel(&[&submit[..], &["--class", "tpu-v9"]].concat());
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown GPU class 'tpu-v9'; known: 0 (cpu)"));

@@ -152,9 +152,9 @@ pub enum JobCommand {
         a: PathBuf,
         #[arg(long)]
         b: PathBuf,
-        /// The job's id (unique per submitter).
+        /// The job's id (unique per submitter); random when absent.
         #[arg(long)]
-        id: u64,
+        id: Option<u64>,
         /// GPU class, by id or name (cpu, rtx-4090, a100, h100, h200, other).
         #[arg(long, default_value = "cpu", value_parser = executor::class_id)]
         class: u8,
@@ -190,6 +190,7 @@ pub async fn job(env: &Env, command: JobCommand) -> CliResult {
             let options =
                 JobOptions { gpu_class: class, max_price, gpu_seconds, deadline_secs, urgent, ..JobOptions::default() };
             let token = env.token().await?;
+            let id = id.unwrap_or_else(rand::random);
             let address =
                 job::submit(&env.client, env.store.as_ref(), &env.keypair, &token, id, &task, options).await?;
             println!("{address}");
