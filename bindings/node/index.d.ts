@@ -20,6 +20,13 @@ export declare class Client {
   get address(): string
   /** The wallet's GPUFuel balance in base units. */
   balance(): Promise<number>
+  /**
+   * Registers the wallet as a submitter, staking `stake` (default: the market's minimum),
+   * unless it already is one; a wallet must be registered before it submits.
+   */
+  register(stake?: number | undefined | null): Promise<void>
+  /** Whether the wallet is registered as a submitter. */
+  isRegistered(): Promise<boolean>
   /** Reference prices per GPU class. */
   prices(): Promise<Array<Price>>
   /** A quote for a job with these requirements. */
@@ -63,8 +70,12 @@ export declare class Client {
 export declare class LocalNetwork {
   /** Starts the network; it steps itself (simulated chain time) until `close()`. */
   static start(options?: NetworkOptions | undefined | null): Promise<LocalNetwork>
-  /** A client for a new funded, registered submitter wallet (default 10,000,000 tokens). */
-  client(tokens?: number | undefined | null): Promise<Client>
+  /**
+   * A client for a new funded wallet (default 10,000,000 tokens), registered as a submitter
+   * unless `register` is false (then it must `register()` before it submits, as a fresh wallet
+   * on a cluster).
+   */
+  client(tokens?: number | undefined | null, register?: boolean | undefined | null): Promise<Client>
   /**
    * Adds an honest node whose matrix products `executor` computes; resolves to its operator
    * address. The agent adds the watermark and commitments and validators check the result as

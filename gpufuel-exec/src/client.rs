@@ -35,6 +35,9 @@ pub enum ClientError {
     InvalidArgument(String),
     #[error("the job is {0:?}: only a settled job has a verified result")]
     NotSettled(JobState),
+    /// The wallet has no submitter account: `register` stakes and creates it.
+    #[error("the wallet {0} is not registered as a submitter: register it (staking tokens) before submitting")]
+    NotRegistered(Address),
     #[error(transparent)]
     Agent(#[from] AgentError),
 }
@@ -67,12 +70,14 @@ impl From<ResultError> for ClientError {
 
 impl ClientError {
     /// A stable code per kind of failure: `INVALID_ARGUMENT`, `INVALID_TASK`, `NOT_SETTLED`,
+    /// `NOT_REGISTERED`,
     /// `PROGRAM_ERROR` (the program refused), `TRANSACTION_FAILED`, `ACCOUNT_NOT_FOUND`,
     /// `RPC_ERROR`, `TIMEOUT`, `CONFIG_ERROR`, `NO_QUOTE`, `STORE_ERROR`, `EXEC_ERROR`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidArgument(_) => "INVALID_ARGUMENT",
             Self::NotSettled(_) => "NOT_SETTLED",
+            Self::NotRegistered(_) => "NOT_REGISTERED",
             Self::Agent(AgentError::Task(_)) => "INVALID_TASK",
             Self::Agent(AgentError::Store(_)) => "STORE_ERROR",
             Self::Agent(AgentError::Exec(_)) => "EXEC_ERROR",
@@ -278,13 +283,24 @@ impl Client {
         amount.ok_or_else(|| ChainError::Account(format!("token account {}", self.token)).into())
     }
 
-    /// Registers the wallet as a submitter with `stake` unless it already is one.
-    pub async fn register(&self, stake: u64) -> Result<(), ClientError> {
-        let submitter = gpufuel_chain::pda::submitter(&self.address());
-        if self.gpufuel.chain().account(&submitter).await?.is_none() {
-            self.gpufuel.register_submitter(&self.keypair, &self.token, stake).await?;
+    /// Registers the wallet as a submitter, staking `stake` (default: the market's minimum),
+    /// unless it already is one. A wallet must be registered before it submits.
+    pub async fn register(&self, stake: Option<u64>) -> Result<(), ClientError> {
+        if self.is_registered().await? {
+            return Ok(());
         }
+        let stake = match stake {
+            Some(stake) => stake,
+            None => self.gpufuel.market().await?.params.min_submitter_stake,
+        };
+        self.gpufuel.register_submitter(&self.keypair, &self.token, stake).await?;
         Ok(())
+    }
+
+    /// Whether the wallet is registered as a submitter.
+    pub async fn is_registered(&self) -> Result<bool, ClientError> {
+        let submitter = gpufuel_chain::pda::submitter(&self.address());
+        Ok(self.gpufuel.chain().account(&submitter).await?.is_some())
     }
 
     /// Reference prices per GPU class, `(class id, base units per GPU-second)`.
@@ -326,7 +342,14 @@ impl Client {
         })?;
         // Job ids only need to be unique per submitter; a random one needs no lookup.
         let id = rand::random::<u64>();
-        Ok(job::submit(&self.gpufuel, self.store.as_ref(), &self.keypair, &self.token, id, task, options).await?)
+        match job::submit(&self.gpufuel, self.store.as_ref(), &self.keypair, &self.token, id, task, options).await {
+            // The program refuses an unregistered wallet by the missing account; say what to do
+            // (looked up only on failure, so a submission costs no extra read).
+            Err(AgentError::Chain(_)) if !self.is_registered().await.unwrap_or(true) => {
+                Err(ClientError::NotRegistered(self.address()))
+            }
+            result => Ok(result?),
+        }
     }
 
     /// Stores `a` (`m×k`) and `b` (`k×n`, row-major) and submits their product.

@@ -196,6 +196,13 @@ impl LocalNetwork {
         Ok(Client::new(Arc::new(self.chain.clone()), self.store.clone(), w.keypair, w.token))
     }
 
+    /// A [`Client`] for a new funded wallet that is not yet a submitter (as a fresh wallet on a
+    /// cluster): it must [`Client::register`] before it submits.
+    pub fn wallet_client(&self, tokens: u64) -> Result<Client, NetworkError> {
+        let w = self.wallet(tokens)?;
+        Ok(Client::new(Arc::new(self.chain.clone()), self.store.clone(), w.keypair, w.token))
+    }
+
     /// Adds a node running `executor` with a funded wallet, registers and starts its agent;
     /// returns its index. Prices spread so nodes compete; a cheater undercuts most honest
     /// nodes to win work.

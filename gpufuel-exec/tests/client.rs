@@ -80,3 +80,24 @@ async fn bad_requests_are_typed_and_submit_nothing() {
     let err = client.result(&job, Duration::from_secs(5)).await.unwrap_err();
     assert!(matches!(err, ClientError::NotSettled(JobState::Cancelled)), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_wallet_registers_before_it_submits() {
+    let config = LocalNetworkConfig { nodes: 1, validators: 1, use_gpu: false, ..LocalNetworkConfig::default() };
+    let net = LocalNetwork::start(config).await.unwrap();
+    let client = net.wallet_client(5_000_000).unwrap();
+    assert!(!client.is_registered().await.unwrap());
+    let a = vec![1.0; 4];
+    let err = client.submit_matmul((2, 2, 2), &a, &a, false, JobOptions::default()).await.unwrap_err();
+    assert!(matches!(err, ClientError::NotRegistered(w) if w == client.address()), "{err}");
+    assert_eq!((err.code(), client.balance().await.unwrap()), ("NOT_REGISTERED", 5_000_000));
+
+    // The default stake is the market's minimum; registering again moves nothing.
+    let minimum = client.gpufuel().market().await.unwrap().params.min_submitter_stake;
+    client.register(None).await.unwrap();
+    client.register(Some(1)).await.unwrap();
+    assert!(client.is_registered().await.unwrap());
+    assert_eq!(client.balance().await.unwrap(), 5_000_000 - minimum);
+    client.submit_matmul((2, 2, 2), &a, &a, false, JobOptions::default()).await.unwrap();
+    assert_eq!(client.jobs(true).await.unwrap().len(), 1);
+}

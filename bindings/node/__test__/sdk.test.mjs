@@ -117,6 +117,21 @@ test('bad input rejects with a code and submits nothing', async () => {
   await assert.rejects(Client.connect({ keypair: '/nonexistent.json', config: '/nonexistent.yml' }), (e) => e.code === 'CONFIG_ERROR')
 })
 
+test('a new wallet registers before it submits', async () => {
+  const client = await net.client(5_000_000, false)
+  assert.equal(await client.isRegistered(), false)
+  const args = [new Float32Array(4).fill(1), new Float32Array(4).fill(1), { m: 2, k: 2, n: 2 }]
+  await assert.rejects(client.submitMatmul(...args), (e) => e.code === 'NOT_REGISTERED' && e.message.includes(client.address))
+  assert.equal(await client.balance(), 5_000_000)
+  await assert.rejects(client.register(-1), (e) => e.code === 'INVALID_ARGUMENT' && /stake/.test(e.message))
+  await client.register() // the market's minimum stake
+  const staked = 5_000_000 - (await client.balance())
+  await client.register(1) // already registered: nothing moves
+  assert.ok((await client.isRegistered()) && staked > 0)
+  assert.equal(await client.balance(), 5_000_000 - staked)
+  assert.equal((await client.wait(await client.submitMatmul(...args), 60)).state, 'Settled')
+})
+
 test('node and validator agents run on a client', async () => {
   const operator = await net.client(50_000_000)
   const agent = await NodeAgent.start(operator, { floor: 15, cpu: true })

@@ -207,6 +207,21 @@ impl Client {
         promise(env, async move { Ok(c.balance().await.map_err(client_error)? as f64) })
     }
 
+    /// Registers the wallet as a submitter, staking `stake` (default: the market's minimum),
+    /// unless it already is one; a wallet must be registered before it submits.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn register<'env>(&self, env: &'env Env, stake: Option<f64>) -> Promise<'env, ()> {
+        let (c, stake) = (self.0.clone(), stake.map(|s| uint("stake", s)).transpose());
+        promise(env, async move { c.register(stake?).await.map_err(client_error) })
+    }
+
+    /// Whether the wallet is registered as a submitter.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn is_registered<'env>(&self, env: &'env Env) -> Promise<'env, bool> {
+        let c = self.0.clone();
+        promise(env, async move { c.is_registered().await.map_err(client_error) })
+    }
+
     /// Reference prices per GPU class.
     #[napi(ts_return_type = "Promise<Array<Price>>")]
     pub fn prices<'env>(&self, env: &'env Env) -> Promise<'env, Vec<Price>> {

@@ -67,14 +67,22 @@ impl LocalNetwork {
         Ok(LocalNetwork { net, driver: Mutex::new(Some(driver)) })
     }
 
-    /// A client for a new funded, registered submitter wallet (default 10,000,000 tokens).
+    /// A client for a new funded wallet (default 10,000,000 tokens), registered as a submitter
+    /// unless `register` is false (then it must `register()` before it submits, as a fresh wallet
+    /// on a cluster).
     #[napi(ts_return_type = "Promise<Client>")]
-    pub fn client<'env>(&self, env: &'env Env, tokens: Option<f64>) -> napi::Result<PromiseRaw<'env, Client>> {
+    pub fn client<'env>(
+        &self,
+        env: &'env Env,
+        tokens: Option<f64>,
+        register: Option<bool>,
+    ) -> napi::Result<PromiseRaw<'env, Client>> {
         let net = self.net.clone();
         promise(env, async move {
             let tokens = crate::client::tokens(tokens, 10_000_000)?;
-            let client = net.read().await.client(tokens).await.map_err(network_error)?;
-            Ok(Client(Arc::new(client)))
+            let net = net.read().await;
+            let client = if register.unwrap_or(true) { net.client(tokens).await } else { net.wallet_client(tokens) };
+            Ok(Client(Arc::new(client.map_err(network_error)?)))
         })
     }
 

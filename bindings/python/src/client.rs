@@ -278,6 +278,19 @@ impl Client {
         block_on(py, self.0.balance()).map_err(client_error)
     }
 
+    /// Registers the wallet as a submitter, staking `stake` (default: the market's minimum),
+    /// unless it already is one; a wallet must be registered before it submits.
+    #[pyo3(signature = (stake=None))]
+    fn register(&self, py: Python<'_>, stake: Option<i128>) -> PyResult<()> {
+        let stake = stake.map(|s| uint("stake", s)).transpose()?;
+        block_on(py, self.0.register(stake)).map_err(client_error)
+    }
+
+    /// Whether the wallet is registered as a submitter.
+    fn is_registered(&self, py: Python<'_>) -> PyResult<bool> {
+        block_on(py, self.0.is_registered()).map_err(client_error)
+    }
+
     /// Reference prices by GPU class name, base units per GPU-second.
     fn prices(&self, py: Python<'_>) -> PyResult<Vec<(String, u64)>> {
         let prices = block_on(py, self.0.prices()).map_err(client_error)?;

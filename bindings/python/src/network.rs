@@ -60,12 +60,16 @@ impl LocalNetwork {
         })
     }
 
-    /// A client for a new funded, registered submitter wallet.
-    #[pyo3(signature = (tokens=10_000_000))]
-    fn client(&self, py: Python<'_>, tokens: i128) -> PyResult<Client> {
+    /// A client for a new funded wallet, registered as a submitter unless `register=False`
+    /// (then it must `register()` before it submits, as a fresh wallet on a cluster).
+    #[pyo3(signature = (tokens=10_000_000, *, register=true))]
+    fn client(&self, py: Python<'_>, tokens: i128, register: bool) -> PyResult<Client> {
         let (tokens, net) = (uint("tokens", tokens)?, self.net.clone());
-        let client = block_on(py, async move { net.read().await.client(tokens).await }).map_err(network_error)?;
-        Ok(Client(Arc::new(client)))
+        let client = block_on(py, async move {
+            let net = net.read().await;
+            if register { net.client(tokens).await } else { net.wallet_client(tokens) }
+        });
+        Ok(Client(Arc::new(client.map_err(network_error)?)))
     }
 
     /// Adds a node whose matrix products are computed by `executor(work) -> array` (numpy,

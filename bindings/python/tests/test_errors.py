@@ -105,3 +105,20 @@ def test_connect_without_config_is_a_config_error(tmp_path):
     with pytest.raises(gpufuel.GpuFuelError) as e:
         gpufuel.Client.connect(url="http://127.0.0.1:9", keypair=str(tmp_path / "missing.json"), config=str(tmp_path / "none.yml"))
     assert e.value.code == "CONFIG_ERROR"
+
+
+def test_a_new_wallet_must_register_before_it_submits(net):
+    client = net.client(5_000_000, register=False)
+    assert not client.is_registered()
+    with pytest.raises(gpufuel.NotRegisteredError, match=client.address) as e:
+        client.submit_matmul_sync(np.ones((2, 2)), np.ones((2, 2)))
+    assert e.value.code == "NOT_REGISTERED"
+    nothing_submitted(client, 5_000_000)
+    with pytest.raises(gpufuel.InvalidArgumentError, match="stake"):
+        client.register(stake=-1)
+    client.register()  # the market's minimum stake
+    client.register(stake=1)  # already registered: nothing moves
+    assert client.is_registered() and client.balance() < 5_000_000
+    staked = 5_000_000 - client.balance()
+    job = client.submit_matmul_sync(np.ones((2, 2)), np.ones((2, 2)))
+    assert client.wait_sync(job, timeout=60).state == "Settled" and staked > 0

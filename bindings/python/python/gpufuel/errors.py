@@ -36,6 +36,12 @@ class NotSettledError(GpuFuelError):
     code = "NOT_SETTLED"
 
 
+class NotRegisteredError(GpuFuelError):
+    """The wallet is not a submitter yet: ``Client.register()`` stakes and registers it."""
+
+    code = "NOT_REGISTERED"
+
+
 class ChainError(GpuFuelError):
     """The chain refused or could not process a request."""
 
@@ -102,6 +108,7 @@ _BY_CODE = {
         InvalidArgumentError,
         InvalidTaskError,
         NotSettledError,
+        NotRegisteredError,
         ProgramError,
         TransactionError,
         AccountNotFoundError,
