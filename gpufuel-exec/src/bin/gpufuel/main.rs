@@ -8,7 +8,7 @@ mod remote;
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
-use gpufuel_exec::client::ConnectOptions;
+use gpufuel_exec::client::{Client, ConnectOptions};
 
 #[derive(Parser)]
 #[command(name = "gpufuel", version, about = "GPUFuel: a decentralized GPU compute market on Solana")]
@@ -88,7 +88,7 @@ fn main() -> ExitCode {
             Command::Local(args) => local::run(args).await,
             Command::Node { command } => remote::node(&env()?, command).await,
             Command::Validator { command } => remote::validator(&env()?, command).await,
-            Command::Job { command } => remote::job(&env()?, command).await,
+            Command::Job { command } => remote::job(Client::connect(options.clone()).await?, command).await,
             Command::Market { command } => remote::market(&env()?, command).await,
         }
     });

@@ -3,12 +3,12 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use gpufuel_chain::{GpuFuelClient, RpcChain};
-use gpufuel_core::{quote::PricingStrategy, state::JobState};
+use gpufuel_core::quote::PricingStrategy;
 use gpufuel_exec::{
     agent::{AgentError, NodeAgent, NodeConfig, ValidatorAgent, ValidatorConfig},
-    client::{ClientError, ConnectOptions, token_account},
+    client::{Client, ClientError, ConnectOptions, token_account},
     executor::{self, CpuExecutor, CudaExecutor, Executor, class_name},
-    job::{self, JobOptions, JobResult},
+    job::{JobOptions, JobResult},
     store::ContentStore,
 };
 use solana_address::Address;
@@ -140,6 +140,12 @@ pub async fn validator(env: &Env, command: ValidatorCommand) -> CliResult {
 
 #[derive(clap::Subcommand)]
 pub enum JobCommand {
+    /// Register the wallet as a submitter (once, before its first job).
+    Register {
+        /// Tokens to stake; the market's minimum when absent.
+        #[arg(long)]
+        stake: Option<u64>,
+    },
     /// Submit a matrix product of two raw little-endian f32 files (A is m×k, B is k×n).
     Submit {
         #[arg(long)]
@@ -152,9 +158,6 @@ pub enum JobCommand {
         a: PathBuf,
         #[arg(long)]
         b: PathBuf,
-        /// The job's id (unique per submitter); random when absent.
-        #[arg(long)]
-        id: Option<u64>,
         /// GPU class, by id or name (cpu, rtx-4090, a100, h100, h200, other).
         #[arg(long, default_value = "cpu", value_parser = executor::class_id)]
         class: u8,
@@ -171,8 +174,14 @@ pub enum JobCommand {
     Status { job: Address },
     /// Cancel an open job (the escrow returns).
     Cancel { job: Address },
-    /// Write a settled job's verified result (raw little-endian f32) to a file.
-    Result { job: Address, out: PathBuf },
+    /// Wait for a job to settle and write its verified result (raw little-endian f32) to a file.
+    Result {
+        job: Address,
+        out: PathBuf,
+        /// Seconds to wait for the job to end.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
 }
 
 fn f32_file(path: &PathBuf) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
@@ -183,25 +192,25 @@ fn f32_file(path: &PathBuf) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
     Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect())
 }
 
-pub async fn job(env: &Env, command: JobCommand) -> CliResult {
+pub async fn job(client: Client, command: JobCommand) -> CliResult {
     match command {
-        JobCommand::Submit { m, k, n, a, b, id, class, max_price, gpu_seconds, deadline_secs, urgent } => {
-            let task = job::matmul_task(env.store.as_ref(), (m, k, n), &f32_file(&a)?, &f32_file(&b)?, false).await?;
+        JobCommand::Register { stake } => {
+            client.register(stake).await?;
+            println!("{} is a submitter", client.address());
+        }
+        JobCommand::Submit { m, k, n, a, b, class, max_price, gpu_seconds, deadline_secs, urgent } => {
             let options =
                 JobOptions { gpu_class: class, max_price, gpu_seconds, deadline_secs, urgent, ..JobOptions::default() };
-            let token = env.token().await?;
-            let id = id.unwrap_or_else(rand::random);
-            let address =
-                job::submit(&env.client, env.store.as_ref(), &env.keypair, &token, id, &task, options).await?;
-            println!("{address}");
+            let job = client.submit_matmul((m, k, n), &f32_file(&a)?, &f32_file(&b)?, false, options).await?;
+            println!("{job}");
         }
         JobCommand::Status { job } => {
-            let j = env.client.job(&job).await?;
-            let state = JobState::from_u8(j.state).map_or("unknown".into(), |s| format!("{s:?}"));
+            let j = client.status(&job).await?;
             println!(
-                "state {state}  class {}  best bid {}/s  escrow {}  votes {}/{}  deadline {}",
+                "state {:?}  class {}  price {}/s  escrow {}  votes {}/{}  deadline {}",
+                j.state,
                 class_name(j.gpu_class),
-                j.best_bid,
+                j.price,
                 j.escrow,
                 j.votes_pass,
                 j.votes_fail,
@@ -209,10 +218,10 @@ pub async fn job(env: &Env, command: JobCommand) -> CliResult {
             );
         }
         JobCommand::Cancel { job } => {
-            let sent = env.client.cancel(&env.keypair, &job, &env.token().await?).await?;
-            println!("cancelled: {}", sent.signature);
+            client.cancel(&job).await?;
+            println!("cancelled {job}");
         }
-        JobCommand::Result { job, out } => match job::result(&env.client, env.store.as_ref(), &job).await? {
+        JobCommand::Result { job, out, timeout } => match client.result(&job, Duration::from_secs(timeout)).await? {
             JobResult::Tensor { values: v, .. } => std::fs::write(&out, gpufuel_core::task::f32_bytes(&v))?,
             JobResult::Buffers(b) => std::fs::write(&out, b.concat())?,
         },
