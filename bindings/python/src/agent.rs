@@ -12,9 +12,9 @@ use gpufuel_exec::{
 use pyo3::prelude::*;
 
 use crate::{
-    block_on,
     client::Client,
     convert::{self, invalid, uint},
+    runtime::{self, block_on},
 };
 
 /// A matrix product to compute: `a` (m×k) · `b` (k×n), float32 arrays.
@@ -35,23 +35,31 @@ pub struct Work {
 }
 
 /// A Python callable as the function of a [`gpufuel_exec::executor::CallbackExecutor`]; its
-/// exceptions become the run's error message.
+/// exceptions become the run's error message. An `async def` executor's coroutine runs to
+/// completion on the agent's worker thread, in an event loop of its own (`asyncio.run`).
 pub fn matmul_fn(executor: Py<PyAny>) -> Arc<MatMulFn> {
     Arc::new(move |task: &MatMulTask, a: Vec<f32>, b: Vec<f32>| {
-        Python::attach(|py| -> PyResult<Vec<f32>> {
-            let (m, k, n) = (task.m, task.k, task.n);
-            let a = convert::ndarray(py, a, vec![m as usize, k as usize])?.unbind();
-            let b = convert::ndarray(py, b, vec![k as usize, n as usize])?.unbind();
-            let work = Work { kind: "matmul", m, k, n, a, b };
-            let c = executor.bind(py).call1((work,))?;
-            let (values, shape) = convert::array("the executor's result", &c)?;
-            if shape.iter().product::<usize>() != (m * n) as usize {
-                return Err(invalid(format!("the executor returned shape {shape:?}, expected ({m}, {n})")));
-            }
-            Ok(values)
-        })
-        .map_err(|e| e.to_string())
+        // The message is made inside Python too: formatting a Python exception enters Python.
+        runtime::attach(|py| call(py, &executor, task, a, b).map_err(|e| e.to_string()))
+            .unwrap_or_else(|| Err(runtime::EXITING.to_string()))
     })
+}
+
+fn call(py: Python<'_>, executor: &Py<PyAny>, task: &MatMulTask, a: Vec<f32>, b: Vec<f32>) -> PyResult<Vec<f32>> {
+    let (m, k, n) = (task.m, task.k, task.n);
+    let a = convert::ndarray(py, a, vec![m as usize, k as usize])?.unbind();
+    let b = convert::ndarray(py, b, vec![k as usize, n as usize])?.unbind();
+    let work = Work { kind: "matmul", m, k, n, a, b };
+    let mut c = executor.bind(py).call1((work,))?;
+    let asyncio = py.import("asyncio")?;
+    if asyncio.call_method1("iscoroutine", (&c,))?.is_truthy()? {
+        c = asyncio.call_method1("run", (c,))?;
+    }
+    let (values, shape) = convert::array("the executor's result", &c)?;
+    if shape.iter().product::<usize>() != (m * n) as usize {
+        return Err(invalid(format!("the executor returned shape {shape:?}, expected ({m}, {n})")));
+    }
+    Ok(values)
 }
 
 type Dyn = Arc<dyn Chain>;

@@ -12,8 +12,8 @@ use gpufuel_exec::{
 use pyo3::{IntoPyObjectExt, prelude::*, types::PyBytes};
 
 use crate::{
-    block_on,
     convert::{self, address, client_error, invalid, uint},
+    runtime::{self, block_on},
 };
 
 /// A price quote: prices in base units per GPU-second, the expected wait, and the escrow that
@@ -157,13 +157,32 @@ fn timeout(secs: f64) -> PyResult<Duration> {
 #[pyclass(frozen, module = "gpufuel")]
 pub struct Client(pub Arc<rs::Client>);
 
+/// A verified result as Python sees it: a float32 array, or a list of `bytes` buffers (converted
+/// where it is delivered, inside Python).
+struct Output(JobResult);
+
+impl<'py> IntoPyObject<'py> for Output {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.0 {
+            JobResult::Tensor { values, shape } => convert::ndarray(py, values, shape),
+            JobResult::Buffers(buffers) => {
+                Ok(buffers.iter().map(|b| PyBytes::new(py, b)).collect::<Vec<_>>().into_pyobject(py)?.into_any())
+            }
+        }
+    }
+}
+
 /// A coroutine, or its result when `sync`.
 fn run<'py, F, T>(py: Python<'py>, sync: bool, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    if sync { block_on(py, fut)?.into_bound_py_any(py) } else { pyo3_async_runtimes::tokio::future_into_py(py, fut) }
+    if sync { block_on(py, fut)?.into_bound_py_any(py) } else { runtime::spawn(py, fut) }
 }
 
 impl Client {
@@ -226,18 +245,7 @@ impl Client {
 
     fn fetch_result<'py>(&self, py: Python<'py>, sync: bool, job: &str, secs: f64) -> PyResult<Bound<'py, PyAny>> {
         let (job, wait, client) = (address(job)?, timeout(secs)?, self.0.clone());
-        run(py, sync, async move {
-            let result = client.result(&job, wait).await.map_err(client_error)?;
-            Python::attach(|py| -> PyResult<Py<PyAny>> {
-                Ok(match result {
-                    JobResult::Tensor { values, shape } => convert::ndarray(py, values, shape)?.unbind(),
-                    JobResult::Buffers(buffers) => {
-                        let list: Vec<_> = buffers.iter().map(|b| PyBytes::new(py, b)).collect();
-                        list.into_pyobject(py)?.into_any().unbind()
-                    }
-                })
-            })
-        })
+        run(py, sync, async move { client.result(&job, wait).await.map(Output).map_err(client_error) })
     }
 
     fn wait_for<'py>(&self, py: Python<'py>, sync: bool, job: &str, secs: f64) -> PyResult<Bound<'py, PyAny>> {

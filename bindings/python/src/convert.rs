@@ -6,15 +6,19 @@ use numpy::{PyArray1, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods}
 use pyo3::{prelude::*, types::PyBytes};
 use solana_address::Address;
 
-/// The `gpufuel.errors` exception for `code` with `message`.
+use crate::runtime;
+
+/// The `gpufuel.errors` exception for `code` with `message` (from any thread).
 pub fn error(code: &str, message: impl Into<String>) -> PyErr {
-    Python::attach(|py| {
+    let message = message.into();
+    runtime::attach(|py| {
         let make = || -> PyResult<PyErr> {
-            let e = py.import("gpufuel.errors")?.getattr("_make")?.call1((code, message.into()))?;
+            let e = py.import("gpufuel.errors")?.getattr("_make")?.call1((code, message))?;
             Ok(PyErr::from_value(e))
         };
         make().unwrap_or_else(|e| e)
     })
+    .unwrap_or_else(runtime::exiting)
 }
 
 /// A bad argument: `gpufuel.InvalidArgumentError` (also a `ValueError`).

@@ -6,22 +6,14 @@ mod agent;
 mod client;
 mod convert;
 mod network;
-
-use std::future::Future;
+mod runtime;
 
 use pyo3::prelude::*;
 
-/// Runs `fut` to completion on the shared tokio runtime with the GIL released, so Python
-/// callbacks (a node's executor) can run meanwhile.
-fn block_on<F: Future + Send>(py: Python<'_>, fut: F) -> F::Output
-where
-    F::Output: Send,
-{
-    py.detach(|| pyo3_async_runtimes::tokio::get_runtime().block_on(fut))
-}
-
 #[pymodule]
 fn _gpufuel(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Before the interpreter finalizes, no tokio thread may be left inside it (`runtime`).
+    m.py().import("atexit")?.call_method1("register", (wrap_pyfunction!(runtime::shutdown, m)?,))?;
     m.add_class::<network::LocalNetwork>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::Quote>()?;

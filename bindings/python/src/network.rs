@@ -14,9 +14,9 @@ use tokio::sync::RwLock;
 
 use crate::{
     agent::matmul_fn,
-    block_on,
     client::Client,
     convert::{self, invalid, uint},
+    runtime::block_on,
 };
 
 fn network_error(e: rs::NetworkError) -> PyErr {

@@ -1,5 +1,7 @@
 """Node agents with Python executors, and the dishonest case they must not get away with."""
 
+import asyncio
+
 import numpy as np
 import pytest
 
@@ -24,6 +26,19 @@ def test_a_numpy_function_is_the_workload_of_a_node():
         assert calls == [(5, 7, 3)]
         (node,) = client.nodes()
         assert node.operator == operator and node.class_name == "a100" and node.completed == 1
+
+
+def test_an_async_executor_serves_a_job():
+    async def executor(work):
+        await asyncio.sleep(0.01)  # awaiting another service, say
+        return work.a @ work.b
+
+    with gpufuel.LocalNetwork(nodes=0, validators=1) as net:
+        net.add_node(executor, gpu_class="h200")
+        client = net.client()
+        a, b = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), np.ones((4, 2), dtype=np.float32)
+        job = client.submit_matmul_sync(a, b, gpu_class="h200")
+        np.testing.assert_allclose(client.result_sync(job, timeout=60), a @ b, rtol=1e-5, atol=1e-6)
 
 
 def test_an_executor_that_returns_garbage_is_slashed_and_the_submitter_refunded():

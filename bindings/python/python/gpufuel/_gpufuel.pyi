@@ -61,7 +61,7 @@ class Work:
     a: npt.NDArray[np.float32]
     b: npt.NDArray[np.float32]
 
-Executor = Callable[[Work], npt.ArrayLike]
+Executor = Callable[[Work], Union[npt.ArrayLike, Awaitable[npt.ArrayLike]]]
 Result = Union[npt.NDArray[np.float32], list[bytes]]
 
 class Client:
