@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, mpsc};
 
-use gpufuel_core::{state::NodeSpec, task::MatMulTask};
+use gpufuel_core::task::MatMulTask;
 use gpufuel_exec::executor::{CallbackExecutor, MatMulFn};
 use napi::{
     Either, Status, ValueType,
@@ -73,15 +73,9 @@ pub struct ExecutorOptions {
 
 /// An executor whose matrix products `f` computes.
 pub fn callback_executor(f: JsExecutor, options: &ExecutorOptions) -> Result<CallbackExecutor> {
-    let spec = NodeSpec {
-        gpu_class: gpu_class(&options.gpu_class)?,
-        gpu_count: 1,
-        compute_capability: 0,
-        vram_mib: uint("vramMib", options.vram_mib.unwrap_or(16_384.0))?,
-        price_floor: 0,
-    };
+    let (class, vram) = (gpu_class(&options.gpu_class)?, uint("vramMib", options.vram_mib.unwrap_or(16_384.0))?);
     let device = options.device.clone().unwrap_or_else(|| "js".into());
-    Ok(CallbackExecutor::new(device, spec, matmul_fn(f)))
+    Ok(CallbackExecutor::new(device, class, vram, matmul_fn(f)))
 }
 
 /// Calls `f` on the event loop and waits for its answer; a throw or rejection becomes the run's

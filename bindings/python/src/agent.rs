@@ -7,7 +7,7 @@ use gpufuel_chain::Chain;
 use gpufuel_core::{quote::PricingStrategy, task::MatMulTask};
 use gpufuel_exec::{
     agent::{self as rs, NodeConfig, ValidatorConfig},
-    executor::{CpuExecutor, CudaExecutor, Executor, MatMulFn},
+    executor::{CallbackExecutor, CpuExecutor, CudaExecutor, Executor, MatMulFn},
 };
 use pyo3::prelude::*;
 
@@ -32,6 +32,18 @@ pub struct Work {
     a: Py<PyAny>,
     #[pyo3(get)]
     b: Py<PyAny>,
+}
+
+/// A node's executor whose matrix products the Python callable `executor` computes, offering
+/// `gpu_class` (default `cpu`) and `vram_mib`.
+pub fn callback_executor(
+    executor: Py<PyAny>,
+    gpu_class: Option<&Bound<'_, PyAny>>,
+    vram_mib: i128,
+    device: &str,
+) -> PyResult<CallbackExecutor> {
+    let class = gpu_class.map_or(Ok(0), convert::gpu_class)?;
+    Ok(CallbackExecutor::new(device, class, uint("vram_mib", vram_mib)?, matmul_fn(executor)))
 }
 
 /// A Python callable as the function of a [`gpufuel_exec::executor::CallbackExecutor`]; its
@@ -86,16 +98,7 @@ impl NodeAgent {
         vram_mib: i128,
     ) -> PyResult<Self> {
         let executor: Arc<dyn Executor> = match executor {
-            Some(f) => {
-                let spec = gpufuel_core::state::NodeSpec {
-                    gpu_class: gpu_class.map_or(Ok(0), convert::gpu_class)?,
-                    gpu_count: 1,
-                    compute_capability: 0,
-                    vram_mib: uint("vram_mib", vram_mib)?,
-                    price_floor: 0,
-                };
-                Arc::new(gpufuel_exec::executor::CallbackExecutor::new("python", spec, matmul_fn(f)))
-            }
+            Some(f) => Arc::new(callback_executor(f, gpu_class, vram_mib, "python")?),
             None => match CudaExecutor::new(0) {
                 Ok(gpu) => Arc::new(gpu),
                 Err(_) => Arc::new(CpuExecutor::new()),

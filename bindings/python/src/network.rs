@@ -3,19 +3,17 @@
 
 use std::sync::{Arc, Mutex};
 
-use gpufuel_core::state::NodeSpec;
 use gpufuel_exec::{
     agent::Behaviour,
-    executor::CallbackExecutor,
     network::{self as rs, Driver, LocalNetworkConfig},
 };
 use pyo3::prelude::*;
 use tokio::sync::RwLock;
 
 use crate::{
-    agent::matmul_fn,
+    agent::callback_executor,
     client::Client,
-    convert::{self, invalid, uint},
+    convert::{invalid, uint},
     runtime::block_on,
 };
 
@@ -87,14 +85,7 @@ impl LocalNetwork {
         if !executor.bind(py).is_callable() {
             return Err(invalid("executor must be callable: executor(work) -> array"));
         }
-        let spec = NodeSpec {
-            gpu_class: gpu_class.map_or(Ok(0), convert::gpu_class)?,
-            gpu_count: 1,
-            compute_capability: 0,
-            vram_mib: uint("vram_mib", vram_mib)?,
-            price_floor: 0,
-        };
-        let executor = Arc::new(CallbackExecutor::new(device, spec, matmul_fn(executor)));
+        let executor = Arc::new(callback_executor(executor, gpu_class, vram_mib, device)?);
         let net = self.net.clone();
         block_on(py, async move {
             let mut net = net.write().await;

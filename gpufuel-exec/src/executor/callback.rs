@@ -23,8 +23,10 @@ pub struct CallbackExecutor {
 }
 
 impl CallbackExecutor {
-    /// An executor named `device` offering `spec` (price floor left to the operator).
-    pub fn new(device: impl Into<String>, spec: NodeSpec, matmul: Arc<MatMulFn>) -> Self {
+    /// An executor named `device` offering one GPU of class `gpu_class` with `vram_mib` of memory
+    /// (no compute capability: it runs no kernels; the price floor is the operator's).
+    pub fn new(device: impl Into<String>, gpu_class: u8, vram_mib: u32, matmul: Arc<MatMulFn>) -> Self {
+        let spec = NodeSpec { gpu_class, gpu_count: 1, compute_capability: 0, vram_mib, price_floor: 0 };
         let capabilities = Capabilities { device: device.into(), spec, workloads: vec![Workload::MatMul] };
         Self { capabilities, matmul }
     }
