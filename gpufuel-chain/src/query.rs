@@ -7,6 +7,8 @@ use std::{mem::offset_of, time::Duration};
 use borsh::BorshDeserialize;
 use gpufuel_core::state::{AccountData, AccountKind, GpuClass, Job, JobState, Node, Validator};
 use solana_address::Address;
+use solana_program_pack::Pack;
+use spl_token_interface::state::Account as TokenAccount;
 use tokio::time::Instant;
 
 use crate::{Chain, ChainError, PROGRAM_ID, chain::Memcmp};
@@ -84,6 +86,13 @@ pub async fn account<T: AccountData + BorshDeserialize, C: Chain + ?Sized>(
         .filter(|a| a.data.first() == Some(&(T::KIND as u8)))
         .and_then(|a| T::try_from_slice(&a.data).ok())
         .ok_or_else(|| ChainError::Account(address.to_string()))
+}
+
+/// The amount a token account holds.
+pub async fn token_balance<C: Chain + ?Sized>(chain: &C, token: &Address) -> Result<u64, ChainError> {
+    let account = chain.account(token).await?;
+    let state = account.and_then(|a| TokenAccount::unpack(&a.data).ok());
+    state.map(|t| t.amount).ok_or_else(|| ChainError::Account(format!("token account {token}")))
 }
 
 /// One job.

@@ -148,6 +148,7 @@ pub struct JobStatus {
     pub address: Address,
     pub state: JobState,
     pub gpu_class: u8,
+    pub class_name: &'static str,
     pub urgent: bool,
     /// Best bid, or the winning price once assigned (0: no bid yet).
     pub price: u64,
@@ -169,6 +170,7 @@ impl JobStatus {
             address,
             state: JobState::from_u8(j.state).unwrap_or(JobState::Open),
             gpu_class: j.gpu_class,
+            class_name: class_name(j.gpu_class),
             urgent: j.is_urgent(),
             price: j.best_bid,
             escrow: j.escrow,
@@ -276,11 +278,7 @@ impl Client {
 
     /// The wallet's GPUFuel balance, in base units.
     pub async fn balance(&self) -> Result<u64, ClientError> {
-        let account = self.gpufuel.chain().account(&self.token).await?;
-        let data = account.map(|a| a.data).unwrap_or_default();
-        // SPL Token account layout: the amount is the little-endian u64 after mint and owner.
-        let amount = data.get(64..72).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
-        amount.ok_or_else(|| ChainError::Account(format!("token account {}", self.token)).into())
+        Ok(query::token_balance(self.gpufuel.chain(), &self.token).await?)
     }
 
     /// Registers the wallet as a submitter, staking `stake` (default: the market's minimum),

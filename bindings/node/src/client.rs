@@ -60,7 +60,7 @@ impl From<rs::JobStatus> for JobStatus {
             state: format!("{:?}", j.state),
             done: j.is_done(),
             gpu_class: j.gpu_class.into(),
-            class_name: class_name(j.gpu_class).into(),
+            class_name: j.class_name.into(),
             urgent: j.urgent,
             price: j.price as f64,
             escrow: j.escrow as f64,

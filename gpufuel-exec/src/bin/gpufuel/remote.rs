@@ -208,13 +208,7 @@ pub async fn job(client: Client, command: JobCommand) -> CliResult {
             let j = client.status(&job).await?;
             println!(
                 "state {:?}  class {}  price {}/s  escrow {}  votes {}/{}  deadline {}",
-                j.state,
-                class_name(j.gpu_class),
-                j.price,
-                j.escrow,
-                j.votes_pass,
-                j.votes_fail,
-                j.deadline
+                j.state, j.class_name, j.price, j.escrow, j.votes_pass, j.votes_fail, j.deadline
             );
         }
         JobCommand::Cancel { job } => {
