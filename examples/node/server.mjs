@@ -39,6 +39,7 @@ function send(res, status, value) {
 export async function start({ port = 8080, host = '127.0.0.1', dishonest = ['lazy'] } = {}) {
   const network = process.env.GPUFUEL_URL ? null : await LocalNetwork.start({ nodes: 3, validators: 3, dishonest })
   const client = network ? await network.client(1_000_000_000) : await Client.connect({ url: process.env.GPUFUEL_URL })
+  await client.register() // on a cluster, a wallet's first run stakes the market's minimum; then a no-op
   // What the backend learned about each job it submitted: its shape and, once settled, how far
   // the verified result is from the backend's own check of it.
   const mine = new Map()

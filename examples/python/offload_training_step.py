@@ -20,6 +20,7 @@ import gpufuel
 async def main() -> None:
     network = None if os.environ.get("GPUFUEL_URL") else gpufuel.LocalNetwork(nodes=3, validators=3)
     client = network.client() if network else gpufuel.Client.connect(url=os.environ["GPUFUEL_URL"])
+    client.register()  # on a cluster, a wallet's first run stakes the market's minimum; then a no-op
     rng = np.random.default_rng(0)
 
     # 1. A GEMM: project the raw features (256×512) onto 64 random directions.

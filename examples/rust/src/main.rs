@@ -31,6 +31,8 @@ async fn offload() -> Result<(), Box<dyn std::error::Error>> {
             (client, Some(LocalNetwork::drive(net, Duration::from_millis(5))))
         }
     };
+    // On a cluster, a wallet's first run stakes the market's minimum as a submitter; then a no-op.
+    client.register(None).await?;
 
     let (m, k, n) = (128, 256, 64);
     let a: Vec<f32> = (0..m * k).map(|i| ((i * 31) % 17) as f32 / 17.0 - 0.5).collect();
