@@ -5,12 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS="${GPUFUEL_TOOLS:-$HOME/.cache/gpufuel-tools}"
-BUILD="$TOOLS/py-build"
-if ! "$BUILD/bin/maturin" --version >/dev/null 2>&1; then
-  rm -rf "$BUILD" && python3 -m venv "$BUILD" && "$BUILD/bin/pip" install -q "maturin>=1.16,<2"
-fi
+MATURIN=$(bash scripts/maturin.sh)
 rm -rf target/wheels-release
-"$BUILD/bin/maturin" build --release --locked -m bindings/python/Cargo.toml -o target/wheels-release >&2
+"$MATURIN" build --release --locked -m bindings/python/Cargo.toml -o target/wheels-release >&2
 VENV=target/bench-venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --force-reinstall --find-links "$TOOLS/pip-wheels" target/wheels-release/gpufuel-*.whl >&2

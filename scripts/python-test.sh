@@ -1,27 +1,21 @@
 #!/usr/bin/env bash
 # Builds the `gpufuel` wheel (maturin, abi3), installs it into a fresh virtual environment with its
 # test dependencies, and runs the pytest suite against the installed package (not the source tree).
-# maturin and the test packages are cached in $GPUFUEL_TOOLS/py-build (default ~/.cache/gpufuel-tools),
-# reused when present; the test venv is recreated every run so the install is checked from scratch.
+# maturin (scripts/maturin.sh) and the test packages' wheels are cached under $GPUFUEL_TOOLS (default
+# ~/.cache/gpufuel-tools), reused when present; the test venv is recreated every run so the install
+# is checked from scratch.
 # Usage: bash scripts/python-test.sh [--release] [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS="${GPUFUEL_TOOLS:-$HOME/.cache/gpufuel-tools}"
-BUILD="$TOOLS/py-build"
 PROFILE=dev
 if [ "${1:-}" = "--release" ]; then PROFILE=release; shift; fi
 say() { printf '[python-test] %s\n' "$*" >&2; }
 
-if ! "$BUILD/bin/maturin" --version >/dev/null 2>&1; then
-  say "creating the build venv with maturin at $BUILD"
-  rm -rf "$BUILD"
-  python3 -m venv "$BUILD"
-  "$BUILD/bin/pip" install -q "maturin>=1.16,<2"
-fi
-
+MATURIN=$(bash scripts/maturin.sh)
 say "building the wheel ($PROFILE)"
 rm -rf target/wheels
-"$BUILD/bin/maturin" build --profile "$PROFILE" --locked -m bindings/python/Cargo.toml -o target/wheels >&2
+"$MATURIN" build --profile "$PROFILE" --locked -m bindings/python/Cargo.toml -o target/wheels >&2
 WHEEL=$(ls target/wheels/gpufuel-*.whl)
 
 VENV=target/py-venv

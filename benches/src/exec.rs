@@ -23,11 +23,6 @@ fn data(len: usize, salt: usize) -> Vec<f32> {
     (0..len).map(|i| (((i * 7919 + salt * 104_729) % 2001) as f32 / 1000.0) - 1.0).collect()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// The smallest multiple of 64 whose product takes at least `target` on this machine.
 fn calibrate(target: Duration) -> usize {
     let mut n = 256;
@@ -94,7 +89,7 @@ async fn measure(
         let s = |d: Duration| d.as_secs_f64();
         rows.push([r, s(t.compute), s(t.fetch), s(t.prove), s(t.submit), (all - r) / r]);
     }
-    let col = |i: usize| median(rows.iter().map(|r| r[i]).collect());
+    let col = |i: usize| crate::median(rows.iter().map(|r| r[i]).collect());
     Ok(Measured { raw: col(0), compute: col(1), fetch: col(2), prove: col(3), submit: col(4), ratio: col(5) })
 }
 
@@ -215,7 +210,7 @@ fn cuda_vs_cublas() -> Result<f64, Box<dyn std::error::Error>> {
         executor.push(t.elapsed().as_secs_f64());
         assert!(matches!(out, Output::Tensor(ref c) if c.len() == (n * n) as usize));
     }
-    let (d, e) = (median(direct[1..].to_vec()), median(executor[1..].to_vec()));
+    let (d, e) = (crate::median(direct[1..].to_vec()), crate::median(executor[1..].to_vec()));
     let flops = 2.0 * f64::from(n).powi(3);
     println!(
         "  CUDA GEMM {n}³: direct cuBLAS {:.1} ms ({:.1} TFLOP/s), executor {:.1} ms, ratio {:.3} (target ≥ 0.90)",

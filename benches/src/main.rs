@@ -217,6 +217,12 @@ fn cu() -> Result<(), Box<dyn std::error::Error>> {
     write_json("cu", &json!({ "instructions": instructions, "lifecycle_total": total, "accounts": accounts }))
 }
 
+/// The middle value of `v` (the upper one of an even count).
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 /// Writes `target/bench/<name>.json`.
 pub(crate) fn write_json(name: &str, value: &serde_json::Value) -> Result<(), Box<dyn std::error::Error>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
