@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build-program.sh
-cargo run --release --locked -q -p gpufuel-exec --bin gpufuel -- local "$@"
+cargo run --release --locked -q -p gpufuel-cli --bin gpufuel -- local "$@"

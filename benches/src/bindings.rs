@@ -5,16 +5,11 @@
 //! and Node sides (`benches/bindings/bench.{py,mjs}`) time the same calls on release builds of
 //! the packages (`scripts/bindings-bench-env.sh`).
 
-use std::{
-    process::Command,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{process::Command, time::Instant};
 
-use gpufuel_exec::{
-    job::JobOptions,
-    network::{LocalNetwork, LocalNetworkConfig},
-};
+use gpufuel_core::proof::freivalds::Precision;
+use gpufuel_network::{LocalNetworkConfig, RunningNetwork};
+use gpufuel_sdk::JobOptions;
 use serde_json::{Value, json};
 
 const QUOTES: usize = 2_000;
@@ -26,9 +21,8 @@ const SIZE: usize = 64;
 fn rust_side() -> Result<(f64, f64), Box<dyn std::error::Error>> {
     let rt = tokio::runtime::Runtime::new()?;
     let config = LocalNetworkConfig { use_gpu: false, ..LocalNetworkConfig::default() };
-    let net = Arc::new(tokio::sync::RwLock::new(rt.block_on(LocalNetwork::start(config))?));
-    let _driver = rt.block_on(async { LocalNetwork::drive(net.clone(), Duration::from_millis(5)) });
-    let client = rt.block_on(async { net.read().await.client(1_000_000_000).await })?;
+    let net = rt.block_on(RunningNetwork::start(config))?;
+    let client = rt.block_on(net.client(Some(1_000_000_000), true))?;
     let options = JobOptions::default();
     let mut means = vec![];
     for _ in 0..BATCHES {
@@ -46,7 +40,7 @@ fn rust_side() -> Result<(f64, f64), Box<dyn std::error::Error>> {
         let mut submits = vec![];
         for _ in 0..SUBMITS {
             let t = Instant::now();
-            client.submit_matmul(shape, &a, &b, false, options).await.map_err(|e| e.to_string())?;
+            client.submit_matmul(shape, &a, &b, Precision::F32, options).await.map_err(|e| e.to_string())?;
             submits.push(t.elapsed().as_secs_f64() * 1e6);
         }
         Ok::<_, String>(submits)

@@ -5,13 +5,11 @@
 use std::time::Instant;
 
 use gpufuel_chain::{
-    ChainError, GpuFuelClient, LocalMarket,
-    market::{default_params, job_spec, sample_cid},
-    pda,
+    ChainError, GpuFuelClient, pda,
     send::{PriorityFee, SendOptions},
 };
-use gpufuel_core::state::NodeSpec;
-use gpufuel_testnet::{CLASS, Market, Surfnet};
+use gpufuel_core::state::{MarketParams, NodeSpec};
+use gpufuel_fixtures::{CLASS, LocalMarket, Market, Surfnet, job_spec, sample_cid};
 use serde_json::json;
 use solana_signer::Signer;
 
@@ -21,8 +19,7 @@ const RPC_LIFECYCLES: u64 = 40;
 
 pub fn run() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
-    let mut params = default_params();
-    params.quorum = 1;
+    let params = MarketParams { quorum: 1, ..MarketParams::default() };
     let mut m = LocalMarket::new(params, &[(1, 1_000, 10)])?;
     let spec = NodeSpec { gpu_class: 1, gpu_count: 1, compute_capability: 90, vram_mib: 81_920, price_floor: 100 };
     let node = m.node(spec, 10_000_000, 0)?;
@@ -80,14 +77,14 @@ async fn rpc() -> Result<Vec<f64>, Box<dyn std::error::Error>> {
     for id in 1..=RPC_LIFECYCLES {
         let mut s = job_spec(id, CLASS, 2_000, m.now().await);
         s.urgent = true;
-        let job = pda::job(&submitter.key.pubkey(), id);
-        timed(Box::pin(async { client.create_job(&submitter.key, &submitter.token, s).await.map(drop) })).await?;
+        let job = pda::job(&submitter.keypair.pubkey(), id);
+        timed(Box::pin(async { client.create_job(&submitter.keypair, &submitter.token, s).await.map(drop) })).await?;
         let price = client.gpu_class(CLASS).await?.ref_price;
-        timed(Box::pin(async { client.bid(&node.key, &job, price).await.map(drop) })).await?;
-        timed(Box::pin(async { client.submit_result(&node.key, &job, sample_cid(1), [1; 32]).await.map(drop) }))
+        timed(Box::pin(async { client.bid(&node.keypair, &job, price).await.map(drop) })).await?;
+        timed(Box::pin(async { client.submit_result(&node.keypair, &job, sample_cid(1), [1; 32]).await.map(drop) }))
             .await?;
-        timed(Box::pin(async { client.attest(&validator.key, &job, true).await.map(drop) })).await?;
-        timed(Box::pin(async { client.settle(&validator.key, &job).await.map(drop) })).await?;
+        timed(Box::pin(async { client.attest(&validator.keypair, &job, true).await.map(drop) })).await?;
+        timed(Box::pin(async { client.settle(&validator.keypair, &job).await.map(drop) })).await?;
     }
     Ok(times)
 }

@@ -7,13 +7,15 @@
 use std::time::{Duration, Instant};
 
 use gpufuel_core::{
+    proof::freivalds::Precision,
     state::JobState,
     task::{IterativeTask, Task, mlp, mlp::Mlp},
 };
-use gpufuel_exec::{
-    executor::{CudaExecutor, Executor, Output, RunContext, Work, cpu_gemm, cuda_available},
-    job::{self, JobOptions, Training},
-    network::{LocalNetwork, LocalNetworkConfig},
+use gpufuel_exec::executor::{CudaExecutor, Executor, Output, RunContext, Work, cpu_gemm, cuda_available};
+use gpufuel_network::{LocalNetwork, LocalNetworkConfig};
+use gpufuel_sdk::{
+    JobOptions,
+    job::{self, Training},
 };
 use serde_json::json;
 
@@ -78,7 +80,7 @@ async fn measure(
         let (task, raw) = make(net, i).await?;
         let address = net.submit(&alice, &task, JobOptions { urgent: true, ..JobOptions::default() }).await?;
         net.run_until_done(&[address], 1_000).await?;
-        if JobState::from_u8(net.client.job(&address).await?.state) != Some(JobState::Settled) {
+        if net.client.job(&address).await?.job_state() != Ok(JobState::Settled) {
             return Err("a benchmark job did not settle".into());
         }
         let t = agent.timings(&address).ok_or("no timings for the job")?;
@@ -101,7 +103,8 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         let mut net = LocalNetwork::start(config).await?;
         let matmul = measure(&mut net, async |net: &LocalNetwork, i| {
             let (a, b) = (data(n * n, 10 + i), data(n * n, 100 + i));
-            let task = job::matmul_task(net.store.as_ref(), (n as u32, n as u32, n as u32), &a, &b, false).await?;
+            let task =
+                job::matmul_task(net.store.as_ref(), (n as u32, n as u32, n as u32), &a, &b, Precision::F32).await?;
             Ok((task, Box::new(move || drop(std::hint::black_box(cpu_gemm(&a, &b, n, n, n)))) as Box<dyn Fn() + Send>))
         })
         .await?;
@@ -192,7 +195,7 @@ fn cuda_vs_cublas() -> Result<f64, Box<dyn std::error::Error>> {
         m: n,
         k: n,
         n,
-        bf16_output: false,
+        output: Precision::F32,
         a: Default::default(),
         b: Default::default(),
     };

@@ -19,20 +19,21 @@ mod chain;
 mod exec;
 mod matching;
 mod proofs;
+mod simulation;
 
 use std::{collections::BTreeMap, fs, path::Path};
 
 use gpufuel_chain::{
-    ChainError, LocalMarket,
+    ChainError,
     ix::{self, Role},
     local::Wallet,
-    market::{default_params, job_spec, sample_cid},
     pda,
 };
 use gpufuel_core::{
     instruction::GpuClassArgs,
-    state::{AccountData, GpuClass, Job, Market, Node, NodeSpec, Submitter, Validator},
+    state::{AccountData, GpuClass, Job, Market, MarketParams, Node, NodeSpec, Submitter, Validator},
 };
+use gpufuel_fixtures::{LocalMarket, job_spec, sample_cid};
 use serde_json::json;
 
 const CLASS: u8 = 1;
@@ -57,7 +58,7 @@ fn spec(floor: u64) -> NodeSpec {
 
 /// Runs the lifecycle on a fresh market; returns the CU of each step. Prints balances if `show`.
 fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
-    let mut m = LocalMarket::new(default_params(), &[(CLASS, 1_000, 10)])?;
+    let mut m = LocalMarket::new(MarketParams::default(), &[(CLASS, 1_000, 10)])?;
     let nodes: Vec<Wallet> = (0..3).map(|i| m.node(spec(100 + i), STAKE, 0)).collect::<Result<_, _>>()?;
     let validators: Vec<Wallet> = (0..2).map(|_| m.validator(STAKE, 0)).collect::<Result<_, _>>()?;
     let submitter = m.submitter(STAKE, 1_000_000)?;
@@ -115,9 +116,12 @@ fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
 /// CU of the instructions outside the lifecycle, each measured once on a prepared market.
 fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
     let mut out = vec![];
-    let mut m = LocalMarket::new(default_params(), &[])?;
+    let mut m = LocalMarket::new(MarketParams::default(), &[])?;
     let a = m.authority.clone();
-    out.push(("update_params", m.chain.send(&[ix::update_params(&a.address(), default_params())], &[&a.keypair])?));
+    out.push((
+        "update_params",
+        m.chain.send(&[ix::update_params(&a.address(), MarketParams::default())], &[&a.keypair])?,
+    ));
     let args = GpuClassArgs { class_id: CLASS, ref_price: 1_000, min_price: 10 };
     out.push(("add_gpu_class", m.chain.send(&[ix::add_gpu_class(&a.address(), args)], &[&a.keypair])?));
     let w = m.chain.wallet(3 * STAKE)?;
@@ -159,7 +163,7 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
         0,
         (
             "init_market",
-            chain.send(&[ix::init_market(&a.address(), &chain.mint(), &t, default_params())], &[&a.keypair])?,
+            chain.send(&[ix::init_market(&a.address(), &chain.mint(), &t, MarketParams::default())], &[&a.keypair])?,
         ),
     );
     Ok(out)

@@ -14,11 +14,12 @@ use gpufuel_core::proof::{
     freivalds::{self, Shape},
     merkle::{DEFAULT_CHUNK, MerkleTree},
     sha256,
-    simulation::{Config, IterativeSize, Strategy, simulate},
     watermark::Watermark,
 };
 use gpufuel_exec::executor::cpu_gemm;
 use serde_json::json;
+
+use crate::simulation::{Config, IterativeSize, Strategy, simulate};
 
 /// Best of `n` runs of `f`, in seconds.
 fn best<T>(n: usize, mut f: impl FnMut() -> T) -> (f64, T) {

@@ -140,7 +140,9 @@ export interface ExecutorOptions {
 export interface JobRequest {
   /** Class id or name (`"cpu"`, `"h100"`, …); default `cpu`. */
   gpuClass?: number | string
+  /** GPUs the job runs on at once (default 1). */
   gpuCount?: number
+  /** Minimum memory per GPU, MiB (default 0). */
   minVramMib?: number
   /** GPU-seconds billed (default 10). */
   gpuSeconds?: number
@@ -148,6 +150,7 @@ export interface JobRequest {
   maxPrice?: number
   /** Seconds from now to the deadline (default 3600). */
   deadlineSecs?: number
+  /** Pay the urgent premium (default false). */
   urgent?: boolean
 }
 
@@ -200,7 +203,7 @@ export interface NetworkOptions {
   dishonest?: Array<string>
   /** Also run a node on the GPU when one is found (default false). */
   useGpu?: boolean
-  /** Tokens each participant starts with. */
+  /** Tokens each participant starts with (default 100,000,000). */
   tokens?: number
 }
 
@@ -299,9 +302,14 @@ export interface ValidatorTick {
 export interface Work {
   /** `"matmul"`. */
   kind: string
+  /** Rows of `a`. */
   m: number
+  /** Columns of `a`, rows of `b`. */
   k: number
+  /** Columns of `b`. */
   n: number
+  /** `m×k`. */
   a: Float32Array
+  /** `k×n`. */
   b: Float32Array
 }

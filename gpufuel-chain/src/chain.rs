@@ -19,6 +19,7 @@ use crate::ChainError;
 pub struct Simulation {
     /// Compute units consumed.
     pub units: u64,
+    /// The programs' logs.
     pub logs: Vec<String>,
     /// Why it would fail, if it would.
     pub error: Option<TransactionError>,
@@ -27,7 +28,9 @@ pub struct Simulation {
 /// A filter on program account data: `bytes` at `offset` (a `memcmp` filter on RPC).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Memcmp {
+    /// Where the bytes start in the account's data.
     pub offset: usize,
+    /// The bytes expected there.
     pub bytes: Vec<u8>,
 }
 

@@ -25,8 +25,11 @@ use crate::{
 /// A node's track record, as the program keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reputation {
+    /// Jobs settled in the node's favour.
     pub completed: u32,
+    /// Jobs whose result validators rejected.
     pub failed_validations: u32,
+    /// Jobs that expired while assigned to it.
     pub missed_deadlines: u32,
 }
 
@@ -126,7 +129,13 @@ impl<C: Chain> GpuFuelClient<C> {
     /// The first token account of `mint` (the market's) owned by `owner`.
     async fn token_of(&self, owner: &Address, mint: &Address) -> Result<Address, ChainError> {
         let accounts = self.chain.token_accounts(owner, mint).await?;
-        accounts.first().copied().ok_or_else(|| ChainError::Account(format!("no GPUFuel token account of {owner}")))
+        accounts.first().copied().ok_or_else(|| ChainError::Account(format!("GPUFuel token account of {owner}")))
+    }
+
+    /// The first GPUFuel token account (of the market's mint) that `owner` holds.
+    pub async fn token_account(&self, owner: &Address) -> Result<Address, ChainError> {
+        let mint = Address::new_from_array(self.market().await?.mint);
+        self.token_of(owner, &mint).await
     }
 
     // Admin.

@@ -1,8 +1,8 @@
 //! Solana CLI conventions: keypairs are JSON files of 64 bytes, and the RPC URL, keypair and
 //! commitment default to the Solana CLI config (`~/.config/solana/cli/config.yml`).
 //!
-//! The config is flat `key: value` YAML written by the Solana CLI; three keys are read, so a
-//! line parser does it without a YAML dependency.
+//! The config is flat `key: value` YAML written by the Solana CLI; four keys are read, so a line
+//! parser does it without a YAML dependency.
 
 use std::path::{Path, PathBuf};
 
@@ -14,8 +14,14 @@ use crate::ChainError;
 /// The settings the client takes from the Solana CLI config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CliConfig {
+    /// The cluster's JSON-RPC URL.
     pub json_rpc_url: String,
+    /// Its websocket URL; empty: derived from the RPC URL as the Solana CLI does
+    /// ([`crate::rpc::websocket_url`]).
+    pub websocket_url: String,
+    /// The wallet's keypair file.
     pub keypair_path: PathBuf,
+    /// The commitment reads and confirmations wait for.
     pub commitment: CommitmentConfig,
 }
 
@@ -24,6 +30,7 @@ impl Default for CliConfig {
     fn default() -> Self {
         Self {
             json_rpc_url: "https://api.mainnet-beta.solana.com".into(),
+            websocket_url: String::new(),
             keypair_path: home().join(".config/solana/id.json"),
             commitment: CommitmentConfig::confirmed(),
         }
@@ -35,6 +42,15 @@ fn home() -> PathBuf {
 }
 
 impl CliConfig {
+    /// The websocket URL: the config's, else derived from the RPC URL as the Solana CLI does.
+    pub fn websocket(&self) -> String {
+        if self.websocket_url.is_empty() {
+            crate::rpc::websocket_url(&self.json_rpc_url)
+        } else {
+            self.websocket_url.clone()
+        }
+    }
+
     /// The default config file path.
     pub fn default_path() -> PathBuf {
         home().join(".config/solana/cli/config.yml")
@@ -53,6 +69,7 @@ impl CliConfig {
             let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
             match key.trim() {
                 "json_rpc_url" => config.json_rpc_url = value.to_string(),
+                "websocket_url" => config.websocket_url = value.to_string(),
                 "keypair_path" => config.keypair_path = PathBuf::from(value),
                 "commitment" => config.commitment = commitment(value)?,
                 _ => {}
@@ -61,10 +78,12 @@ impl CliConfig {
         Ok(config)
     }
 
-    /// `url` and `commitment` when given (a URL or a CLI moniker), else the config's.
+    /// `url` and `commitment` when given (a URL or a CLI moniker), else the config's. A URL given
+    /// here replaces the config's websocket URL too (it belongs to the config's cluster).
     pub fn resolve(mut self, url: Option<&str>, commitment_level: Option<&str>) -> Result<Self, ChainError> {
         if let Some(url) = url {
             self.json_rpc_url = moniker(url);
+            self.websocket_url.clear();
         }
         if let Some(level) = commitment_level {
             self.commitment = commitment(level)?;
@@ -103,6 +122,19 @@ pub fn read_keypair(path: &Path) -> Result<Keypair, ChainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_websocket_url_or_derives_it() {
+        let dir = std::env::temp_dir().join(format!("gpufuel-ws-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.yml");
+        std::fs::write(&path, "json_rpc_url: http://10.0.0.1:8899\nwebsocket_url: ws://10.0.0.1:9999/ws\n").unwrap();
+        let c = CliConfig::load(&path).unwrap();
+        assert_eq!(c.websocket(), "ws://10.0.0.1:9999/ws");
+        assert_eq!(c.resolve(Some("http://10.0.0.2:8899"), None).unwrap().websocket(), "ws://10.0.0.2:8900");
+        std::fs::write(&path, "json_rpc_url: http://10.0.0.1:8899\nwebsocket_url: \"\"\n").unwrap();
+        assert_eq!(CliConfig::load(&path).unwrap().websocket(), "ws://10.0.0.1:8900");
+    }
 
     #[test]
     fn reads_the_cli_config_and_applies_overrides() {

@@ -1,4 +1,6 @@
-use gpufuel_core::GpuFuelError;
+//! [`ChainError`]: why a chain call failed, with the program's own errors decoded.
+
+use gpufuel_core::{ErrorCode, GpuFuelError};
 use solana_instruction::error::InstructionError;
 use solana_transaction_error::TransactionError;
 
@@ -7,10 +9,20 @@ use solana_transaction_error::TransactionError;
 pub enum ChainError {
     /// The program refused the instruction with one of its own errors.
     #[error("instruction {index} refused: {error}")]
-    Program { index: u8, error: GpuFuelError },
+    Program {
+        /// The instruction's position in the transaction (as the caller numbered them).
+        index: u8,
+        /// The program's reason.
+        error: GpuFuelError,
+    },
     /// The transaction failed for another reason (runtime, token program, signatures).
     #[error("transaction failed: {error}\n{logs}")]
-    Transaction { error: TransactionError, logs: String },
+    Transaction {
+        /// The runtime's reason.
+        error: TransactionError,
+        /// The programs' logs, one line each.
+        logs: String,
+    },
     /// An account does not exist or does not decode as the expected type.
     #[error("account {0} is missing or malformed")]
     Account(String),
@@ -23,7 +35,12 @@ pub enum ChainError {
     /// A transaction (or a wait on an account) did not finish within the time allowed. A
     /// transaction may still land until its blockhash expires: check it before acting again.
     #[error("{signature} not done within {secs} s")]
-    Timeout { signature: String, secs: u64 },
+    Timeout {
+        /// The transaction's signature (or what was waited on).
+        signature: String,
+        /// How long was waited.
+        secs: u64,
+    },
     /// No quote can be given for the request.
     #[error(transparent)]
     Quote(#[from] gpufuel_core::quote::QuoteError),
@@ -45,6 +62,20 @@ impl ChainError {
         match self {
             Self::Program { error, .. } => Some(*error),
             _ => None,
+        }
+    }
+}
+
+impl ErrorCode for ChainError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Program { .. } => "PROGRAM_ERROR",
+            Self::Transaction { .. } => "TRANSACTION_FAILED",
+            Self::Account(_) => "ACCOUNT_NOT_FOUND",
+            Self::Config(_) => "CONFIG_ERROR",
+            Self::Rpc(_) => "RPC_ERROR",
+            Self::Timeout { .. } => "TIMEOUT",
+            Self::Quote(_) => "NO_QUOTE",
         }
     }
 }

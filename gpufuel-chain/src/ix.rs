@@ -15,16 +15,16 @@ use crate::{PROGRAM_ID, pda};
 const TOKEN: Address = spl_token_interface::ID;
 const SYSTEM: Address = solana_sdk_ids::system_program::ID;
 
-fn w(address: Address) -> AccountMeta {
+fn writable(address: Address) -> AccountMeta {
     AccountMeta::new(address, false)
 }
-fn r(address: Address) -> AccountMeta {
+fn readonly(address: Address) -> AccountMeta {
     AccountMeta::new_readonly(address, false)
 }
-fn ws(address: Address) -> AccountMeta {
+fn writable_signer(address: Address) -> AccountMeta {
     AccountMeta::new(address, true)
 }
-fn rs(address: Address) -> AccountMeta {
+fn readonly_signer(address: Address) -> AccountMeta {
     AccountMeta::new_readonly(address, true)
 }
 fn build(ix: Ix, accounts: Vec<AccountMeta>) -> Instruction {
@@ -34,8 +34,11 @@ fn build(ix: Ix, accounts: Vec<AccountMeta>) -> Instruction {
 /// Which staker account an instruction acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// A node operator's stake.
     Node,
+    /// A validator's stake.
     Validator,
+    /// A job submitter's stake.
     Submitter,
 }
 
@@ -50,140 +53,202 @@ impl Role {
     }
 }
 
+/// [`Ix::InitMarket`]: the market and its vault; `treasury` is a token account of `mint`.
 pub fn init_market(authority: &Address, mint: &Address, treasury: &Address, params: MarketParams) -> Instruction {
     build(
         Ix::InitMarket(params),
-        vec![ws(*authority), w(pda::market()), r(*mint), w(pda::vault()), r(*treasury), r(SYSTEM), r(TOKEN)],
+        vec![
+            writable_signer(*authority),
+            writable(pda::market()),
+            readonly(*mint),
+            writable(pda::vault()),
+            readonly(*treasury),
+            readonly(SYSTEM),
+            readonly(TOKEN),
+        ],
     )
 }
 
+/// [`Ix::UpdateParams`].
 pub fn update_params(authority: &Address, params: MarketParams) -> Instruction {
-    build(Ix::UpdateParams(params), vec![rs(*authority), w(pda::market())])
+    build(Ix::UpdateParams(params), vec![readonly_signer(*authority), writable(pda::market())])
 }
 
+/// [`Ix::AddGpuClass`].
 pub fn add_gpu_class(authority: &Address, args: GpuClassArgs) -> Instruction {
-    build(Ix::AddGpuClass(args), vec![ws(*authority), r(pda::market()), w(pda::gpu_class(args.class_id)), r(SYSTEM)])
+    build(
+        Ix::AddGpuClass(args),
+        vec![
+            writable_signer(*authority),
+            readonly(pda::market()),
+            writable(pda::gpu_class(args.class_id)),
+            readonly(SYSTEM),
+        ],
+    )
 }
 
+/// [`Ix::RegisterNode`], staking from `token`.
 pub fn register_node(operator: &Address, token: &Address, spec: NodeSpec, stake: u64) -> Instruction {
     build(
         Ix::RegisterNode { spec, stake },
         vec![
-            ws(*operator),
-            r(pda::market()),
-            w(pda::node(operator)),
-            w(pda::gpu_class(spec.gpu_class)),
-            w(*token),
-            w(pda::vault()),
-            r(SYSTEM),
-            r(TOKEN),
+            writable_signer(*operator),
+            readonly(pda::market()),
+            writable(pda::node(operator)),
+            writable(pda::gpu_class(spec.gpu_class)),
+            writable(*token),
+            writable(pda::vault()),
+            readonly(SYSTEM),
+            readonly(TOKEN),
         ],
     )
 }
 
+/// [`Ix::RegisterValidator`], staking from `token`.
 pub fn register_validator(operator: &Address, token: &Address, stake: u64) -> Instruction {
     build(
         Ix::RegisterValidator { stake },
         vec![
-            ws(*operator),
-            w(pda::market()),
-            w(pda::validator(operator)),
-            w(*token),
-            w(pda::vault()),
-            r(SYSTEM),
-            r(TOKEN),
+            writable_signer(*operator),
+            writable(pda::market()),
+            writable(pda::validator(operator)),
+            writable(*token),
+            writable(pda::vault()),
+            readonly(SYSTEM),
+            readonly(TOKEN),
         ],
     )
 }
 
+/// [`Ix::RegisterSubmitter`], staking from `token`.
 pub fn register_submitter(authority: &Address, token: &Address, stake: u64) -> Instruction {
     build(
         Ix::RegisterSubmitter { stake },
         vec![
-            ws(*authority),
-            r(pda::market()),
-            w(pda::submitter(authority)),
-            w(*token),
-            w(pda::vault()),
-            r(SYSTEM),
-            r(TOKEN),
+            writable_signer(*authority),
+            readonly(pda::market()),
+            writable(pda::submitter(authority)),
+            writable(*token),
+            writable(pda::vault()),
+            readonly(SYSTEM),
+            readonly(TOKEN),
         ],
     )
 }
 
+/// [`Ix::TopUp`] of `owner`'s stake in `role`, from `token`.
 pub fn top_up(owner: &Address, role: Role, token: &Address, amount: u64) -> Instruction {
     build(
         Ix::TopUp { amount },
-        vec![rs(*owner), r(pda::market()), w(role.account(owner)), w(*token), w(pda::vault()), r(TOKEN)],
+        vec![
+            readonly_signer(*owner),
+            readonly(pda::market()),
+            writable(role.account(owner)),
+            writable(*token),
+            writable(pda::vault()),
+            readonly(TOKEN),
+        ],
     )
 }
 
 /// `gpu_class` is required for a node (it leaves the class's supply) and ignored otherwise.
 pub fn request_unstake(owner: &Address, role: Role, gpu_class: u8) -> Instruction {
-    let mut accounts = vec![rs(*owner), r(pda::market()), w(role.account(owner))];
+    let mut accounts = vec![readonly_signer(*owner), readonly(pda::market()), writable(role.account(owner))];
     if role == Role::Node {
-        accounts.push(w(pda::gpu_class(gpu_class)));
+        accounts.push(writable(pda::gpu_class(gpu_class)));
     }
     build(Ix::RequestUnstake, accounts)
 }
 
+/// [`Ix::Withdraw`] of `owner`'s stake in `role`, to `token`.
 pub fn withdraw(owner: &Address, role: Role, token: &Address) -> Instruction {
     build(
         Ix::Withdraw,
-        vec![ws(*owner), r(pda::market()), w(role.account(owner)), w(*token), w(pda::vault()), r(TOKEN)],
-    )
-}
-
-pub fn heartbeat(operator: &Address) -> Instruction {
-    build(Ix::Heartbeat, vec![rs(*operator), w(pda::node(operator))])
-}
-
-pub fn create_job(submitter: &Address, token: &Address, spec: JobSpec) -> Instruction {
-    build(
-        Ix::CreateJob(spec),
         vec![
-            ws(*submitter),
-            r(pda::market()),
-            w(pda::submitter(submitter)),
-            w(pda::job(submitter, spec.job_id)),
-            w(pda::gpu_class(spec.gpu_class)),
-            w(*token),
-            w(pda::vault()),
-            r(SYSTEM),
-            r(TOKEN),
+            writable_signer(*owner),
+            readonly(pda::market()),
+            writable(role.account(owner)),
+            writable(*token),
+            writable(pda::vault()),
+            readonly(TOKEN),
         ],
     )
 }
 
+/// [`Ix::Heartbeat`].
+pub fn heartbeat(operator: &Address) -> Instruction {
+    build(Ix::Heartbeat, vec![readonly_signer(*operator), writable(pda::node(operator))])
+}
+
+/// [`Ix::CreateJob`], escrowing from `token`.
+pub fn create_job(submitter: &Address, token: &Address, spec: JobSpec) -> Instruction {
+    build(
+        Ix::CreateJob(spec),
+        vec![
+            writable_signer(*submitter),
+            readonly(pda::market()),
+            writable(pda::submitter(submitter)),
+            writable(pda::job(submitter, spec.job_id)),
+            writable(pda::gpu_class(spec.gpu_class)),
+            writable(*token),
+            writable(pda::vault()),
+            readonly(SYSTEM),
+            readonly(TOKEN),
+        ],
+    )
+}
+
+/// [`Ix::Bid`] by `operator`'s node on `job` (of class `gpu_class`).
 pub fn bid(operator: &Address, job: &Address, gpu_class: u8, price: u64) -> Instruction {
     build(
         Ix::Bid { price },
-        vec![rs(*operator), r(pda::market()), w(pda::node(operator)), w(*job), w(pda::gpu_class(gpu_class))],
+        vec![
+            readonly_signer(*operator),
+            readonly(pda::market()),
+            writable(pda::node(operator)),
+            writable(*job),
+            writable(pda::gpu_class(gpu_class)),
+        ],
     )
 }
 
 /// `node` is the best bidder's node account.
 pub fn assign(job: &Address, node: &Address, gpu_class: u8) -> Instruction {
-    build(Ix::Assign, vec![w(*job), w(*node), w(pda::gpu_class(gpu_class))])
+    build(Ix::Assign, vec![writable(*job), writable(*node), writable(pda::gpu_class(gpu_class))])
 }
 
+/// [`Ix::SubmitResult`] by `operator`'s node.
 pub fn submit_result(operator: &Address, job: &Address, result_cid: Cid, commitment: [u8; 32]) -> Instruction {
-    build(Ix::SubmitResult { result_cid, commitment }, vec![rs(*operator), r(pda::node(operator)), w(*job)])
+    build(
+        Ix::SubmitResult { result_cid, commitment },
+        vec![readonly_signer(*operator), readonly(pda::node(operator)), writable(*job)],
+    )
 }
 
 /// `node` is the job's assigned node account.
 pub fn attest(operator: &Address, job: &Address, node: &Address, pass: bool) -> Instruction {
-    build(Ix::Attest { pass }, vec![rs(*operator), r(pda::market()), w(pda::validator(operator)), w(*job), r(*node)])
+    build(
+        Ix::Attest { pass },
+        vec![
+            readonly_signer(*operator),
+            readonly(pda::market()),
+            writable(pda::validator(operator)),
+            writable(*job),
+            readonly(*node),
+        ],
+    )
 }
 
 /// The parties of a settlement.
 #[derive(Debug, Clone)]
 pub struct SettleAccounts {
+    /// The job.
     pub job: Address,
     /// The assigned node account.
     pub node: Address,
     /// The submitter's wallet.
     pub submitter: Address,
+    /// The job's GPU class.
     pub gpu_class: u8,
     /// The node operator's token account.
     pub node_token: Address,
@@ -195,38 +260,40 @@ pub struct SettleAccounts {
     pub voters: Vec<(Address, Address)>,
 }
 
+/// [`Ix::Settle`].
 pub fn settle(a: &SettleAccounts) -> Instruction {
     let mut accounts = vec![
-        r(pda::market()),
-        w(a.job),
-        w(a.node),
-        w(pda::submitter(&a.submitter)),
-        w(pda::gpu_class(a.gpu_class)),
-        w(pda::vault()),
-        w(a.node_token),
-        w(a.submitter_token),
-        w(a.treasury),
-        r(TOKEN),
+        readonly(pda::market()),
+        writable(a.job),
+        writable(a.node),
+        writable(pda::submitter(&a.submitter)),
+        writable(pda::gpu_class(a.gpu_class)),
+        writable(pda::vault()),
+        writable(a.node_token),
+        writable(a.submitter_token),
+        writable(a.treasury),
+        readonly(TOKEN),
     ];
     for (operator, token) in &a.voters {
-        accounts.push(w(pda::validator(operator)));
-        accounts.push(w(*token));
+        accounts.push(writable(pda::validator(operator)));
+        accounts.push(writable(*token));
     }
     build(Ix::Settle, accounts)
 }
 
+/// [`Ix::Cancel`], refunding to `token`.
 pub fn cancel(submitter: &Address, job: &Address, gpu_class: u8, token: &Address) -> Instruction {
     build(
         Ix::Cancel,
         vec![
-            rs(*submitter),
-            r(pda::market()),
-            w(*job),
-            w(pda::submitter(submitter)),
-            w(pda::gpu_class(gpu_class)),
-            w(pda::vault()),
-            w(*token),
-            r(TOKEN),
+            readonly_signer(*submitter),
+            readonly(pda::market()),
+            writable(*job),
+            writable(pda::submitter(submitter)),
+            writable(pda::gpu_class(gpu_class)),
+            writable(pda::vault()),
+            writable(*token),
+            readonly(TOKEN),
         ],
     )
 }
@@ -240,18 +307,19 @@ pub fn expire(
     node: Option<&Address>,
 ) -> Instruction {
     let mut accounts = vec![
-        r(pda::market()),
-        w(*job),
-        w(pda::submitter(submitter)),
-        w(pda::gpu_class(gpu_class)),
-        w(pda::vault()),
-        w(*token),
-        r(TOKEN),
+        readonly(pda::market()),
+        writable(*job),
+        writable(pda::submitter(submitter)),
+        writable(pda::gpu_class(gpu_class)),
+        writable(pda::vault()),
+        writable(*token),
+        readonly(TOKEN),
     ];
-    accounts.extend(node.map(|n| w(*n)));
+    accounts.extend(node.map(|n| writable(*n)));
     build(Ix::Expire, accounts)
 }
 
+/// [`Ix::CloseJob`].
 pub fn close_job(submitter: &Address, job: &Address) -> Instruction {
-    build(Ix::CloseJob, vec![ws(*submitter), w(*job)])
+    build(Ix::CloseJob, vec![writable_signer(*submitter), writable(*job)])
 }

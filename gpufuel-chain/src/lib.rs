@@ -1,13 +1,16 @@
-//! GPUFuel's Solana client: PDAs, instruction builders, account decoding, and [`LocalChain`],
-//! the embedded chain (LiteSVM with the real SBF program and SPL Token).
+//! GPUFuel's Solana client: the [`Chain`] a cluster is reached through ([`RpcChain`] over
+//! JSON-RPC; [`LocalChain`], LiteSVM in process, with the `local` feature), the careful sender
+//! ([`send`]), instruction builders ([`ix`]), PDAs ([`pda`]), typed reads ([`query`]) and
+//! [`GpuFuelClient`], every instruction for every role.
+#![warn(missing_docs)]
 
 pub mod chain;
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod ix;
+#[cfg(feature = "local")]
 pub mod local;
-pub mod market;
 pub mod pda;
 pub mod query;
 pub mod rpc;
@@ -16,8 +19,8 @@ pub mod send;
 pub use chain::Chain;
 pub use client::GpuFuelClient;
 pub use error::ChainError;
+#[cfg(feature = "local")]
 pub use local::LocalChain;
-pub use market::LocalMarket;
 pub use rpc::RpcChain;
 
 use solana_address::Address;
@@ -26,4 +29,5 @@ use solana_address::Address;
 pub const PROGRAM_ID: Address = Address::new_from_array(gpufuel_core::PROGRAM_ID);
 
 /// The compiled program (SBPF v0), embedded at build time.
+#[cfg(feature = "local")]
 pub const PROGRAM_SO: &[u8] = include_bytes!(env!("GPUFUEL_PROGRAM_SO"));

@@ -38,7 +38,9 @@ const WALLET_LAMPORTS: u64 = 100_000_000_000;
 
 /// A wallet on the local chain: a keypair and its GPUFuel token account.
 pub struct Wallet {
+    /// Signs and pays.
     pub keypair: Keypair,
+    /// Its GPUFuel token account.
     pub token: Address,
 }
 

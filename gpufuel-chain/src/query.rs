@@ -16,6 +16,7 @@ use crate::{Chain, ChainError, PROGRAM_ID, chain::Memcmp};
 /// A condition on jobs, evaluated by the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobFilter {
+    /// Jobs in this state.
     State(JobState),
     /// The submitter's wallet.
     Submitter(Address),

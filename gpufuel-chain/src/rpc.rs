@@ -1,4 +1,4 @@
-//! [`RpcChain`]: the [`Chain`] over JSON-RPC (solana-client's nonblocking `RpcClient`), for
+//! [`RpcChain`]: the [`Chain`] over JSON-RPC (solana-rpc-client's nonblocking `RpcClient`), for
 //! devnet, mainnet or any validator.
 
 use std::time::Duration;
@@ -8,9 +8,10 @@ use futures_util::StreamExt;
 use solana_account::Account;
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_address::Address;
-use solana_client::nonblocking::{pubsub_client::PubsubClient, rpc_client::RpcClient};
 use solana_commitment_config::CommitmentConfig;
 use solana_hash::Hash;
+use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::{
     client_error::Error as ClientError,
     config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig, RpcSimulateTransactionConfig},
@@ -65,10 +66,9 @@ impl RpcChain {
         self
     }
 
-    /// A client for the Solana CLI config's URL and commitment, with the websocket endpoint the
-    /// Solana CLI derives from that URL.
+    /// A client for the Solana CLI config's URL, websocket URL and commitment.
     pub fn from_config(config: &crate::config::CliConfig) -> Self {
-        Self::new(config.json_rpc_url.clone(), config.commitment).with_websocket(websocket_url(&config.json_rpc_url))
+        Self::new(config.json_rpc_url.clone(), config.commitment).with_websocket(config.websocket())
     }
 
     /// The RPC URL.

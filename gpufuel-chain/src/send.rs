@@ -35,7 +35,12 @@ pub enum PriorityFee {
     Fixed(u64),
     /// A percentile (0..=100) of the recent fees paid by transactions writing the same
     /// accounts, capped at `max` micro-lamports per unit.
-    Recent { percentile: u8, max: u64 },
+    Recent {
+        /// Which percentile of the recent fees.
+        percentile: u8,
+        /// The cap, micro-lamports per compute unit.
+        max: u64,
+    },
 }
 
 /// Options of [`send`].
@@ -43,11 +48,13 @@ pub enum PriorityFee {
 pub struct SendOptions {
     /// Margin over the simulated compute units, in basis points.
     pub unit_margin_bps: u64,
+    /// How the priority fee is set.
     pub priority_fee: PriorityFee,
     /// Times a transaction is re-signed and resent after its blockhash expired.
     pub max_resends: u32,
     /// First wait between status polls; doubles up to `max_poll`.
     pub poll: Duration,
+    /// Longest wait between status polls.
     pub max_poll: Duration,
     /// Give up waiting for a status after this long.
     pub timeout: Duration,
@@ -69,6 +76,7 @@ impl Default for SendOptions {
 /// A confirmed transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sent {
+    /// The landed transaction's signature.
     pub signature: Signature,
     /// Compute units the simulation used (the limit set was this plus the margin).
     pub units: u64,

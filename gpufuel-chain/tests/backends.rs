@@ -8,13 +8,12 @@ use std::time::Duration;
 use gpufuel_chain::{
     ChainError,
     ix::{self, Role},
-    market::job_spec,
     pda,
     query::{self, JobFilter},
     send::send,
 };
 use gpufuel_core::{GpuFuelError, state::JobState};
-use gpufuel_testnet::{CLASS, Cluster, Local, Market, STAKE, Surfnet, options};
+use gpufuel_fixtures::{CLASS, Cluster, Local, Market, STAKE, Surfnet, job_spec, options};
 use solana_signer::Signer;
 
 /// Urgent job, bid at the current reference price (assigned at once), result, one pass vote, settle:
@@ -24,20 +23,20 @@ async fn urgent_lifecycle_settles_and_pays(cluster: &dyn Cluster) {
     let (node, validator, submitter) = (m.node(100).await, m.validator().await, m.submitter(1_000_000).await);
     let mut spec = job_spec(1, CLASS, 2_000, m.now().await);
     spec.urgent = true;
-    let s = submitter.key.pubkey();
-    m.send(&[ix::create_job(&s, &submitter.token, spec)], &submitter.key, &[]).await.unwrap();
+    let s = submitter.keypair.pubkey();
+    m.send(&[ix::create_job(&s, &submitter.token, spec)], &submitter.keypair, &[]).await.unwrap();
     let job = pda::job(&s, 1);
     let escrowed = query::job(cluster.chain(), &job).await.unwrap().escrow;
-    let n = node.key.pubkey();
+    let n = node.keypair.pubkey();
     // The reference price moves with real slots on a cluster (it fell while the node sat idle);
     // with one open job and one idle node it now holds still.
     let reference = query::gpu_classes(cluster.chain()).await.unwrap()[0].1.ref_price;
-    m.send(&[ix::bid(&n, &job, CLASS, reference)], &node.key, &[]).await.unwrap();
+    m.send(&[ix::bid(&n, &job, CLASS, reference)], &node.keypair, &[]).await.unwrap();
     assert_eq!(query::job(cluster.chain(), &job).await.unwrap().state, JobState::Assigned as u8, "fast path");
-    let cid = gpufuel_chain::market::sample_cid(3);
-    m.send(&[ix::submit_result(&n, &job, cid, [5; 32])], &node.key, &[]).await.unwrap();
-    let v = validator.key.pubkey();
-    m.send(&[ix::attest(&v, &job, &pda::node(&n), true)], &validator.key, &[]).await.unwrap();
+    let cid = gpufuel_fixtures::sample_cid(3);
+    m.send(&[ix::submit_result(&n, &job, cid, [5; 32])], &node.keypair, &[]).await.unwrap();
+    let v = validator.keypair.pubkey();
+    m.send(&[ix::attest(&v, &job, &pda::node(&n), true)], &validator.keypair, &[]).await.unwrap();
     let before = (m.balance(&node.token).await, m.balance(&submitter.token).await, m.balance(&m.treasury).await);
     let settle = ix::settle(&ix::SettleAccounts {
         job,
@@ -49,7 +48,7 @@ async fn urgent_lifecycle_settles_and_pays(cluster: &dyn Cluster) {
         treasury: m.treasury,
         voters: vec![(v, validator.token)],
     });
-    m.send(&[settle], &validator.key, &[]).await.unwrap();
+    m.send(&[settle], &validator.keypair, &[]).await.unwrap();
     let j = query::job(cluster.chain(), &job).await.unwrap();
     assert_eq!(j.state, JobState::Settled as u8);
     let node_gain = m.balance(&node.token).await - before.0;
@@ -64,20 +63,20 @@ async fn urgent_lifecycle_settles_and_pays(cluster: &dyn Cluster) {
 async fn refusals_are_typed_and_nothing_is_sent(cluster: &dyn Cluster) {
     let m = Market::new(cluster).await;
     let (node, submitter) = (m.node(100).await, m.submitter(1_000_000).await);
-    let s = submitter.key.pubkey();
-    m.send(&[ix::create_job(&s, &submitter.token, job_spec(1, CLASS, 2_000, m.now().await))], &submitter.key, &[])
+    let s = submitter.keypair.pubkey();
+    m.send(&[ix::create_job(&s, &submitter.token, job_spec(1, CLASS, 2_000, m.now().await))], &submitter.keypair, &[])
         .await
         .unwrap();
-    let lamports = cluster.chain().account(&node.key.pubkey()).await.unwrap().unwrap().lamports;
-    let low = ix::bid(&node.key.pubkey(), &pda::job(&s, 1), CLASS, 50);
-    let err = m.send(&[low], &node.key, &[]).await.unwrap_err();
+    let lamports = cluster.chain().account(&node.keypair.pubkey()).await.unwrap().unwrap().lamports;
+    let low = ix::bid(&node.keypair.pubkey(), &pda::job(&s, 1), CLASS, 50);
+    let err = m.send(&[low], &node.keypair, &[]).await.unwrap_err();
     assert_eq!(err.program_error(), Some(GpuFuelError::BidBelowFloor), "{err}");
-    assert_eq!(cluster.chain().account(&node.key.pubkey()).await.unwrap().unwrap().lamports, lamports);
+    assert_eq!(cluster.chain().account(&node.keypair.pubkey()).await.unwrap().unwrap().lamports, lamports);
     // Insufficient funds: an escrow above the submitter's tokens.
     let before = m.balance(&submitter.token).await;
     let vault = m.balance(&pda::vault()).await;
     let big = job_spec(2, CLASS, before, m.now().await);
-    let err = m.send(&[ix::create_job(&s, &submitter.token, big)], &submitter.key, &[]).await.unwrap_err();
+    let err = m.send(&[ix::create_job(&s, &submitter.token, big)], &submitter.keypair, &[]).await.unwrap_err();
     assert!(matches!(err, ChainError::Transaction { .. }), "{err}");
     assert_eq!((m.balance(&submitter.token).await, m.balance(&pda::vault()).await), (before, vault));
     assert!(cluster.chain().account(&pda::job(&s, 2)).await.unwrap().is_none());
@@ -87,12 +86,12 @@ async fn refusals_are_typed_and_nothing_is_sent(cluster: &dyn Cluster) {
 async fn queries_filter_by_state_submitter_and_class(cluster: &dyn Cluster) {
     let m = Market::new(cluster).await;
     let (node, submitter) = (m.node(100).await, m.submitter(10_000_000).await);
-    let s = submitter.key.pubkey();
+    let s = submitter.keypair.pubkey();
     for id in 1..=3 {
         let spec = job_spec(id, CLASS, 2_000, m.now().await);
-        m.send(&[ix::create_job(&s, &submitter.token, spec)], &submitter.key, &[]).await.unwrap();
+        m.send(&[ix::create_job(&s, &submitter.token, spec)], &submitter.keypair, &[]).await.unwrap();
     }
-    m.send(&[ix::cancel(&s, &pda::job(&s, 2), CLASS, &submitter.token)], &submitter.key, &[]).await.unwrap();
+    m.send(&[ix::cancel(&s, &pda::job(&s, 2), CLASS, &submitter.token)], &submitter.keypair, &[]).await.unwrap();
     let chain = cluster.chain();
     let open = query::jobs(chain, &[JobFilter::State(JobState::Open), JobFilter::Submitter(s)]).await.unwrap();
     let mut ids: Vec<u64> = open.iter().map(|(_, j)| j.job_id).collect();
@@ -100,7 +99,7 @@ async fn queries_filter_by_state_submitter_and_class(cluster: &dyn Cluster) {
     assert_eq!(ids, vec![1, 3]);
     assert_eq!(query::jobs(chain, &[JobFilter::State(JobState::Cancelled)]).await.unwrap().len(), 1);
     let nodes = query::nodes(chain, Some(CLASS)).await.unwrap();
-    assert_eq!(nodes.iter().map(|(a, _)| *a).collect::<Vec<_>>(), vec![pda::node(&node.key.pubkey())]);
+    assert_eq!(nodes.iter().map(|(a, _)| *a).collect::<Vec<_>>(), vec![pda::node(&node.keypair.pubkey())]);
     assert!(query::nodes(chain, Some(CLASS + 1)).await.unwrap().is_empty());
     let classes = query::gpu_classes(chain).await.unwrap();
     assert_eq!(classes.len(), 1);
@@ -117,29 +116,31 @@ async fn client_serves_every_role(cluster: &dyn Cluster) {
     assert_eq!(prices.len(), 1);
     let mut spec = job_spec(1, CLASS, 2_000, m.now().await);
     spec.urgent = true;
-    let job = client.create_job(&submitter.key, &submitter.token, spec).await.unwrap();
+    let job = client.create_job(&submitter.keypair, &submitter.token, spec).await.unwrap();
     let reference = client.gpu_class(CLASS).await.unwrap().ref_price;
-    client.bid(&node.key, &job, reference).await.unwrap();
-    client.submit_result(&node.key, &job, gpufuel_chain::market::sample_cid(4), [1; 32]).await.unwrap();
-    client.attest(&validator.key, &job, true).await.unwrap();
+    client.bid(&node.keypair, &job, reference).await.unwrap();
+    client.submit_result(&node.keypair, &job, gpufuel_fixtures::sample_cid(4), [1; 32]).await.unwrap();
+    client.attest(&validator.keypair, &job, true).await.unwrap();
     let vault = m.balance(&pda::vault()).await;
-    client.settle(&validator.key, &job).await.unwrap();
+    client.settle(&validator.keypair, &job).await.unwrap();
     assert_eq!(client.job(&job).await.unwrap().state, JobState::Settled as u8);
     assert!(m.balance(&validator.token).await > 0, "the voter was found and paid");
     assert!(m.balance(&pda::vault()).await < vault);
-    assert_eq!(client.reputation(&node.key.pubkey()).await.unwrap().completed, 1);
-    client.close_job(&submitter.key, &job).await.unwrap();
+    assert_eq!(client.reputation(&node.keypair.pubkey()).await.unwrap().completed, 1);
+    client.close_job(&submitter.keypair, &job).await.unwrap();
     assert!(cluster.chain().account(&job).await.unwrap().is_none(), "closed");
     // Cancel, top up, and leave: typed refusals where the rules say so.
-    let second =
-        client.create_job(&submitter.key, &submitter.token, job_spec(2, CLASS, 2_000, m.now().await)).await.unwrap();
-    let err = client.request_unstake(&submitter.key, Role::Submitter).await.unwrap_err();
+    let second = client
+        .create_job(&submitter.keypair, &submitter.token, job_spec(2, CLASS, 2_000, m.now().await))
+        .await
+        .unwrap();
+    let err = client.request_unstake(&submitter.keypair, Role::Submitter).await.unwrap_err();
     assert_eq!(err.program_error(), Some(GpuFuelError::StakerActive), "{err}");
-    client.cancel(&submitter.key, &second, &submitter.token).await.unwrap();
-    client.top_up(&validator.key, Role::Validator, &validator.token, 1).await.unwrap();
-    client.heartbeat(&node.key).await.unwrap();
-    client.request_unstake(&node.key, Role::Node).await.unwrap();
-    assert_eq!(client.node(&node.key.pubkey()).await.unwrap().header.status, 2, "exiting");
+    client.cancel(&submitter.keypair, &second, &submitter.token).await.unwrap();
+    client.top_up(&validator.keypair, Role::Validator, &validator.token, 1).await.unwrap();
+    client.heartbeat(&node.keypair).await.unwrap();
+    client.request_unstake(&node.keypair, Role::Node).await.unwrap();
+    assert_eq!(client.node(&node.keypair.pubkey()).await.unwrap().header.status, 2, "exiting");
 }
 
 /// Assignment only after the bidding window; after the deadline anyone expires the job, the
@@ -148,21 +149,22 @@ async fn assignment_after_the_window_and_expiry_after_the_deadline(cluster: &dyn
     let m = Market::new(cluster).await;
     let (node, validator, submitter) = (m.node(100).await, m.validator().await, m.submitter(1_000_000).await);
     let c = m.client();
-    let job = c.create_job(&submitter.key, &submitter.token, job_spec(1, CLASS, 2_000, m.now().await)).await.unwrap();
-    c.bid(&node.key, &job, 700).await.unwrap();
-    let early = c.assign(&validator.key, &job).await.unwrap_err();
+    let job =
+        c.create_job(&submitter.keypair, &submitter.token, job_spec(1, CLASS, 2_000, m.now().await)).await.unwrap();
+    c.bid(&node.keypair, &job, 700).await.unwrap();
+    let early = c.assign(&validator.keypair, &job).await.unwrap_err();
     assert_eq!(early.program_error(), Some(GpuFuelError::BiddingOpen), "{early}");
     cluster.advance(31).await;
-    c.assign(&validator.key, &job).await.unwrap();
+    c.assign(&validator.keypair, &job).await.unwrap();
     assert_eq!(c.job(&job).await.unwrap().state, JobState::Assigned as u8);
     let before = m.balance(&submitter.token).await;
     let escrow = c.job(&job).await.unwrap().escrow;
     cluster.advance(3_600).await;
-    c.expire(&validator.key, &job).await.unwrap();
+    c.expire(&validator.keypair, &job).await.unwrap();
     let penalty = STAKE / 10; // miss_penalty_bps = 1,000
     assert_eq!(m.balance(&submitter.token).await, before + escrow + penalty);
-    assert_eq!(c.reputation(&node.key.pubkey()).await.unwrap().missed_deadlines, 1);
-    assert_eq!(c.node(&node.key.pubkey()).await.unwrap().header.stake, STAKE - penalty);
+    assert_eq!(c.reputation(&node.keypair.pubkey()).await.unwrap().missed_deadlines, 1);
+    assert_eq!(c.node(&node.keypair.pubkey()).await.unwrap().header.stake, STAKE - penalty);
 }
 
 /// Withdrawal is refused during the unstake cooldown and returns the whole stake after it.
@@ -170,12 +172,12 @@ async fn unstaking_waits_for_the_cooldown(cluster: &dyn Cluster) {
     let m = Market::new(cluster).await;
     let validator = m.validator().await;
     let c = m.client();
-    c.request_unstake(&validator.key, Role::Validator).await.unwrap();
-    let early = c.withdraw(&validator.key, Role::Validator, &validator.token).await.unwrap_err();
+    c.request_unstake(&validator.keypair, Role::Validator).await.unwrap();
+    let early = c.withdraw(&validator.keypair, Role::Validator, &validator.token).await.unwrap_err();
     assert_eq!(early.program_error(), Some(GpuFuelError::CooldownActive), "{early}");
     cluster.advance(3_600).await;
     let before = m.balance(&validator.token).await;
-    c.withdraw(&validator.key, Role::Validator, &validator.token).await.unwrap();
+    c.withdraw(&validator.keypair, Role::Validator, &validator.token).await.unwrap();
     assert_eq!(m.balance(&validator.token).await, before + STAKE);
 }
 
@@ -218,11 +220,12 @@ async fn rpc_outage_mid_send_is_confirmed_not_resent() {
     let surfnet = Surfnet::start().await;
     let m = Market::new(&surfnet).await;
     let (submitter, create, before) = m.job_to_create().await;
-    let s = submitter.key.pubkey();
+    let s = submitter.keypair.pubkey();
     surfnet.proxy.cut_after_send(Duration::from_millis(1_500));
     let started = std::time::Instant::now();
-    let sent =
-        send(surfnet.chain(), &[create], &submitter.key, &[], &options()).await.expect("confirmed after the outage");
+    let sent = send(surfnet.chain(), &[create], &submitter.keypair, &[], &options())
+        .await
+        .expect("confirmed after the outage");
     assert!(!surfnet.proxy.cut_pending(), "the response of sendTransaction was dropped");
     assert!(started.elapsed() >= Duration::from_millis(1_400), "the send waited out the outage");
     assert_eq!(sent.attempts, 1, "never resent");
@@ -236,9 +239,9 @@ async fn rpc_down_before_sending_is_a_typed_error() {
     let surfnet = Surfnet::start().await;
     let m = Market::new(&surfnet).await;
     let (submitter, create, before) = m.job_to_create().await;
-    let s = submitter.key.pubkey();
+    let s = submitter.keypair.pubkey();
     surfnet.proxy.set_up(false);
-    let err = m.send(&[create], &submitter.key, &[]).await.unwrap_err();
+    let err = m.send(&[create], &submitter.keypair, &[]).await.unwrap_err();
     surfnet.restore().await;
     assert!(matches!(err, ChainError::Rpc(_)), "{err}");
     assert_eq!(m.balance(&submitter.token).await, before);
@@ -255,7 +258,7 @@ async fn rpc_websocket_wakes_a_waiting_client() {
     let mut spec = job_spec(1, CLASS, 2_000, m.now().await);
     spec.urgent = true;
     let c = m.client();
-    let job = c.create_job(&submitter.key, &submitter.token, spec).await.unwrap();
+    let job = c.create_job(&submitter.keypair, &submitter.token, spec).await.unwrap();
     let watcher = gpufuel_chain::RpcChain::new(surfnet.url(), solana_commitment_config::CommitmentConfig::confirmed())
         .with_websocket(surfnet.websocket_url());
     let started = std::time::Instant::now();
@@ -263,7 +266,7 @@ async fn rpc_websocket_wakes_a_waiting_client() {
     tokio::join!(gpufuel_chain::Chain::account_changed(&watcher, &job, limit), async {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let price = c.gpu_class(CLASS).await.unwrap().ref_price;
-        c.bid(&node.key, &job, price).await.unwrap();
+        c.bid(&node.keypair, &job, price).await.unwrap();
     });
     assert!(started.elapsed() < Duration::from_secs(30), "woken by the notification, not the limit");
     let assigned = |j: &gpufuel_core::state::Job| j.state == JobState::Assigned as u8;

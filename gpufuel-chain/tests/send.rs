@@ -2,9 +2,6 @@
 //! simulation refusals, lost transactions, lost responses and insufficient funds, each with
 //! balances checked afterwards; queries by state, submitter, node and class; waiting on a job.
 
-mod common;
-
-use common::*;
 use gpufuel_chain::{
     Chain, ChainError,
     chain::Memcmp,
@@ -18,6 +15,7 @@ use gpufuel_core::{
     GpuFuelError,
     state::{AccountKind, Job, JobState},
 };
+use gpufuel_fixtures::world::*;
 use std::time::Duration;
 
 fn options() -> SendOptions {

@@ -13,7 +13,9 @@ pub const MAX_CID_LEN: usize = 36;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct Cid {
+    /// Length of the CID in `bytes` (34 or 36; 0 for none).
     pub len: u8,
+    /// The CID's bytes, zero-padded.
     pub bytes: [u8; MAX_CID_LEN],
 }
 

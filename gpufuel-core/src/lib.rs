@@ -7,14 +7,18 @@
 //! - [`settlement`]: how an escrow, a slash or a missed deadline is split between the parties;
 //! - [`cid`]: validation of the binary IPFS CIDs stored in jobs;
 //! - [`error`]: the protocol's error codes;
+//! - [`class`] (with `std`): the GPU classes of this SDK's markets, by id and name;
 //! - [`matching`] and [`quote`] (with `std`): the off-chain matching engine and price quotes;
 //! - [`proof`] (with `std`): proof of execution (Merkle commitments, watermark, Freivalds,
-//!   challenges) and the dishonest-node simulation that measures it;
+//!   challenges);
 //! - [`task`] (with `std`): what a job computes, the layout of its result, and the validators'
 //!   checks.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 pub mod cid;
+#[cfg(feature = "std")]
+pub mod class;
 pub mod error;
 pub mod instruction;
 #[cfg(feature = "std")]
@@ -29,7 +33,7 @@ pub mod state;
 #[cfg(feature = "std")]
 pub mod task;
 
-pub use error::GpuFuelError;
+pub use error::{ErrorCode, GpuFuelError};
 
 /// Address of the GPUFuel program.
 pub const PROGRAM_ID: [u8; 32] = [

@@ -27,9 +27,11 @@ pub type Key = [u8; 32];
 /// What a job needs from a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Requirements {
+    /// Required GPU class.
     pub gpu_class: u8,
     /// GPUs the job runs on at once (at least 1).
     pub gpu_count: u8,
+    /// Minimum memory per GPU in MiB.
     pub min_vram_mib: u32,
     /// Minimum compute capability (major * 10 + minor; 0 for any).
     pub min_compute_capability: u8,
@@ -55,19 +57,22 @@ impl Requirements {
 pub struct OpenJob {
     /// The job account.
     pub key: Key,
+    /// What a node needs to run it.
     pub requirements: Requirements,
     /// Highest price, base units per GPU-second.
     pub max_price: u64,
+    /// GPU-seconds billed.
     pub gpu_seconds: u32,
     /// Unix time by which the result is due.
     pub deadline: i64,
+    /// Whether it pays the urgent premium (ranked first).
     pub urgent: bool,
 }
 
 impl OpenJob {
     /// The engine's view of a job account; `None` unless the job is open.
     pub fn from_account(key: Key, job: &Job) -> Option<Self> {
-        (job.job_state() == Some(JobState::Open)).then(|| Self {
+        (job.job_state() == Ok(JobState::Open)).then(|| Self {
             key,
             requirements: Requirements {
                 gpu_class: job.gpu_class,
@@ -105,6 +110,7 @@ type Rank = (bool, Reverse<u64>, i64, Key);
 pub struct NodeOffer {
     /// The node account.
     pub key: Key,
+    /// What the node offers.
     pub spec: NodeSpec,
     /// GPUs running jobs now.
     pub busy_gpus: u8,
@@ -135,7 +141,9 @@ impl NodeOffer {
 /// A job placed on a node at the node's floor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Match {
+    /// The job account.
     pub job: Key,
+    /// The node account.
     pub node: Key,
     /// Base units per GPU-second.
     pub price: u64,

@@ -36,8 +36,10 @@ use crate::{
 /// Why no quote can be given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum QuoteError {
+    /// No node of the GPU class satisfies the requirements.
     #[error("no node in GPU class {0} satisfies the requirements")]
     NoEligibleNode(u8),
+    /// The GPU count or GPU-seconds is zero.
     #[error("the GPU count or GPU-seconds is zero")]
     ZeroSize,
 }
@@ -45,22 +47,29 @@ pub enum QuoteError {
 /// What a submitter asks a quote for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuoteRequest {
+    /// What the job needs from a node.
     pub requirements: Requirements,
+    /// GPU-seconds billed.
     pub gpu_seconds: u32,
+    /// Whether the job pays the urgent premium.
     pub urgent: bool,
 }
 
 /// Bidding windows of the market, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Windows {
+    /// A normal job's bidding window.
     pub bid_window_secs: u64,
+    /// An urgent job's (shorter) bidding window.
     pub urgent_bid_window_secs: u64,
 }
 
 /// A quote; prices in base units per GPU-second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quote {
+    /// The lowest price a node is expected to take the job at.
     pub price_low: u64,
+    /// A price every node the low end counts on accepts: use it as `max_price`.
     pub price_high: u64,
     /// The class's reference price now.
     pub reference_price: u64,
@@ -68,6 +77,7 @@ pub struct Quote {
     pub expected_wait_secs: u64,
     /// Nodes that satisfy the requirements, and those with free GPUs now.
     pub eligible_nodes: usize,
+    /// Eligible nodes with enough free GPUs now.
     pub available_nodes: usize,
     /// Open jobs ranked ahead.
     pub jobs_ahead: usize,
@@ -130,15 +140,17 @@ pub fn quote(
 }
 
 /// How a node agent prices its bids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PricingStrategy {
     /// Bid the node's floor: wins most, earns least.
-    #[default]
     Floor,
     /// Bid the class reference price (qualifies for the urgent fast path).
     Reference,
     /// Bid the reference price plus or minus some basis points.
-    Relative { bps: i32 },
+    Relative {
+        /// Basis points added to the reference price (negative: below it).
+        bps: i32,
+    },
 }
 
 /// A pricing strategy name that is none of those [`PricingStrategy`]'s `FromStr` takes.
@@ -156,6 +168,17 @@ impl core::str::FromStr for PricingStrategy {
             "floor" => Ok(Self::Floor),
             "reference" => Ok(Self::Reference),
             bps => bps.parse().map(|bps| Self::Relative { bps }).map_err(|_| PricingParseError),
+        }
+    }
+}
+
+impl core::fmt::Display for PricingStrategy {
+    /// What [`core::str::FromStr`] reads back: `floor`, `reference`, or the basis points.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Floor => f.write_str("floor"),
+            Self::Reference => f.write_str("reference"),
+            Self::Relative { bps } => write!(f, "{bps}"),
         }
     }
 }

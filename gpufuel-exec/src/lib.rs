@@ -1,9 +1,6 @@
-//! GPUFuel execution: content storage, executors, the node and validator agents, and the local
-//! network that wires them to the embedded chain.
+//! What GPUFuel nodes and validators run: [`executor`]s (CPU, CUDA, a caller's function) and the
+//! [`agent`]s (the node's: bid, execute, prove, collect; the validator's: check, attest, settle).
+#![warn(missing_docs)]
 
 pub mod agent;
-pub mod client;
 pub mod executor;
-pub mod job;
-pub mod network;
-pub mod store;

@@ -3,7 +3,7 @@
 
 use gpufuel_core::{
     cid::Cid,
-    proof::challenge::Tolerance,
+    proof::{challenge::Tolerance, freivalds::Precision},
     state::Workload,
     task::{
         IterativeTask, KernelBuffer, KernelSource, KernelTask, MatMulTask, TaskError,
@@ -12,8 +12,7 @@ use gpufuel_core::{
     },
 };
 use gpufuel_exec::executor::{
-    CpuExecutor, CudaExecutor, ExecError, Executor, Output, RunContext, UnknownClass, Work, class_id, cpu_gemm,
-    cuda_available,
+    CpuExecutor, CudaExecutor, ExecError, Executor, Output, RunContext, Work, cpu_gemm, cuda_available,
 };
 
 fn values(n: usize, salt: usize) -> Vec<f32> {
@@ -29,7 +28,7 @@ fn ctx() -> RunContext {
 }
 
 fn matmul(m: u32, k: u32, n: u32) -> (MatMulTask, Vec<f32>, Vec<f32>) {
-    let t = MatMulTask { m, k, n, bf16_output: false, a: Cid::default(), b: Cid::default() };
+    let t = MatMulTask { m, k, n, output: Precision::F32, a: Cid::default(), b: Cid::default() };
     (t, values((m * k) as usize, 1), values((k * n) as usize, 2))
 }
 
@@ -188,19 +187,4 @@ async fn cuda_runs_user_kernels_from_cuda_c() {
     };
     let y: Vec<f32> = out[0].chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
     assert!(y.iter().enumerate().all(|(i, v)| *v == 2.0 * i as f32));
-}
-
-#[test]
-fn gpu_classes_are_parsed_by_id_or_name_and_unknown_ones_refused() {
-    assert_eq!(class_id("3"), Ok(3));
-    assert_eq!(class_id("h100"), Ok(3));
-    assert_eq!(class_id("A100"), Ok(2));
-    assert_eq!(class_id("cpu"), Ok(0));
-    assert_eq!(class_id("300"), Err(UnknownClass { given: "300".into() }));
-    assert_eq!(class_id("-1"), Err(UnknownClass { given: "-1".into() }));
-    let e = class_id("tpu").unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "unknown GPU class 'tpu'; known: 0 (cpu), 1 (rtx-4090), 2 (a100), 3 (h100), 4 (h200), 5 (other)"
-    );
 }

@@ -6,14 +6,15 @@ use gpufuel_chain::Chain;
 use gpufuel_core::quote::PricingStrategy;
 use gpufuel_exec::{
     agent::{self as rs, NodeConfig, ValidatorConfig},
-    executor::{CpuExecutor, CudaExecutor, Executor},
+    executor::{self, Executor},
 };
 use napi::{Either, Env, bindgen_prelude::PromiseRaw};
 use napi_derive::napi;
 
 use crate::{
     client::Client,
-    convert::{Result, client_error, invalid, promise, uint},
+    convert::opt,
+    error::{Result, coded, invalid, promise},
     executor::{ExecutorOptions, JsExecutor, callback_executor},
 };
 
@@ -69,31 +70,25 @@ impl NodeAgent {
         promise(env, Self::start_inner(client.0.clone(), options.unwrap_or_default()))
     }
 
-    async fn start_inner(c: Arc<gpufuel_exec::client::Client>, o: NodeOptions) -> Result<NodeAgent> {
-        let name = o.pricing.as_deref().unwrap_or("reference");
-        let pricing: PricingStrategy = name.parse().map_err(|e| invalid(format!("pricing '{name}': {e}")))?;
-        let config =
-            NodeConfig { pricing, price_floor: uint("floor", o.floor.unwrap_or(10.0))?, ..NodeConfig::default() };
-        let stake = uint("stake", o.stake.unwrap_or(10_000_000.0))?;
-        let executor: Arc<dyn Executor> = match (o.executor, o.cpu.unwrap_or(false), CudaExecutor::new(0)) {
-            (Some(f), ..) => {
-                let device = ExecutorOptions { gpu_class: o.gpu_class, vram_mib: o.vram_mib, device: None };
-                Arc::new(callback_executor(f, &device)?)
-            }
-            (None, false, Ok(gpu)) => Arc::new(gpu),
-            _ => Arc::new(CpuExecutor::new()),
+    async fn start_inner(c: Arc<gpufuel_sdk::Client>, o: NodeOptions) -> Result<NodeAgent> {
+        let d = NodeConfig::default();
+        let pricing = o
+            .pricing
+            .as_deref()
+            .map(|p| p.parse::<PricingStrategy>().map_err(|e| invalid(format!("pricing '{p}': {e}"))));
+        let config = NodeConfig {
+            stake: opt("stake", o.stake)?.unwrap_or(d.stake),
+            price_floor: opt("floor", o.floor)?.unwrap_or(d.price_floor),
+            pricing: pricing.transpose()?.unwrap_or(d.pricing),
+            ..d
         };
-        let agent = rs::NodeAgent::start(
-            c.gpufuel().clone(),
-            c.store().clone(),
-            executor,
-            c.keypair().insecure_clone(),
-            &c.token(),
-            stake,
-            config,
-        )
-        .await
-        .map_err(|e| client_error(e.into()))?;
+        let device = ExecutorOptions { gpu_class: o.gpu_class, vram_mib: o.vram_mib, device: None };
+        let given = o.executor.map(|f| callback_executor(f, &device)).transpose()?;
+        let (executor, _) = executor::choose(given.map(|e| Arc::new(e) as Arc<dyn Executor>), o.cpu.unwrap_or(false));
+        let keypair = c.keypair().insecure_clone();
+        let agent = rs::NodeAgent::start(c.gpufuel().clone(), c.store().clone(), executor, keypair, &c.token(), config)
+            .await
+            .map_err(coded)?;
         Ok(NodeAgent(Arc::new(agent)))
     }
 
@@ -102,7 +97,7 @@ impl NodeAgent {
     pub fn tick<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, NodeTick>> {
         let agent = self.0.clone();
         promise(env, async move {
-            let t = agent.tick().await.map_err(|e| client_error(e.into()))?;
+            let t = agent.tick().await.map_err(coded)?;
             let n = |v: usize| v as u32;
             Ok(NodeTick {
                 bids: n(t.bids),
@@ -140,18 +135,13 @@ impl ValidatorAgent {
         promise(env, Self::start_inner(client.0.clone(), stake))
     }
 
-    async fn start_inner(c: Arc<gpufuel_exec::client::Client>, stake: Option<f64>) -> Result<ValidatorAgent> {
-        let stake = uint("stake", stake.unwrap_or(5_000_000.0))?;
-        let agent = rs::ValidatorAgent::start(
-            c.gpufuel().clone(),
-            c.store().clone(),
-            c.keypair().insecure_clone(),
-            &c.token(),
-            stake,
-            ValidatorConfig::default(),
-        )
-        .await
-        .map_err(|e| client_error(e.into()))?;
+    async fn start_inner(c: Arc<gpufuel_sdk::Client>, stake: Option<f64>) -> Result<ValidatorAgent> {
+        let d = ValidatorConfig::default();
+        let config = ValidatorConfig { stake: opt("stake", stake)?.unwrap_or(d.stake), ..d };
+        let keypair = c.keypair().insecure_clone();
+        let agent = rs::ValidatorAgent::start(c.gpufuel().clone(), c.store().clone(), keypair, &c.token(), config)
+            .await
+            .map_err(coded)?;
         Ok(ValidatorAgent(Arc::new(agent)))
     }
 
@@ -160,7 +150,7 @@ impl ValidatorAgent {
     pub fn tick<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ValidatorTick>> {
         let agent = self.0.clone();
         promise(env, async move {
-            let t = agent.tick().await.map_err(|e| client_error(e.into()))?;
+            let t = agent.tick().await.map_err(coded)?;
             Ok(ValidatorTick { votes: t.votes.len() as u32, settled: t.settled as u32, expired: t.expired as u32 })
         })
     }

@@ -1,20 +1,20 @@
-//! `Client`: the Rust [`gpufuel_exec::client::Client`] with Promises and typed arrays.
+//! `Client`: the SDK's [`gpufuel_sdk::Client`] with Promises and typed arrays. Options left
+//! `undefined` take the SDK's defaults ([`JobOptions`], [`Training`]).
 
 use std::{sync::Arc, time::Duration};
 
-use gpufuel_core::task::mlp::Mlp;
-use gpufuel_exec::{
-    client::{self as rs, ConnectOptions},
-    executor::class_name,
-    job::{JobResult, Training},
-};
+use gpufuel_core::{class::class_name, proof::freivalds::Precision, task::mlp::Mlp};
+use gpufuel_sdk::{self as rs, ConnectOptions, JobOptions, JobResult, Training};
 use napi::{
     Env,
     bindgen_prelude::{Buffer, Float32Array, PromiseRaw},
 };
 use napi_derive::napi;
 
-use crate::convert::{JobRequest, Result, address, client_error, invalid, promise, uint};
+use crate::{
+    convert::{address, gpu_class, opt},
+    error::{Result, coded, invalid, promise},
+};
 
 type Promise<'env, T> = napi::Result<PromiseRaw<'env, T>>;
 
@@ -166,8 +166,45 @@ pub struct Connect {
     pub store: Option<String>,
 }
 
+/// What a job asks of the market. Amounts are base units; prices base units per GPU-second.
+#[napi(object)]
+#[derive(Default)]
+pub struct JobRequest {
+    /// Class id or name (`"cpu"`, `"h100"`, …); default `cpu`.
+    pub gpu_class: Option<napi::Either<u32, String>>,
+    /// GPUs the job runs on at once (default 1).
+    pub gpu_count: Option<f64>,
+    /// Minimum memory per GPU, MiB (default 0).
+    pub min_vram_mib: Option<f64>,
+    /// GPU-seconds billed (default 10).
+    pub gpu_seconds: Option<f64>,
+    /// Highest price accepted (default 1000).
+    pub max_price: Option<f64>,
+    /// Seconds from now to the deadline (default 3600).
+    pub deadline_secs: Option<f64>,
+    /// Pay the urgent premium (default false).
+    pub urgent: Option<bool>,
+}
+
+impl JobRequest {
+    fn options(&self) -> Result<JobOptions> {
+        let d = JobOptions::default();
+        Ok(JobOptions {
+            gpu_class: gpu_class(&self.gpu_class)?.unwrap_or(d.gpu_class),
+            gpu_count: opt("gpuCount", self.gpu_count)?.unwrap_or(d.gpu_count),
+            min_vram_mib: opt("minVramMib", self.min_vram_mib)?.unwrap_or(d.min_vram_mib),
+            min_compute_capability: d.min_compute_capability,
+            gpu_seconds: opt("gpuSeconds", self.gpu_seconds)?.unwrap_or(d.gpu_seconds),
+            max_price: opt("maxPrice", self.max_price)?.unwrap_or(d.max_price),
+            deadline_secs: opt::<u32>("deadlineSecs", self.deadline_secs)?.map_or(d.deadline_secs, i64::from),
+            urgent: self.urgent.unwrap_or(d.urgent),
+        })
+    }
+}
+
+/// A wait's limit in seconds; `undefined`: the SDK's [`rs::DEFAULT_WAIT`].
 fn timeout(secs: Option<f64>) -> Result<Duration> {
-    let secs = secs.unwrap_or(600.0);
+    let Some(secs) = secs else { return Ok(rs::DEFAULT_WAIT) };
     Duration::try_from_secs_f64(secs)
         .map_err(|_| invalid(format!("timeout must be a non-negative number of seconds, got {secs}")))
 }
@@ -191,7 +228,7 @@ impl Client {
             kubo: o.kubo,
             store: o.store.map(Into::into),
         };
-        promise(env, async move { Ok(Client(Arc::new(rs::Client::connect(options).await.map_err(client_error)?))) })
+        promise(env, async move { Ok(Client(Arc::new(rs::Client::connect(options).await.map_err(coded)?))) })
     }
 
     /// The wallet's address (base58).
@@ -204,22 +241,22 @@ impl Client {
     #[napi(ts_return_type = "Promise<number>")]
     pub fn balance<'env>(&self, env: &'env Env) -> Promise<'env, f64> {
         let c = self.0.clone();
-        promise(env, async move { Ok(c.balance().await.map_err(client_error)? as f64) })
+        promise(env, async move { Ok(c.balance().await.map_err(coded)? as f64) })
     }
 
     /// Registers the wallet as a submitter, staking `stake` (default: the market's minimum),
     /// unless it already is one; a wallet must be registered before it submits.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn register<'env>(&self, env: &'env Env, stake: Option<f64>) -> Promise<'env, ()> {
-        let (c, stake) = (self.0.clone(), stake.map(|s| uint("stake", s)).transpose());
-        promise(env, async move { c.register(stake?).await.map_err(client_error) })
+        let (c, stake) = (self.0.clone(), opt("stake", stake));
+        promise(env, async move { c.register(stake?).await.map_err(coded) })
     }
 
     /// Whether the wallet is registered as a submitter.
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn is_registered<'env>(&self, env: &'env Env) -> Promise<'env, bool> {
         let c = self.0.clone();
-        promise(env, async move { c.is_registered().await.map_err(client_error) })
+        promise(env, async move { c.is_registered().await.map_err(coded) })
     }
 
     /// Reference prices per GPU class.
@@ -227,7 +264,7 @@ impl Client {
     pub fn prices<'env>(&self, env: &'env Env) -> Promise<'env, Vec<Price>> {
         let c = self.0.clone();
         promise(env, async move {
-            let prices = c.prices().await.map_err(client_error)?;
+            let prices = c.prices().await.map_err(coded)?;
             Ok(prices
                 .into_iter()
                 .map(|(c, p)| Price { gpu_class: c.into(), class_name: class_name(c).into(), price: p as f64 })
@@ -273,7 +310,7 @@ impl Client {
         let c = self.0.clone();
         promise(env, async move {
             let (options, shape, a, b) = checked?;
-            let job = c.submit_matmul(shape, &a, &b, false, options).await.map_err(client_error)?;
+            let job = c.submit_matmul(shape, &a, &b, Precision::F32, options).await.map_err(coded)?;
             Ok(job.to_string())
         })
     }
@@ -310,7 +347,7 @@ impl Client {
         let c = self.0.clone();
         promise(env, async move {
             let (options, training, x, y, init) = checked?;
-            let job = c.submit_training(training, &x, &y, &init, options).await.map_err(client_error)?;
+            let job = c.submit_training(training, &x, &y, &init, options).await.map_err(coded)?;
             Ok(job.to_string())
         })
     }
@@ -319,7 +356,7 @@ impl Client {
     #[napi(ts_return_type = "Promise<JobStatus>")]
     pub fn status<'env>(&self, env: &'env Env, job: String) -> Promise<'env, JobStatus> {
         let c = self.0.clone();
-        promise(env, async move { Ok(c.status(&address(&job)?).await.map_err(client_error)?.into()) })
+        promise(env, async move { Ok(c.status(&address(&job)?).await.map_err(coded)?.into()) })
     }
 
     /// Jobs on the market (only this wallet's with `mine`), latest deadline first.
@@ -327,7 +364,7 @@ impl Client {
     pub fn jobs<'env>(&self, env: &'env Env, mine: Option<bool>) -> Promise<'env, Vec<JobStatus>> {
         let c = self.0.clone();
         promise(env, async move {
-            let jobs = c.jobs(mine.unwrap_or(false)).await.map_err(client_error)?;
+            let jobs = c.jobs(mine.unwrap_or(false)).await.map_err(coded)?;
             Ok(jobs.into_iter().map(Into::into).collect())
         })
     }
@@ -336,14 +373,14 @@ impl Client {
     #[napi(ts_return_type = "Promise<Array<NodeStatus>>")]
     pub fn nodes<'env>(&self, env: &'env Env) -> Promise<'env, Vec<NodeStatus>> {
         let c = self.0.clone();
-        promise(env, async move { Ok(c.nodes().await.map_err(client_error)?.into_iter().map(Into::into).collect()) })
+        promise(env, async move { Ok(c.nodes().await.map_err(coded)?.into_iter().map(Into::into).collect()) })
     }
 
     /// Cancels an open job; its escrow returns.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn cancel<'env>(&self, env: &'env Env, job: String) -> Promise<'env, ()> {
         let c = self.0.clone();
-        promise(env, async move { c.cancel(&address(&job)?).await.map_err(client_error) })
+        promise(env, async move { c.cancel(&address(&job)?).await.map_err(coded) })
     }
 
     /// Resolves once the job is settled, slashed, cancelled or expired (`TIMEOUT` after
@@ -353,7 +390,7 @@ impl Client {
         let c = self.0.clone();
         promise(env, async move {
             let (job, wait) = (address(&job)?, timeout(timeout_secs)?);
-            Ok(c.wait(&job, wait).await.map_err(client_error)?.into())
+            Ok(c.wait(&job, wait).await.map_err(coded)?.into())
         })
     }
 
@@ -364,7 +401,7 @@ impl Client {
         let c = self.0.clone();
         promise(env, async move {
             let (job, wait) = (address(&job)?, timeout(timeout_secs)?);
-            Ok(match c.result(&job, wait).await.map_err(client_error)? {
+            Ok(match c.result(&job, wait).await.map_err(coded)? {
                 JobResult::Tensor { values, shape } => JobOutput {
                     values: Some(Float32Array::new(values)),
                     shape: shape.iter().map(|&d| d as u32).collect(),
@@ -378,8 +415,8 @@ impl Client {
     }
 }
 
-async fn quote(client: &rs::Client, options: gpufuel_exec::job::JobOptions) -> Result<Quote> {
-    let (q, escrow) = client.quote(&options).await.map_err(client_error)?;
+async fn quote(client: &rs::Client, options: JobOptions) -> Result<Quote> {
+    let (q, escrow) = client.quote(&options).await.map_err(coded)?;
     Ok(Quote {
         price_low: q.price_low as f64,
         price_high: q.price_high as f64,
@@ -390,9 +427,4 @@ async fn quote(client: &rs::Client, options: gpufuel_exec::job::JobOptions) -> R
         jobs_ahead: q.jobs_ahead as u32,
         escrow: escrow as f64,
     })
-}
-
-/// Checked so a JS caller's fractional or negative token amount is refused, not truncated.
-pub fn tokens(value: Option<f64>, default: u64) -> Result<u64> {
-    value.map_or(Ok(default), |v| uint("tokens", v))
 }

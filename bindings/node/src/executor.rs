@@ -14,17 +14,25 @@ use napi::{
 };
 use napi_derive::napi;
 
-use crate::convert::{Result, gpu_class, uint};
+use crate::{
+    convert::{gpu_class, opt},
+    error::Result,
+};
 
 /// A matrix product to compute: `a` (m×k) · `b` (k×n), row-major.
 #[napi(object, object_from_js = false)]
 pub struct Work {
     /// `"matmul"`.
     pub kind: String,
+    /// Rows of `a`.
     pub m: u32,
+    /// Columns of `a`, rows of `b`.
     pub k: u32,
+    /// Columns of `b`.
     pub n: u32,
+    /// `m×k`.
     pub a: Float32Array,
+    /// `k×n`.
     pub b: Float32Array,
 }
 
@@ -73,7 +81,7 @@ pub struct ExecutorOptions {
 
 /// An executor whose matrix products `f` computes.
 pub fn callback_executor(f: JsExecutor, options: &ExecutorOptions) -> Result<CallbackExecutor> {
-    let (class, vram) = (gpu_class(&options.gpu_class)?, uint("vramMib", options.vram_mib.unwrap_or(16_384.0))?);
+    let (class, vram) = (gpu_class(&options.gpu_class)?, opt("vramMib", options.vram_mib)?);
     let device = options.device.clone().unwrap_or_else(|| "js".into());
     Ok(CallbackExecutor::new(device, class, vram, matmul_fn(f)))
 }

@@ -1,10 +1,12 @@
 //! `@gpufuel/sdk`: the Rust crates' nouns (`LocalNetwork`, `Client`, `NodeAgent`,
-//! `ValidatorAgent`) for Node.js, adding only conversion (typed arrays, numbers, class names) and
-//! errors whose `code` is [`gpufuel_exec::client::ClientError::code`].
+//! `ValidatorAgent`, `Work`) for Node.js, adding only conversion (typed arrays, numbers, class
+//! names) and errors whose `code` is the crates' [`gpufuel_core::ErrorCode`]. The same nouns,
+//! one file each, as the Python package.
 
 mod agent;
 mod client;
 mod convert;
+mod error;
 mod executor;
 mod network;
 

@@ -1,24 +1,19 @@
-//! `LocalNetwork`: a whole market in this process that runs by itself until `close()`.
+//! `LocalNetwork`: the SDK's [`RunningNetwork`], a whole market in this process that runs by
+//! itself until `close()`. Options left `undefined` take [`LocalNetworkConfig`]'s defaults.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use gpufuel_exec::{
-    agent::Behaviour,
-    network::{self as rs, Driver, LocalNetworkConfig},
-};
+use gpufuel_exec::agent::Behaviour;
+use gpufuel_network::{LocalNetworkConfig, RunningNetwork};
 use napi::{Env, bindgen_prelude::PromiseRaw};
 use napi_derive::napi;
-use tokio::sync::RwLock;
 
 use crate::{
-    client::{Client, tokens},
-    convert::{Result, client_error, invalid, promise, uint},
+    client::Client,
+    convert::opt,
+    error::{Result, coded, invalid, promise},
     executor::{ExecutorOptions, JsExecutor, callback_executor},
 };
-
-fn network_error(e: rs::NetworkError) -> crate::convert::Error {
-    client_error(e.into())
-}
 
 /// What `LocalNetwork.start` starts.
 #[napi(object)]
@@ -32,17 +27,14 @@ pub struct NetworkOptions {
     pub dishonest: Option<Vec<String>>,
     /// Also run a node on the GPU when one is found (default false).
     pub use_gpu: Option<bool>,
-    /// Tokens each participant starts with.
+    /// Tokens each participant starts with (default 100,000,000).
     pub tokens: Option<f64>,
 }
 
 /// A local market: chain (LiteSVM with the real program), content store, node agents,
 /// validators, optional dishonest nodes.
 #[napi]
-pub struct LocalNetwork {
-    net: Arc<RwLock<rs::LocalNetwork>>,
-    driver: Mutex<Option<Driver>>,
-}
+pub struct LocalNetwork(Arc<RunningNetwork>);
 
 #[napi]
 impl LocalNetwork {
@@ -54,17 +46,17 @@ impl LocalNetwork {
 
     async fn start_inner(o: NetworkOptions) -> Result<LocalNetwork> {
         let dishonest = o.dishonest.unwrap_or_default();
+        let dishonest = dishonest.iter().map(|b| b.parse::<Behaviour>().map_err(|e| invalid(e.to_string())));
+        let d = LocalNetworkConfig::default();
         let config = LocalNetworkConfig {
-            nodes: uint::<u8>("nodes", o.nodes.unwrap_or(3.0))?.into(),
-            validators: uint::<u8>("validators", o.validators.unwrap_or(3.0))?.into(),
-            dishonest: dishonest.iter().map(|d| Behaviour::from_name(d).map_err(invalid)).collect::<Result<_>>()?,
-            use_gpu: o.use_gpu.unwrap_or(false),
-            tokens: tokens(o.tokens, 100_000_000)?,
-            ..LocalNetworkConfig::default()
+            nodes: opt::<u8>("nodes", o.nodes)?.map_or(d.nodes, usize::from),
+            validators: opt::<u8>("validators", o.validators)?.map_or(d.validators, usize::from),
+            dishonest: dishonest.collect::<Result<_>>()?,
+            use_gpu: o.use_gpu.unwrap_or(d.use_gpu),
+            tokens: opt("tokens", o.tokens)?.unwrap_or(d.tokens),
+            ..d
         };
-        let net = Arc::new(RwLock::new(rs::LocalNetwork::start(config).await.map_err(network_error)?));
-        let driver = rs::LocalNetwork::drive(net.clone(), std::time::Duration::from_millis(5));
-        Ok(LocalNetwork { net, driver: Mutex::new(Some(driver)) })
+        Ok(LocalNetwork(Arc::new(RunningNetwork::start(config).await.map_err(coded)?)))
     }
 
     /// A client for a new funded wallet (default 10,000,000 tokens), registered as a submitter
@@ -77,12 +69,10 @@ impl LocalNetwork {
         tokens: Option<f64>,
         register: Option<bool>,
     ) -> napi::Result<PromiseRaw<'env, Client>> {
-        let net = self.net.clone();
+        let network = self.0.clone();
         promise(env, async move {
-            let tokens = crate::client::tokens(tokens, 10_000_000)?;
-            let net = net.read().await;
-            let client = if register.unwrap_or(true) { net.client(tokens).await } else { net.wallet_client(tokens) };
-            Ok(Client(Arc::new(client.map_err(network_error)?)))
+            let client = network.client(opt("tokens", tokens)?, register.unwrap_or(true)).await.map_err(coded)?;
+            Ok(Client(Arc::new(client)))
         })
     }
 
@@ -99,12 +89,10 @@ impl LocalNetwork {
         executor: JsExecutor,
         options: Option<ExecutorOptions>,
     ) -> napi::Result<PromiseRaw<'env, String>> {
-        let (net, executor) = (self.net.clone(), callback_executor(executor, &options.unwrap_or_default()));
+        let (network, executor) = (self.0.clone(), callback_executor(executor, &options.unwrap_or_default()));
         promise(env, async move {
-            let executor = Arc::new(executor?);
-            let mut net = net.write().await;
-            let i = net.add_node(executor, Behaviour::Honest, 100_000_000, None).await.map_err(network_error)?;
-            Ok(net.nodes[i].wallet.address().to_string())
+            let operator = network.add_node(Arc::new(executor?)).await.map_err(coded)?;
+            Ok(operator.to_string())
         })
     }
 
@@ -112,13 +100,13 @@ impl LocalNetwork {
     /// lost.
     #[napi(ts_return_type = "Promise<number>")]
     pub fn tokens_held<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, f64>> {
-        let net = self.net.clone();
-        promise(env, async move { Ok(net.read().await.tokens_held() as f64) })
+        let network = self.0.clone();
+        promise(env, async move { Ok(network.tokens_held().await as f64) })
     }
 
     /// Stops the background stepping.
     #[napi]
     pub fn close(&self) {
-        self.driver.lock().expect("driver lock").take();
+        self.0.close();
     }
 }

@@ -1,19 +1,20 @@
-//! `gpufuel.Client`: the Rust [`gpufuel_exec::client::Client`] with numpy in and out. Quick reads
-//! are sync; submitting and waiting are coroutines with `_sync` variants.
+//! `gpufuel.Client`: the SDK's [`gpufuel_sdk::Client`] with numpy in and out. Quick reads are
+//! sync; submitting and waiting are awaitables, each with a `_sync` variant taking the same
+//! arguments. An argument left `None` takes the SDK's default ([`JobOptions`], [`Training`]).
 
-use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use gpufuel_core::task::mlp::Mlp;
-use gpufuel_exec::{
-    client::{self as rs, ConnectOptions},
-    executor::class_name,
-    job::{JobOptions, JobResult, Training},
+use gpufuel_core::{class::class_name, proof::freivalds::Precision, task::mlp::Mlp};
+use gpufuel_sdk::{self as sdk, ConnectOptions, JobOptions, JobResult, Training};
+use pyo3::{
+    prelude::*,
+    types::{PyBytes, PyDict, PyTuple},
 };
-use pyo3::{IntoPyObjectExt, prelude::*, types::PyBytes};
 
 use crate::{
-    convert::{self, address, client_error, invalid, uint},
-    runtime::{self, block_on},
+    convert::{self, address, opt, uint},
+    error::{coded, invalid},
+    runtime::{block_on, call_blocking, run},
 };
 
 /// A price quote: prices in base units per GPU-second, the expected wait, and the escrow that
@@ -53,8 +54,8 @@ pub struct JobStatus {
     pub votes_fail: u8,
 }
 
-impl From<rs::JobStatus> for JobStatus {
-    fn from(j: rs::JobStatus) -> Self {
+impl From<sdk::JobStatus> for JobStatus {
+    fn from(j: sdk::JobStatus) -> Self {
         Self {
             address: j.address.to_string(),
             state: format!("{:?}", j.state),
@@ -93,8 +94,8 @@ pub struct NodeStatus {
     pub missed_deadlines: u32,
 }
 
-impl From<rs::NodeStatus> for NodeStatus {
-    fn from(n: rs::NodeStatus) -> Self {
+impl From<sdk::NodeStatus> for NodeStatus {
+    fn from(n: sdk::NodeStatus) -> Self {
         Self {
             address: n.address.to_string(),
             operator: n.operator.to_string(),
@@ -124,38 +125,40 @@ macro_rules! repr {
 }
 repr!(Quote, JobStatus, NodeStatus);
 
-/// Job options from keyword arguments, range-checked.
-#[allow(clippy::too_many_arguments)]
-fn options(
-    gpu_class: Option<&Bound<'_, PyAny>>,
-    gpu_count: i128,
-    min_vram_mib: i128,
-    gpu_seconds: i128,
-    max_price: i128,
-    deadline_secs: i128,
-    urgent: bool,
-) -> PyResult<JobOptions> {
-    Ok(JobOptions {
-        gpu_class: gpu_class.map_or(Ok(0), convert::gpu_class)?,
-        gpu_count: uint("gpu_count", gpu_count)?,
-        min_vram_mib: uint("min_vram_mib", min_vram_mib)?,
-        min_compute_capability: 0,
-        gpu_seconds: uint("gpu_seconds", gpu_seconds)?,
-        max_price: uint("max_price", max_price)?,
-        deadline_secs: uint::<u32>("deadline_secs", deadline_secs)?.into(),
-        urgent,
-    })
+/// What a job asks of the market, from keyword arguments: range-checked, `None` for the SDK's
+/// default.
+struct Request<'a, 'py> {
+    gpu_class: Option<&'a Bound<'py, PyAny>>,
+    gpu_count: Option<i128>,
+    min_vram_mib: Option<i128>,
+    gpu_seconds: Option<i128>,
+    max_price: Option<i128>,
+    deadline_secs: Option<i128>,
+    urgent: Option<bool>,
 }
 
-fn timeout(secs: f64) -> PyResult<Duration> {
+impl Request<'_, '_> {
+    fn options(&self) -> PyResult<JobOptions> {
+        let d = JobOptions::default();
+        Ok(JobOptions {
+            gpu_class: self.gpu_class.map_or(Ok(d.gpu_class), convert::gpu_class)?,
+            gpu_count: opt("gpu_count", self.gpu_count)?.unwrap_or(d.gpu_count),
+            min_vram_mib: opt("min_vram_mib", self.min_vram_mib)?.unwrap_or(d.min_vram_mib),
+            min_compute_capability: d.min_compute_capability,
+            gpu_seconds: opt("gpu_seconds", self.gpu_seconds)?.unwrap_or(d.gpu_seconds),
+            max_price: opt("max_price", self.max_price)?.unwrap_or(d.max_price),
+            deadline_secs: opt::<u32>("deadline_secs", self.deadline_secs)?.map_or(d.deadline_secs, i64::from),
+            urgent: self.urgent.unwrap_or(d.urgent),
+        })
+    }
+}
+
+/// A wait's limit in seconds; `None`: the SDK's [`sdk::DEFAULT_WAIT`].
+fn timeout(secs: Option<f64>) -> PyResult<Duration> {
+    let Some(secs) = secs else { return Ok(sdk::DEFAULT_WAIT) };
     Duration::try_from_secs_f64(secs)
         .map_err(|_| invalid(format!("timeout must be a non-negative number of seconds, got {secs}")))
 }
-
-/// A submitter's handle on a market: a local network's (`LocalNetwork.client()`) or a cluster's
-/// over RPC (`Client.connect()`).
-#[pyclass(frozen, module = "gpufuel")]
-pub struct Client(pub Arc<rs::Client>);
 
 /// A verified result as Python sees it: a float32 array, or a list of `bytes` buffers (converted
 /// where it is delivered, inside Python).
@@ -176,83 +179,10 @@ impl<'py> IntoPyObject<'py> for Output {
     }
 }
 
-/// A coroutine, or its result when `sync`.
-fn run<'py, F, T>(py: Python<'py>, sync: bool, fut: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = PyResult<T>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    if sync { block_on(py, fut)?.into_bound_py_any(py) } else { runtime::spawn(py, fut) }
-}
-
-impl Client {
-    #[allow(clippy::too_many_arguments)]
-    fn matmul<'py>(
-        &self,
-        py: Python<'py>,
-        sync: bool,
-        a: &Bound<'py, PyAny>,
-        b: &Bound<'py, PyAny>,
-        shape: (Option<i128>, Option<i128>, Option<i128>),
-        bf16_output: bool,
-        options: JobOptions,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let dim = |name, v: Option<i128>| v.map(|v| uint::<u32>(name, v).map(|v| v as usize)).transpose();
-        let (m, k, n) = (dim("m", shape.0)?, dim("k", shape.1)?, dim("n", shape.2)?);
-        let (a, m, ka) = convert::matrix("a", a, m.zip(k))?;
-        let (b, kb, n) = convert::matrix("b", b, k.or(Some(ka)).zip(n))?;
-        if ka != kb {
-            return Err(invalid(format!("a is {m}×{ka} but b is {kb}×{n}: inner dimensions differ")));
-        }
-        let dims = (uint("m", m as i128)?, uint("k", ka as i128)?, uint("n", n as i128)?);
-        let client = self.0.clone();
-        run(py, sync, async move {
-            let job = client.submit_matmul(dims, &a, &b, bf16_output, options).await.map_err(client_error)?;
-            Ok(job.to_string())
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn training<'py>(
-        &self,
-        py: Python<'py>,
-        sync: bool,
-        x: &Bound<'py, PyAny>,
-        y: &Bound<'py, PyAny>,
-        init: &Bound<'py, PyAny>,
-        (hidden, batch, learning_rate, segments, steps): (i128, i128, f32, i128, i128),
-        options: JobOptions,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (x, rows, inputs) = convert::matrix("x", x, None)?;
-        let (y, ydims) = convert::array("y", y)?;
-        let (init, _) = convert::array("init", init)?;
-        if ydims != [rows] {
-            return Err(invalid(format!("y: expected shape ({rows},) to match x's rows, got {ydims:?}")));
-        }
-        let training = Training {
-            model: Mlp { inputs: uint("inputs", inputs as i128)?, hidden: uint("hidden", hidden)? },
-            batch: uint("batch", batch)?,
-            learning_rate,
-            segments: uint("segments", segments)?,
-            steps_per_segment: uint("steps_per_segment", steps)?,
-        };
-        let client = self.0.clone();
-        run(py, sync, async move {
-            let job = client.submit_training(training, &x, &y, &init, options).await.map_err(client_error)?;
-            Ok(job.to_string())
-        })
-    }
-
-    fn fetch_result<'py>(&self, py: Python<'py>, sync: bool, job: &str, secs: f64) -> PyResult<Bound<'py, PyAny>> {
-        let (job, wait, client) = (address(job)?, timeout(secs)?, self.0.clone());
-        run(py, sync, async move { client.result(&job, wait).await.map(Output).map_err(client_error) })
-    }
-
-    fn wait_for<'py>(&self, py: Python<'py>, sync: bool, job: &str, secs: f64) -> PyResult<Bound<'py, PyAny>> {
-        let (job, wait, client) = (address(job)?, timeout(secs)?, self.0.clone());
-        run(py, sync, async move { client.wait(&job, wait).await.map(JobStatus::from).map_err(client_error) })
-    }
-}
+/// A submitter's handle on a market: a local network's (`LocalNetwork.client()`) or a cluster's
+/// over RPC (`Client.connect()`).
+#[pyclass(frozen, module = "gpufuel")]
+pub struct Client(pub Arc<sdk::Client>);
 
 #[pymethods]
 impl Client {
@@ -271,7 +201,7 @@ impl Client {
         store: Option<PathBuf>,
     ) -> PyResult<Self> {
         let options = ConnectOptions { url, keypair, commitment, config, kubo, store };
-        let client = block_on(py, rs::Client::connect(options)).map_err(client_error)?;
+        let client = block_on(py, sdk::Client::connect(options)).map_err(coded)?;
         Ok(Self(Arc::new(client)))
     }
 
@@ -283,41 +213,42 @@ impl Client {
 
     /// The wallet's GPUFuel balance in base units.
     fn balance(&self, py: Python<'_>) -> PyResult<u64> {
-        block_on(py, self.0.balance()).map_err(client_error)
+        block_on(py, self.0.balance()).map_err(coded)
     }
 
     /// Registers the wallet as a submitter, staking `stake` (default: the market's minimum),
     /// unless it already is one; a wallet must be registered before it submits.
     #[pyo3(signature = (stake=None))]
     fn register(&self, py: Python<'_>, stake: Option<i128>) -> PyResult<()> {
-        let stake = stake.map(|s| uint("stake", s)).transpose()?;
-        block_on(py, self.0.register(stake)).map_err(client_error)
+        let stake = opt("stake", stake)?;
+        block_on(py, self.0.register(stake)).map_err(coded)
     }
 
     /// Whether the wallet is registered as a submitter.
     fn is_registered(&self, py: Python<'_>) -> PyResult<bool> {
-        block_on(py, self.0.is_registered()).map_err(client_error)
+        block_on(py, self.0.is_registered()).map_err(coded)
     }
 
     /// Reference prices by GPU class name, base units per GPU-second.
     fn prices(&self, py: Python<'_>) -> PyResult<Vec<(String, u64)>> {
-        let prices = block_on(py, self.0.prices()).map_err(client_error)?;
+        let prices = block_on(py, self.0.prices()).map_err(coded)?;
         Ok(prices.into_iter().map(|(c, p)| (class_name(c).to_string(), p)).collect())
     }
 
     /// A quote for a job with these requirements.
-    #[pyo3(signature = (*, gpu_class=None, gpu_seconds=10, urgent=false, gpu_count=1, min_vram_mib=0))]
+    #[pyo3(signature = (*, gpu_class=None, gpu_seconds=None, urgent=None, gpu_count=None, min_vram_mib=None))]
     fn quote(
         &self,
         py: Python<'_>,
         gpu_class: Option<&Bound<'_, PyAny>>,
-        gpu_seconds: i128,
-        urgent: bool,
-        gpu_count: i128,
-        min_vram_mib: i128,
+        gpu_seconds: Option<i128>,
+        urgent: Option<bool>,
+        gpu_count: Option<i128>,
+        min_vram_mib: Option<i128>,
     ) -> PyResult<Quote> {
-        let options = options(gpu_class, gpu_count, min_vram_mib, gpu_seconds, 1, 1, urgent)?;
-        let (q, escrow) = block_on(py, self.0.quote(&options)).map_err(client_error)?;
+        let request =
+            Request { gpu_class, gpu_count, min_vram_mib, gpu_seconds, max_price: None, deadline_secs: None, urgent };
+        let (q, escrow) = block_on(py, self.0.quote(&request.options()?)).map_err(coded)?;
         Ok(Quote {
             price_low: q.price_low,
             price_high: q.price_high,
@@ -331,9 +262,9 @@ impl Client {
     }
 
     /// Submits `C = a·b` (2-D float arrays, or raw little-endian f32 bytes with `m`, `k`, `n`);
-    /// returns the job's address once created on chain.
-    #[pyo3(signature = (a, b, *, m=None, k=None, n=None, bf16_output=false, gpu_class=None, gpu_seconds=10,
-        max_price=1000, deadline_secs=3600, urgent=false, gpu_count=1, min_vram_mib=0))]
+    /// resolves to the job's address once created on chain.
+    #[pyo3(signature = (a, b, *, m=None, k=None, n=None, bf16_output=false, gpu_class=None, gpu_seconds=None,
+        max_price=None, deadline_secs=None, urgent=None, gpu_count=None, min_vram_mib=None))]
     #[allow(clippy::too_many_arguments)]
     fn submit_matmul<'py>(
         &self,
@@ -345,47 +276,46 @@ impl Client {
         n: Option<i128>,
         bf16_output: bool,
         gpu_class: Option<&Bound<'py, PyAny>>,
-        gpu_seconds: i128,
-        max_price: i128,
-        deadline_secs: i128,
-        urgent: bool,
-        gpu_count: i128,
-        min_vram_mib: i128,
+        gpu_seconds: Option<i128>,
+        max_price: Option<i128>,
+        deadline_secs: Option<i128>,
+        urgent: Option<bool>,
+        gpu_count: Option<i128>,
+        min_vram_mib: Option<i128>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let o = options(gpu_class, gpu_count, min_vram_mib, gpu_seconds, max_price, deadline_secs, urgent)?;
-        self.matmul(py, false, a, b, (m, k, n), bf16_output, o)
+        let options =
+            Request { gpu_class, gpu_count, min_vram_mib, gpu_seconds, max_price, deadline_secs, urgent }.options()?;
+        let dim = |name, v: Option<i128>| opt::<u32>(name, v).map(|v| v.map(|v| v as usize));
+        let (m, k, n) = (dim("m", m)?, dim("k", k)?, dim("n", n)?);
+        let (a, m, ka) = convert::matrix("a", a, m.zip(k))?;
+        let (b, kb, n) = convert::matrix("b", b, k.or(Some(ka)).zip(n))?;
+        if ka != kb {
+            return Err(invalid(format!("a is {m}×{ka} but b is {kb}×{n}: inner dimensions differ")));
+        }
+        let dims = (uint("m", m as i128)?, uint("k", ka as i128)?, uint("n", n as i128)?);
+        let output = if bf16_output { Precision::Bf16 } else { Precision::F32 };
+        let client = self.0.clone();
+        run(py, async move {
+            let job = client.submit_matmul(dims, &a, &b, output, options).await.map_err(coded)?;
+            Ok(job.to_string())
+        })
     }
 
     /// `submit_matmul`, blocking.
-    #[pyo3(signature = (a, b, *, m=None, k=None, n=None, bf16_output=false, gpu_class=None, gpu_seconds=10,
-        max_price=1000, deadline_secs=3600, urgent=false, gpu_count=1, min_vram_mib=0))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (*args, **kwargs))]
     fn submit_matmul_sync<'py>(
-        &self,
-        py: Python<'py>,
-        a: &Bound<'py, PyAny>,
-        b: &Bound<'py, PyAny>,
-        m: Option<i128>,
-        k: Option<i128>,
-        n: Option<i128>,
-        bf16_output: bool,
-        gpu_class: Option<&Bound<'py, PyAny>>,
-        gpu_seconds: i128,
-        max_price: i128,
-        deadline_secs: i128,
-        urgent: bool,
-        gpu_count: i128,
-        min_vram_mib: i128,
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let o = options(gpu_class, gpu_count, min_vram_mib, gpu_seconds, max_price, deadline_secs, urgent)?;
-        self.matmul(py, true, a, b, (m, k, n), bf16_output, o)
+        call_blocking(slf, "submit_matmul", args, kwargs)
     }
 
     /// Submits the training of a one-hidden-layer MLP (`x`: rows×inputs, `y`: rows, `init`: the
     /// initial parameters) by mini-batch SGD, checkpointed every segment; the result is the
     /// trained parameters.
-    #[pyo3(signature = (x, y, init, *, hidden, batch=32, learning_rate=0.05, segments=8, steps_per_segment=4,
-        gpu_class=None, gpu_seconds=10, max_price=1000, deadline_secs=3600, urgent=false))]
+    #[pyo3(signature = (x, y, init, *, hidden, batch=None, learning_rate=None, segments=None, steps_per_segment=None,
+        gpu_class=None, gpu_seconds=None, max_price=None, deadline_secs=None, urgent=None))]
     #[allow(clippy::too_many_arguments)]
     fn submit_training<'py>(
         &self,
@@ -394,93 +324,108 @@ impl Client {
         y: &Bound<'py, PyAny>,
         init: &Bound<'py, PyAny>,
         hidden: i128,
-        batch: i128,
-        learning_rate: f32,
-        segments: i128,
-        steps_per_segment: i128,
+        batch: Option<i128>,
+        learning_rate: Option<f32>,
+        segments: Option<i128>,
+        steps_per_segment: Option<i128>,
         gpu_class: Option<&Bound<'py, PyAny>>,
-        gpu_seconds: i128,
-        max_price: i128,
-        deadline_secs: i128,
-        urgent: bool,
+        gpu_seconds: Option<i128>,
+        max_price: Option<i128>,
+        deadline_secs: Option<i128>,
+        urgent: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let o = options(gpu_class, 1, 0, gpu_seconds, max_price, deadline_secs, urgent)?;
-        self.training(py, false, x, y, init, (hidden, batch, learning_rate, segments, steps_per_segment), o)
+        let request =
+            Request { gpu_class, gpu_count: None, min_vram_mib: None, gpu_seconds, max_price, deadline_secs, urgent };
+        let options = request.options()?;
+        let (x, rows, inputs) = convert::matrix("x", x, None)?;
+        let (y, ydims) = convert::array("y", y)?;
+        let (init, _) = convert::array("init", init)?;
+        if ydims != [rows] {
+            return Err(invalid(format!("y: expected shape ({rows},) to match x's rows, got {ydims:?}")));
+        }
+        let d = Training::new(Mlp { inputs: uint("inputs", inputs as i128)?, hidden: uint("hidden", hidden)? });
+        let training = Training {
+            batch: opt("batch", batch)?.unwrap_or(d.batch),
+            learning_rate: learning_rate.unwrap_or(d.learning_rate),
+            segments: opt("segments", segments)?.unwrap_or(d.segments),
+            steps_per_segment: opt("steps_per_segment", steps_per_segment)?.unwrap_or(d.steps_per_segment),
+            ..d
+        };
+        let client = self.0.clone();
+        run(py, async move {
+            let job = client.submit_training(training, &x, &y, &init, options).await.map_err(coded)?;
+            Ok(job.to_string())
+        })
     }
 
     /// `submit_training`, blocking.
-    #[pyo3(signature = (x, y, init, *, hidden, batch=32, learning_rate=0.05, segments=8, steps_per_segment=4,
-        gpu_class=None, gpu_seconds=10, max_price=1000, deadline_secs=3600, urgent=false))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (*args, **kwargs))]
     fn submit_training_sync<'py>(
-        &self,
-        py: Python<'py>,
-        x: &Bound<'py, PyAny>,
-        y: &Bound<'py, PyAny>,
-        init: &Bound<'py, PyAny>,
-        hidden: i128,
-        batch: i128,
-        learning_rate: f32,
-        segments: i128,
-        steps_per_segment: i128,
-        gpu_class: Option<&Bound<'py, PyAny>>,
-        gpu_seconds: i128,
-        max_price: i128,
-        deadline_secs: i128,
-        urgent: bool,
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let o = options(gpu_class, 1, 0, gpu_seconds, max_price, deadline_secs, urgent)?;
-        self.training(py, true, x, y, init, (hidden, batch, learning_rate, segments, steps_per_segment), o)
+        call_blocking(slf, "submit_training", args, kwargs)
     }
 
     /// A job's status.
     fn status(&self, py: Python<'_>, job: &str) -> PyResult<JobStatus> {
         let job = address(job)?;
-        block_on(py, self.0.status(&job)).map(Into::into).map_err(client_error)
+        block_on(py, self.0.status(&job)).map(Into::into).map_err(coded)
     }
 
     /// Jobs on the market (only this wallet's with `mine=True`), latest deadline first.
     #[pyo3(signature = (mine=false))]
     fn jobs(&self, py: Python<'_>, mine: bool) -> PyResult<Vec<JobStatus>> {
-        let jobs = block_on(py, self.0.jobs(mine)).map_err(client_error)?;
+        let jobs = block_on(py, self.0.jobs(mine)).map_err(coded)?;
         Ok(jobs.into_iter().map(Into::into).collect())
     }
 
     /// Nodes on the market.
     fn nodes(&self, py: Python<'_>) -> PyResult<Vec<NodeStatus>> {
-        let nodes = block_on(py, self.0.nodes()).map_err(client_error)?;
+        let nodes = block_on(py, self.0.nodes()).map_err(coded)?;
         Ok(nodes.into_iter().map(Into::into).collect())
     }
 
     /// Cancels an open job; its escrow returns.
     fn cancel(&self, py: Python<'_>, job: &str) -> PyResult<()> {
         let job = address(job)?;
-        block_on(py, self.0.cancel(&job)).map_err(client_error)
+        block_on(py, self.0.cancel(&job)).map_err(coded)
     }
 
     /// Waits until the job is settled, slashed, cancelled or expired.
-    #[pyo3(signature = (job, timeout=600.0))]
-    fn wait<'py>(&self, py: Python<'py>, job: &str, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
-        self.wait_for(py, false, job, timeout)
+    #[pyo3(signature = (job, timeout=None))]
+    fn wait<'py>(&self, py: Python<'py>, job: &str, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let (job, wait, client) = (address(job)?, self::timeout(timeout)?, self.0.clone());
+        run(py, async move { client.wait(&job, wait).await.map(JobStatus::from).map_err(coded) })
     }
 
     /// `wait`, blocking.
-    #[pyo3(signature = (job, timeout=600.0))]
-    fn wait_sync<'py>(&self, py: Python<'py>, job: &str, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
-        self.wait_for(py, true, job, timeout)
+    #[pyo3(signature = (*args, **kwargs))]
+    fn wait_sync<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call_blocking(slf, "wait", args, kwargs)
     }
 
     /// Waits for the job and returns its verified result: a float32 array (the product, shape
     /// (m, n), or the trained parameters), or a kernel's output buffers as a list of bytes.
     /// A job that ends unsettled raises `NotSettledError`.
-    #[pyo3(signature = (job, timeout=600.0))]
-    fn result<'py>(&self, py: Python<'py>, job: &str, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
-        self.fetch_result(py, false, job, timeout)
+    #[pyo3(signature = (job, timeout=None))]
+    fn result<'py>(&self, py: Python<'py>, job: &str, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let (job, wait, client) = (address(job)?, self::timeout(timeout)?, self.0.clone());
+        run(py, async move { client.result(&job, wait).await.map(Output).map_err(coded) })
     }
 
     /// `result`, blocking.
-    #[pyo3(signature = (job, timeout=600.0))]
-    fn result_sync<'py>(&self, py: Python<'py>, job: &str, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
-        self.fetch_result(py, true, job, timeout)
+    #[pyo3(signature = (*args, **kwargs))]
+    fn result_sync<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call_blocking(slf, "result", args, kwargs)
     }
 }

@@ -1,40 +1,22 @@
 //! Python values in and out: numpy arrays and bytes to `f32`s, ints to checked integers, GPU class
-//! names to ids, Rust errors to the `gpufuel.errors` classes.
+//! names to ids.
 
-use gpufuel_exec::{client::ClientError, executor};
+use gpufuel_core::class;
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::{prelude::*, types::PyBytes};
 use solana_address::Address;
 
-use crate::runtime;
-
-/// The `gpufuel.errors` exception for `code` with `message` (from any thread).
-pub fn error(code: &str, message: impl Into<String>) -> PyErr {
-    let message = message.into();
-    runtime::attach(|py| {
-        let make = || -> PyResult<PyErr> {
-            let e = py.import("gpufuel.errors")?.getattr("_make")?.call1((code, message))?;
-            Ok(PyErr::from_value(e))
-        };
-        make().unwrap_or_else(|e| e)
-    })
-    .unwrap_or_else(runtime::exiting)
-}
-
-/// A bad argument: `gpufuel.InvalidArgumentError` (also a `ValueError`).
-pub fn invalid(message: impl Into<String>) -> PyErr {
-    error("INVALID_ARGUMENT", message)
-}
-
-/// The exception for a failed client call.
-pub fn client_error(e: ClientError) -> PyErr {
-    error(e.code(), e.to_string())
-}
+use crate::error::invalid;
 
 /// A non-negative integer argument that must fit the unsigned type `T`.
 pub fn uint<T: TryFrom<i128>>(name: &str, value: i128) -> PyResult<T> {
     let bits = std::mem::size_of::<T>() * 8;
     T::try_from(value).map_err(|_| invalid(format!("{name} must be an integer from 0 to 2^{bits}-1, got {value}")))
+}
+
+/// An optional [`uint`]: `None` takes the Rust default.
+pub fn opt<T: TryFrom<i128>>(name: &str, value: Option<i128>) -> PyResult<Option<T>> {
+    value.map(|v| uint(name, v)).transpose()
 }
 
 /// A GPU class given by id (`3`) or name (`"h100"`).
@@ -46,7 +28,7 @@ pub fn gpu_class(value: &Bound<'_, PyAny>) -> PyResult<u8> {
     } else {
         return Err(invalid(format!("gpu_class must be an int or a class name, not {}", type_name(value))));
     };
-    executor::class_id(&given).map_err(|e| invalid(e.to_string()))
+    class::class_id(&given).map_err(|e| invalid(e.to_string()))
 }
 
 /// A job or account address (base58 string).

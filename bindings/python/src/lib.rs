@@ -1,10 +1,13 @@
 //! The `gpufuel` Python package's native module: thin wrappers of the Rust crates' nouns
-//! (`LocalNetwork`, `Client`, `NodeAgent`, `ValidatorAgent`) that add only conversion (numpy
-//! arrays, Python ints and names) and error mapping (`gpufuel.errors`).
+//! (`LocalNetwork`, `Client`, `NodeAgent`, `ValidatorAgent`, `Work`) that add only conversion
+//! (numpy arrays, Python ints and names) and error mapping (`gpufuel.errors`). The same nouns,
+//! one file each, as the Node package.
 
 mod agent;
 mod client;
 mod convert;
+mod error;
+mod executor;
 mod network;
 mod runtime;
 
@@ -21,7 +24,7 @@ fn _gpufuel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NodeStatus>()?;
     m.add_class::<agent::NodeAgent>()?;
     m.add_class::<agent::ValidatorAgent>()?;
-    m.add_class::<agent::Work>()?;
-    m.add("GPU_CLASSES", gpufuel_exec::executor::GPU_CLASSES.iter().map(|(id, n)| (*n, *id)).collect::<Vec<_>>())?;
+    m.add_class::<executor::Work>()?;
+    m.add("GPU_CLASSES", gpufuel_core::class::GPU_CLASSES.iter().map(|(id, n)| (*n, *id)).collect::<Vec<_>>())?;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! The tokio runtime the module runs on, how its threads enter Python, and asyncio awaitables of
-//! its futures.
+//! The tokio runtime the module runs on, how its threads enter Python, asyncio awaitables of its
+//! futures, and the `_sync` variants of the awaitable methods.
 //!
 //! A tokio thread must never be inside Python while the interpreter finalizes: CPython aborts the
 //! process ("PyGILState_Release: thread state must be current when releasing"). That is what
@@ -9,6 +9,7 @@
 //! threads already inside. Work that finishes later is dropped, as the process is ending.
 
 use std::{
+    cell::Cell,
     future::Future,
     sync::{
         LazyLock,
@@ -17,7 +18,12 @@ use std::{
     time::Duration,
 };
 
-use pyo3::{IntoPyObjectExt, exceptions::PyRuntimeError, prelude::*};
+use pyo3::{
+    IntoPyObjectExt,
+    exceptions::PyRuntimeError,
+    prelude::*,
+    types::{PyDict, PyTuple},
+};
 use tokio::task::AbortHandle;
 
 static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
@@ -25,6 +31,40 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 });
 static CLOSED: AtomicBool = AtomicBool::new(false);
 static INSIDE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Set while a `_sync` variant calls its awaitable twin on this thread.
+    static BLOCKING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Calls `obj.method(*args, **kwargs)`, an awaitable method of this module, so that it blocks for
+/// its value instead: the `_sync` variants take the same arguments as their twins without
+/// restating them.
+pub fn call_blocking<'py>(
+    obj: &Bound<'py, PyAny>,
+    method: &str,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            BLOCKING.set(self.0);
+        }
+    }
+    let _reset = Reset(BLOCKING.replace(true));
+    obj.call_method(method, args, kwargs)
+}
+
+/// `fut` as an awaitable ([`spawn`]), or its value when called through [`call_blocking`].
+pub fn run<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    // Taken, not read: only the call `call_blocking` made blocks.
+    if BLOCKING.replace(false) { block_on(py, fut)?.into_bound_py_any(py) } else { spawn(py, fut) }
+}
 
 /// Runs `fut` to completion with the GIL released, so Python callbacks (a node's executor) can
 /// run meanwhile.

@@ -6,14 +6,12 @@
 //!
 //! `cargo test` runs it too (on the local market), so the example stays working.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use gpufuel_exec::{
-    client::{Client, ConnectOptions},
-    executor::cpu_gemm,
-    job::{JobOptions, JobResult},
-    network::{LocalNetwork, LocalNetworkConfig},
-};
+use gpufuel_core::proof::freivalds::Precision;
+use gpufuel_exec::executor::cpu_gemm;
+use gpufuel_network::{LocalNetworkConfig, RunningNetwork};
+use gpufuel_sdk::{Client, ConnectOptions, JobOptions, JobResult};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,10 +23,8 @@ async fn offload() -> Result<(), Box<dyn std::error::Error>> {
     let (client, _network) = match std::env::var("GPUFUEL_URL") {
         Ok(url) => (Client::connect(ConnectOptions { url: Some(url), ..Default::default() }).await?, None),
         Err(_) => {
-            let config = LocalNetworkConfig { use_gpu: false, ..LocalNetworkConfig::default() };
-            let net = Arc::new(tokio::sync::RwLock::new(LocalNetwork::start(config).await?));
-            let client = net.read().await.client(10_000_000).await?;
-            (client, Some(LocalNetwork::drive(net, Duration::from_millis(5))))
+            let network = RunningNetwork::start(LocalNetworkConfig::default()).await?;
+            (network.client(None, true).await?, Some(network))
         }
     };
     // On a cluster, a wallet's first run stakes the market's minimum as a submitter; then a no-op.
@@ -41,7 +37,7 @@ async fn offload() -> Result<(), Box<dyn std::error::Error>> {
     let (quote, escrow) = client.quote(&options).await?;
     println!("quote {}-{} per GPU-second, escrow {escrow}", quote.price_low, quote.price_high);
 
-    let job = client.submit_matmul((m as u32, k as u32, n as u32), &a, &b, false, options).await?;
+    let job = client.submit_matmul((m as u32, k as u32, n as u32), &a, &b, Precision::F32, options).await?;
     let JobResult::Tensor { values, shape } = client.result(&job, Duration::from_secs(600)).await? else {
         return Err("a matrix product returns a tensor".into());
     };

@@ -53,7 +53,9 @@ pub fn escape_probability(segments: u32, faked: u32, samples: u32) -> f64 {
 /// How far a recomputed value may be from the committed one: `|a − b| ≤ abs + rel·|a|`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tolerance {
+    /// Relative part.
     pub rel: f32,
+    /// Absolute part.
     pub abs: f32,
 }
 

@@ -38,14 +38,18 @@ pub const MAX_DIM: usize = 1 << 22;
 /// Dimensions of `C (m×n) = A (m×k) · B (k×n)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
+    /// Rows of `A` and `C`.
     pub m: usize,
+    /// Columns of `A`, rows of `B`.
     pub k: usize,
+    /// Columns of `B` and `C`.
     pub n: usize,
 }
 
 /// Storage format of the output `C` (inputs are exact in `f32` either way).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub enum Precision {
+    /// `f32` output.
     #[default]
     F32,
     /// `bf16` output rounded from an `f32` accumulation.
@@ -57,6 +61,7 @@ pub enum Precision {
 pub struct Params {
     /// Rounds `q` (1..=[`MAX_ROUNDS`]).
     pub rounds: u32,
+    /// The output's storage format.
     pub precision: Precision,
 }
 
@@ -69,6 +74,7 @@ impl Default for Params {
 /// The outcome of a check.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Report {
+    /// Rounds run.
     pub rounds: u32,
     /// Rows where some round exceeded the tolerance.
     pub failed_rows: usize,

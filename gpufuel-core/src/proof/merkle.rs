@@ -117,7 +117,9 @@ impl MerkleTree {
 /// Proof that a leaf is at `index` in a tree of `leaves` leaves.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct MerkleProof {
+    /// The leaf's position.
     pub index: u32,
+    /// Leaves in the tree.
     pub leaves: u32,
     /// Sibling hashes from the leaf level up.
     pub siblings: Vec<Hash>,

@@ -9,13 +9,12 @@
 //!
 //! Every random choice derives from [`Prf`]: SHA-256 in counter mode under a key built from public,
 //! on-chain values, so node and validators derive the same marks and challenges, and the node
-//! cannot know a challenge before its commitment is on chain. [`simulation`] measures the
-//! schemes against dishonest nodes.
+//! cannot know a challenge before its commitment is on chain. The benchmark harness
+//! (`gpufuel-bench -- proofs`) measures the schemes against simulated dishonest nodes.
 
 pub mod challenge;
 pub mod freivalds;
 pub mod merkle;
-pub mod simulation;
 pub mod watermark;
 
 use sha2::{Digest, Sha256};
@@ -24,24 +23,65 @@ use sha2::{Digest, Sha256};
 /// wrong shape, a proof that does not lead to the committed root) mean the result is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
+    /// An input that must have elements has none.
     #[error("{what} is empty")]
-    Empty { what: &'static str },
+    Empty {
+        /// Which input.
+        what: &'static str,
+    },
+    /// An input holds NaN or an infinity.
     #[error("{what} has a non-finite value (NaN or infinity) at index {index}")]
-    NonFinite { what: &'static str, index: usize },
+    NonFinite {
+        /// Which input.
+        what: &'static str,
+        /// Where the first one is.
+        index: usize,
+    },
+    /// An input has the wrong number of elements.
     #[error("{what} has {got} elements, expected {expected}")]
-    ShapeMismatch { what: &'static str, expected: usize, got: usize },
+    ShapeMismatch {
+        /// Which input.
+        what: &'static str,
+        /// Elements its shape needs.
+        expected: usize,
+        /// Elements it has.
+        got: usize,
+    },
+    /// A size is zero or beyond the limits.
     #[error("invalid size: {0}")]
     InvalidSize(&'static str),
+    /// A parameter is out of range.
     #[error("invalid parameter: {0}")]
     InvalidParams(&'static str),
+    /// A Merkle proof has too few or too many sibling hashes for its leaf.
     #[error("Merkle proof has {got} sibling hashes, expected {expected} for leaf {index} of {leaves}")]
-    ProofLength { index: u32, leaves: u32, expected: usize, got: usize },
+    ProofLength {
+        /// The leaf proved.
+        index: u32,
+        /// Leaves in the tree.
+        leaves: u32,
+        /// Siblings the path needs.
+        expected: usize,
+        /// Siblings given.
+        got: usize,
+    },
+    /// A leaf index beyond the tree.
     #[error("leaf {index} is out of range for a tree of {leaves} leaves")]
-    LeafOutOfRange { index: u32, leaves: u32 },
+    LeafOutOfRange {
+        /// The leaf asked for.
+        index: u32,
+        /// Leaves in the tree.
+        leaves: u32,
+    },
+    /// The Merkle proof does not lead to the committed root.
     #[error("the Merkle proof does not lead to the committed root")]
     RootMismatch,
+    /// Values too large for the check's `f32` error bound.
     #[error("{what} is too large to check within f32 range")]
-    OutOfRange { what: &'static str },
+    OutOfRange {
+        /// Which input.
+        what: &'static str,
+    },
 }
 
 /// A 32-byte SHA-256 digest.

@@ -8,9 +8,13 @@ use crate::pricing;
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct GpuClass {
+    /// [`AccountKind::GpuClass`].
     pub kind: u8,
+    /// Canonical bump of the class PDA.
     pub bump: u8,
+    /// The class id (part of the PDA seeds).
     pub class_id: u8,
+    /// Explicit padding (zero).
     pub _pad: [u8; 5],
     /// Current reference price, base units per GPU-second.
     pub ref_price: u64,
@@ -24,6 +28,7 @@ pub struct GpuClass {
     pub idle_nodes: u32,
     /// Active nodes of this class.
     pub nodes: u32,
+    /// Explicit padding (zero).
     pub _pad2: [u8; 4],
 }
 assert_size!(GpuClass, 48);

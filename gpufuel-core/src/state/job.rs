@@ -1,7 +1,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 
 use super::{AccountData, AccountKind, assert_size};
-use crate::cid::Cid;
+use crate::{GpuFuelError, cid::Cid};
 
 /// Most attestations needed on one side.
 pub const MAX_QUORUM: usize = 3;
@@ -32,11 +32,13 @@ pub enum JobState {
     Expired = 7,
 }
 
-impl JobState {
-    /// Decodes a stored state byte.
-    pub fn from_u8(v: u8) -> Option<Self> {
+impl TryFrom<u8> for JobState {
+    type Error = GpuFuelError;
+
+    /// A stored state byte; any other value is corrupt data, never a state.
+    fn try_from(v: u8) -> Result<Self, GpuFuelError> {
         use JobState::*;
-        Some(match v {
+        Ok(match v {
             1 => Open,
             2 => Assigned,
             3 => Submitted,
@@ -44,10 +46,12 @@ impl JobState {
             5 => Slashed,
             6 => Cancelled,
             7 => Expired,
-            _ => return None,
+            _ => return Err(GpuFuelError::CorruptAccount),
         })
     }
+}
 
+impl JobState {
     /// Whether no instruction can move the job any further.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Settled | Self::Slashed | Self::Cancelled | Self::Expired)
@@ -77,19 +81,18 @@ pub enum Workload {
     Iterative = 1,
     /// A user CUDA kernel, checked by re-executing sampled blocks on a GPU.
     Kernel = 2,
-    /// A user-defined executor, checked by re-executing sampled segments.
-    Custom = 3,
 }
 
-impl Workload {
-    /// Decodes a stored workload byte.
-    pub fn from_u8(v: u8) -> Option<Self> {
-        Some(match v {
+impl TryFrom<u8> for Workload {
+    type Error = GpuFuelError;
+
+    /// A stored workload byte; any other value is corrupt data.
+    fn try_from(v: u8) -> Result<Self, GpuFuelError> {
+        Ok(match v {
             0 => Self::MatMul,
             1 => Self::Iterative,
             2 => Self::Kernel,
-            3 => Self::Custom,
-            _ => return None,
+            _ => return Err(GpuFuelError::CorruptAccount),
         })
     }
 }
@@ -98,13 +101,17 @@ impl Workload {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct Job {
+    /// [`AccountKind::Job`].
     pub kind: u8,
     /// A [`JobState`].
     pub state: u8,
+    /// Canonical bump of the job PDA.
     pub bump: u8,
     /// A [`Workload`].
     pub workload: u8,
+    /// Required GPU class.
     pub gpu_class: u8,
+    /// GPUs needed.
     pub gpu_count: u8,
     /// Minimum compute capability (major * 10 + minor).
     pub min_compute_capability: u8,
@@ -140,7 +147,9 @@ pub struct Job {
     pub commitment: [u8; 32],
     /// Unpredictable seed fixed at assignment (a slot hash): keys the watermark.
     pub seed: [u8; 32],
+    /// Binary CID of the task (inputs and what to compute).
     pub input_cid: Cid,
+    /// Binary CID of the result manifest, once submitted.
     pub result_cid: Cid,
     /// Votes that the result is valid.
     pub votes_pass: u8,
@@ -157,9 +166,14 @@ unsafe impl AccountData for Job {
 }
 
 impl Job {
-    /// The decoded state (`None` only for corrupt data, which the program never writes).
-    pub fn job_state(&self) -> Option<JobState> {
-        JobState::from_u8(self.state)
+    /// The decoded state; [`GpuFuelError::CorruptAccount`] for a byte the program never writes.
+    pub fn job_state(&self) -> Result<JobState, GpuFuelError> {
+        JobState::try_from(self.state)
+    }
+
+    /// Moves the job to `state`.
+    pub fn set_state(&mut self, state: JobState) {
+        self.state = state as u8;
     }
 
     /// Whether the job pays the urgent premium.

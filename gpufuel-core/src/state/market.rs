@@ -5,7 +5,7 @@ use crate::{BPS, GpuFuelError};
 
 /// Parameters of the market, set at initialisation and changed by the authority.
 /// Durations are in seconds, shares in basis points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct MarketParams {
     /// Minimum stake of a node operator.
@@ -36,9 +36,34 @@ pub struct MarketParams {
     pub urgent_premium_bps: u16,
     /// Attestations needed on one side to decide a job (1..=[`super::MAX_QUORUM`]).
     pub quorum: u8,
+    /// Explicit padding (zero).
     pub _pad: [u8; 3],
 }
 assert_size!(MarketParams, 72);
+
+impl Default for MarketParams {
+    /// The parameters of the embedded network, the demos and the tests: small stakes and short
+    /// windows (seconds).
+    fn default() -> Self {
+        Self {
+            min_node_stake: 1_000_000,
+            min_validator_stake: 500_000,
+            min_submitter_stake: 100_000,
+            bid_window_secs: 30,
+            urgent_bid_window_secs: 5,
+            challenge_window_secs: 120,
+            unstake_cooldown_secs: 3_600,
+            slash_bps: 5_000,
+            slash_submitter_share_bps: 5_000,
+            protocol_fee_bps: 200,
+            validator_fee_bps: 300,
+            miss_penalty_bps: 1_000,
+            urgent_premium_bps: 2_500,
+            quorum: 2,
+            _pad: [0; 3],
+        }
+    }
+}
 
 impl MarketParams {
     /// Checks the ranges: shares within 100%, fees together below 100%, windows and quorum sane.
@@ -71,12 +96,15 @@ impl MarketParams {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct Market {
+    /// [`AccountKind::Market`].
     pub kind: u8,
     /// Canonical bump of the market PDA (it signs for the vault).
     pub bump: u8,
     /// Canonical bump of the vault PDA.
     pub vault_bump: u8,
+    /// Explicit padding (zero).
     pub _pad: [u8; 5],
+    /// The current parameters.
     pub params: MarketParams,
     /// May change the parameters and add GPU classes.
     pub authority: [u8; 32],
@@ -88,6 +116,7 @@ pub struct Market {
     pub treasury: [u8; 32],
     /// Validators registered so far; the next validator's index is this plus one.
     pub validator_count: u32,
+    /// Explicit padding (zero).
     pub _pad2: [u8; 4],
 }
 assert_size!(Market, 216);

@@ -18,11 +18,17 @@ use crate::GpuFuelError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum AccountKind {
+    /// [`Market`].
     Market = 1,
+    /// [`GpuClass`].
     GpuClass = 2,
+    /// [`Node`].
     Node = 3,
+    /// [`Validator`].
     Validator = 4,
+    /// [`Submitter`].
     Submitter = 5,
+    /// [`Job`].
     Job = 6,
 }
 

@@ -6,6 +6,7 @@ use super::{AccountData, AccountKind, assert_size};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum StakerStatus {
+    /// Takes work.
     Active = 1,
     /// Requested to unstake: takes no new work, withdraws after the cooldown.
     Exiting = 2,
@@ -16,13 +17,16 @@ pub enum StakerStatus {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct StakeHeader {
+    /// The account's [`AccountKind`].
     pub kind: u8,
+    /// Canonical bump of the account's PDA.
     pub bump: u8,
     /// A [`StakerStatus`].
     pub status: u8,
+    /// Explicit padding (zero).
     pub _pad: u8,
-    /// Jobs in progress (node, submitter) or votes on unsettled jobs (validator).
-    pub active: u32,
+    /// Work in flight: jobs in progress (node, submitter) or votes on unsettled jobs (validator).
+    pub in_flight: u32,
     /// Tokens staked, held in the market vault.
     pub stake: u64,
     /// Unix time of the unstake request (0 while active).
@@ -58,10 +62,13 @@ pub struct NodeSpec {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct Node {
+    /// The stake.
     pub header: StakeHeader,
+    /// Lowest price the node bids, base units per GPU-second.
     pub price_floor: u64,
     /// Unix time of the last heartbeat.
     pub last_heartbeat: i64,
+    /// Memory per GPU in MiB.
     pub vram_mib: u32,
     /// Reputation: jobs settled in the node's favour.
     pub completed: u32,
@@ -69,9 +76,13 @@ pub struct Node {
     pub failed_validations: u32,
     /// Reputation: jobs that expired while assigned to the node.
     pub missed_deadlines: u32,
+    /// The node's GPU class.
     pub gpu_class: u8,
+    /// GPUs on the node.
     pub gpu_count: u8,
+    /// CUDA compute capability (major * 10 + minor).
     pub compute_capability: u8,
+    /// Explicit padding (zero).
     pub _pad: [u8; 5],
 }
 assert_size!(Node, 96);
@@ -84,7 +95,7 @@ unsafe impl AccountData for Node {
 impl Node {
     /// Whether the node is active and runs no job (counted as idle supply for pricing).
     pub fn is_idle(&self) -> bool {
-        self.header.is_active() && self.header.active == 0
+        self.header.is_active() && self.header.in_flight == 0
     }
 }
 
@@ -92,6 +103,7 @@ impl Node {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct Validator {
+    /// The stake.
     pub header: StakeHeader,
     /// Fees and slash shares earned.
     pub earned: u64,
@@ -101,6 +113,7 @@ pub struct Validator {
     pub votes: u32,
     /// Votes on the losing side of a decided job.
     pub overruled: u32,
+    /// Explicit padding (zero).
     pub _pad: [u8; 4],
 }
 assert_size!(Validator, 80);
@@ -114,6 +127,7 @@ unsafe impl AccountData for Validator {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct Submitter {
+    /// The stake.
     pub header: StakeHeader,
     /// Jobs created.
     pub jobs_created: u64,

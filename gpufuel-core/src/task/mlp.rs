@@ -11,7 +11,9 @@ use super::{IterativeTask, MAX_DIM, TaskError};
 /// (`hidden`), `b2` (1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Mlp {
+    /// Features per row.
     pub inputs: u32,
+    /// Hidden units.
     pub hidden: u32,
 }
 
@@ -30,7 +32,9 @@ impl Mlp {
 
 /// Training data borrowed from the task's data file.
 pub struct Data<'a> {
+    /// Features, `rows×inputs`.
     pub x: &'a [f32],
+    /// Targets, one per row.
     pub y: &'a [f32],
 }
 
@@ -60,6 +64,7 @@ pub struct Trainer<'a> {
 }
 
 impl<'a> Trainer<'a> {
+    /// Buffers for `task` on `data`.
     pub fn new(task: &'a IterativeTask, data: Data<'a>) -> Self {
         Self { task, data, grad: vec![0.0; task.model.params()], hidden: vec![0.0; task.model.hidden as usize] }
     }

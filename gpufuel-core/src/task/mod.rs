@@ -15,7 +15,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::{
     cid::Cid,
     proof::{Hash, ProofError, freivalds::Precision, merkle::MerkleTree},
-    state::Workload,
+    state::{Job, Workload},
 };
 
 /// Prefix of an encoded task (and of a result manifest, with `R` instead of `T`), so a file that
@@ -36,12 +36,23 @@ pub const MARK_TOLERANCE_BF16: f64 = 1.0 / 128.0;
 /// Why a task, manifest or tensor is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TaskError {
+    /// The bytes are not an encoded task or manifest.
     #[error("not a GPUFuel {0} (bad magic or encoding)")]
     Encoding(&'static str),
+    /// The task breaks a rule or a limit.
     #[error("invalid task: {0}")]
     Invalid(&'static str),
+    /// A file does not have the size the task gives it.
     #[error("{what}: {got} bytes is not {expected} bytes")]
-    Size { what: &'static str, expected: u64, got: u64 },
+    Size {
+        /// Which file.
+        what: &'static str,
+        /// Bytes the task needs.
+        expected: u64,
+        /// Bytes it has.
+        got: u64,
+    },
+    /// The data fails a proof primitive's own checks.
     #[error(transparent)]
     Proof(#[from] ProofError),
 }
@@ -49,11 +60,14 @@ pub enum TaskError {
 /// A matrix product `C = A·B`, verified by Freivalds' algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct MatMulTask {
+    /// Rows of `A` and `C`.
     pub m: u32,
+    /// Columns of `A`, rows of `B`.
     pub k: u32,
+    /// Columns of `B` and `C`.
     pub n: u32,
     /// Output format: `f32`, or `bf16` rounded from an `f32` accumulation.
-    pub bf16_output: bool,
+    pub output: Precision,
     /// `A`, `m×k` `f32`.
     pub a: Cid,
     /// `B`, `k×n` `f32`.
@@ -64,12 +78,17 @@ pub struct MatMulTask {
 /// verified by re-executing sampled segments.
 #[derive(Debug, Clone, PartialEq, BorshSerialize, BorshDeserialize)]
 pub struct IterativeTask {
+    /// The model trained.
     pub model: mlp::Mlp,
     /// Training rows in `data`.
     pub rows: u32,
+    /// Rows per step.
     pub batch: u32,
+    /// SGD step size.
     pub learning_rate: f32,
+    /// Checkpointed segments.
     pub segments: u32,
+    /// Steps between checkpoints.
     pub steps_per_segment: u32,
     /// `x` (`rows×inputs`) then `y` (`rows`), `f32`.
     pub data: Cid,
@@ -80,6 +99,7 @@ pub struct IterativeTask {
 /// Source of a user kernel.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum KernelSource {
+    /// PTX assembly, loaded as is.
     Ptx(String),
     /// CUDA C, compiled by NVRTC on the node.
     CudaC(String),
@@ -88,28 +108,41 @@ pub enum KernelSource {
 /// A device buffer of a kernel: uploaded from `input` (or zeroed), and returned when `output`.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct KernelBuffer {
+    /// Size in bytes.
     pub bytes: u64,
+    /// The file uploaded into it before the launch (zeroed when `None`).
     pub input: Option<Cid>,
+    /// Whether it is downloaded after the launch and returned.
     pub output: bool,
 }
 
 /// A user CUDA kernel: parameters are the buffers' device pointers in order, then `scalars`.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct KernelTask {
+    /// The kernel's code.
     pub source: KernelSource,
+    /// The entry point's name.
     pub entry: String,
+    /// Grid dimensions, in blocks.
     pub grid: [u32; 3],
+    /// Block dimensions, in threads.
     pub block: [u32; 3],
+    /// Dynamic shared memory per block.
     pub shared_mem_bytes: u32,
+    /// Device buffers, passed as pointers in this order.
     pub buffers: Vec<KernelBuffer>,
+    /// Scalar parameters after the buffers.
     pub scalars: Vec<u32>,
 }
 
 /// What a job computes.
 #[derive(Debug, Clone, PartialEq, BorshSerialize, BorshDeserialize)]
 pub enum Task {
+    /// A matrix product.
     MatMul(MatMulTask),
+    /// Training steps of the MLP.
     Iterative(IterativeTask),
+    /// A user CUDA kernel.
     Kernel(KernelTask),
 }
 
@@ -170,13 +203,24 @@ impl Task {
         task.validate()?;
         Ok(task)
     }
+
+    /// Decodes the task a job's input CID names, which must be of the job's workload kind.
+    pub fn decode_for(bytes: &[u8], job: &Job) -> Result<Self, TaskError> {
+        let task = Self::decode(bytes)?;
+        if task.workload() as u8 != job.workload {
+            return Err(TaskError::Invalid("the task's kind differs from the job's workload"));
+        }
+        Ok(task)
+    }
 }
 
 /// The files of a result: outputs, then checkpoints (iterative work: the initial state, then one
 /// per segment).
 #[derive(Debug, Clone, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize)]
 pub struct ResultManifest {
+    /// The output files.
     pub outputs: Vec<Cid>,
+    /// The checkpoint files.
     pub checkpoints: Vec<Cid>,
 }
 
@@ -255,11 +299,6 @@ pub fn bf16_bytes(values: &[half::bf16]) -> Vec<u8> {
 }
 
 impl MatMulTask {
-    /// The output's storage format.
-    pub fn precision(&self) -> Precision {
-        if self.bf16_output { Precision::Bf16 } else { Precision::F32 }
-    }
-
     /// Elements of `A`, `B` and `C`.
     pub fn sizes(&self) -> (u64, u64, u64) {
         let (m, k, n) = (u64::from(self.m), u64::from(self.k), u64::from(self.n));
@@ -279,13 +318,13 @@ mod tests {
 
     #[test]
     fn tasks_round_trip_and_bad_bytes_are_refused() {
-        let t = Task::MatMul(MatMulTask { m: 2, k: 3, n: 4, bf16_output: false, a: cid(1), b: cid(2) });
+        let t = Task::MatMul(MatMulTask { m: 2, k: 3, n: 4, output: Precision::F32, a: cid(1), b: cid(2) });
         assert_eq!(Task::decode(&t.encode()).unwrap(), t);
         assert_eq!(Task::decode(b"not a task"), Err(TaskError::Encoding("task")));
         let mut truncated = t.encode();
         truncated.pop();
         assert!(Task::decode(&truncated).is_err());
-        let zero = Task::MatMul(MatMulTask { m: 0, k: 3, n: 4, bf16_output: false, a: cid(1), b: cid(2) });
+        let zero = Task::MatMul(MatMulTask { m: 0, k: 3, n: 4, output: Precision::F32, a: cid(1), b: cid(2) });
         assert!(matches!(Task::decode(&zero.encode()), Err(TaskError::Invalid(_))));
     }
 

@@ -12,28 +12,49 @@ use crate::proof::{
 /// Why a result is rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Failure {
+    /// The manifest does not match the on-chain commitment.
     #[error("the manifest does not match the on-chain commitment")]
     Commitment,
+    /// The manifest does not list the files this task produces.
     #[error("the manifest does not have the files this task produces: {0}")]
     Layout(&'static str),
+    /// A file does not decode or has the wrong size.
     #[error("a file is malformed: {0}")]
     Malformed(#[from] TaskError),
+    /// A file does not carry this job's watermark (copied, replayed or made for another job).
     #[error("file {file} does not carry this job's watermark")]
-    Watermark { file: u32 },
+    Watermark {
+        /// The checkpoint index (0 for a product's output).
+        file: u32,
+    },
+    /// The product is wrong beyond rounding.
     #[error("the product fails Freivalds' check in {failed_rows} rows")]
-    Product { failed_rows: usize },
+    Product {
+        /// Rows whose check failed.
+        failed_rows: usize,
+    },
+    /// Checkpoint 0 is not the task's initial state.
     #[error("checkpoint 0 is not the task's initial state")]
     Initial,
+    /// A re-executed segment does not reproduce the committed checkpoint.
     #[error("segment {segment} does not reproduce: {mismatches} values out of tolerance")]
-    Segment { segment: u32, mismatches: usize },
+    Segment {
+        /// The segment re-executed.
+        segment: u32,
+        /// Values out of tolerance.
+        mismatches: usize,
+    },
 }
 
 /// The values a job's watermark derives from: its account, the assigned node's account, and the
 /// seed fixed at assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keys {
+    /// The job account.
     pub job: [u8; 32],
+    /// The assigned node account.
     pub node: [u8; 32],
+    /// The seed fixed at assignment.
     pub seed: [u8; 32],
 }
 
@@ -67,9 +88,9 @@ pub fn check_matmul(
 ) -> Result<(), Failure> {
     let (_, _, c_len) = task.sizes();
     let shape = Shape { m: task.m as usize, k: task.k as usize, n: task.n as usize };
-    let params = freivalds::Params { rounds, precision: task.precision() };
+    let params = freivalds::Params { rounds, precision: task.output };
     let wm = keys.watermark(None);
-    let report = if task.bf16_output {
+    let report = if task.output == freivalds::Precision::Bf16 {
         let c = bf16s("C", c, c_len)?;
         marked(wm.verify(&c).map_err(TaskError::from)?.passed(), 0)?;
         let c: Vec<f32> = c.iter().map(|v| v.to_f32()).collect();

@@ -5,6 +5,11 @@ use gpufuel_core::task::mlp;
 
 use crate::executor::{ExecError, Output, RunContext, Work, cpu_gemm};
 
+/// A behaviour name that is not one of [`Behaviour`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown dishonest behaviour '{0}' (lazy, copying, partial)")]
+pub struct UnknownBehaviour(pub String);
+
 /// How a node agent treats the work it wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Behaviour {
@@ -20,6 +25,21 @@ pub enum Behaviour {
     Partial,
 }
 
+impl std::str::FromStr for Behaviour {
+    type Err = UnknownBehaviour;
+
+    /// `honest`, `lazy`, `copying` or `partial`; empty or `none`: honest.
+    fn from_str(name: &str) -> Result<Self, UnknownBehaviour> {
+        match name {
+            "lazy" => Ok(Self::Lazy),
+            "copying" => Ok(Self::Copying),
+            "partial" => Ok(Self::Partial),
+            "" | "none" | "honest" => Ok(Self::Honest),
+            other => Err(UnknownBehaviour(other.to_string())),
+        }
+    }
+}
+
 impl Behaviour {
     /// Lower-case name.
     pub fn name(self) -> &'static str {
@@ -28,17 +48,6 @@ impl Behaviour {
             Self::Lazy => "lazy",
             Self::Copying => "copying",
             Self::Partial => "partial",
-        }
-    }
-
-    /// The behaviour of a name (`honest`, `lazy`, `copying`, `partial`; empty or `none`: honest).
-    pub fn from_name(name: &str) -> Result<Self, String> {
-        match name {
-            "lazy" => Ok(Self::Lazy),
-            "copying" => Ok(Self::Copying),
-            "partial" => Ok(Self::Partial),
-            "" | "none" | "honest" => Ok(Self::Honest),
-            other => Err(format!("unknown dishonest behaviour '{other}' (lazy, copying, partial)")),
         }
     }
 

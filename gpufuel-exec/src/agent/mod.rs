@@ -8,31 +8,45 @@ mod validator;
 
 use gpufuel_chain::ChainError;
 use gpufuel_core::{
+    ErrorCode,
     state::Job,
     task::{Task, TaskError, verify::Keys},
 };
+use gpufuel_store::{ContentStore, StoreError};
 use solana_address::Address;
 
-pub use behaviour::Behaviour;
+pub use behaviour::{Behaviour, UnknownBehaviour};
 pub use node::{NodeAgent, NodeConfig, NodeTick, RunTimings};
 pub use validator::{ValidatorAgent, ValidatorConfig, ValidatorTick, Verdict};
 
-use crate::{
-    executor::{ExecError, Work},
-    store::{ContentStore, StoreError, from_chain},
-};
+use crate::executor::{ExecError, Work};
 
 /// Why an agent step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
+    /// The chain refused or could not be reached.
     #[error(transparent)]
     Chain(#[from] ChainError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The executor failed.
     #[error(transparent)]
     Exec(#[from] ExecError),
+    /// A task or result file is malformed.
     #[error(transparent)]
     Task(#[from] TaskError),
+}
+
+impl ErrorCode for AgentError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Chain(e) => e.code(),
+            Self::Store(e) => e.code(),
+            Self::Exec(_) => "EXEC_ERROR",
+            Self::Task(_) => "INVALID_TASK",
+        }
+    }
 }
 
 /// The watermark keys of a job's assignment.
@@ -40,27 +54,23 @@ pub fn keys(address: &Address, job: &Job) -> Keys {
     Keys { job: address.to_bytes(), node: job.node, seed: job.seed }
 }
 
-/// Fetches and decodes the task a job's input CID names, checking it matches the job's kind.
-pub async fn fetch_task(store: &dyn ContentStore, job: &Job) -> Result<Task, AgentError> {
-    let task = Task::decode(&store.cat(&from_chain(&job.input_cid)?).await?)?;
-    if task.workload() as u8 != job.workload {
-        return Err(TaskError::Invalid("the task's kind differs from the job's workload").into());
-    }
-    Ok(task)
+/// Fetches and decodes the task a job's input CID names.
+async fn fetch_task(store: &dyn ContentStore, job: &Job) -> Result<Task, AgentError> {
+    Ok(Task::decode_for(&store.get(&job.input_cid).await?, job)?)
 }
 
 /// `f32` values of a file.
-pub async fn fetch_f32s(
+async fn fetch_f32s(
     store: &dyn ContentStore,
     cid: &gpufuel_core::cid::Cid,
     what: &'static str,
     len: u64,
 ) -> Result<Vec<f32>, AgentError> {
-    Ok(gpufuel_core::task::f32s(what, &store.cat(&from_chain(cid)?).await?, len)?)
+    Ok(gpufuel_core::task::f32s(what, &store.get(cid).await?, len)?)
 }
 
 /// Fetches a task's inputs.
-pub async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<Work, AgentError> {
+async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<Work, AgentError> {
     Ok(match task {
         Task::MatMul(t) => {
             let (na, nb, _) = t.sizes();
@@ -78,7 +88,7 @@ pub async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<Work, Ag
             let mut inputs = Vec::with_capacity(t.buffers.len());
             for b in &t.buffers {
                 inputs.push(match &b.input {
-                    Some(cid) => Some(store.cat(&from_chain(cid)?).await?),
+                    Some(cid) => Some(store.get(cid).await?),
                     None => None,
                 });
             }

@@ -13,6 +13,7 @@ use std::{
 use gpufuel_chain::{Chain, GpuFuelClient, pda, query::JobFilter};
 use gpufuel_core::{
     matching::{MatchingEngine, NodeOffer, OpenJob},
+    proof::freivalds::Precision,
     quote::PricingStrategy,
     settlement,
     state::{Job, JobState, Node},
@@ -23,20 +24,23 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tokio::task::JoinHandle;
 
+use gpufuel_store::{Cid, ContentStore, ImportOptions, StoreError, from_chain, to_chain};
+
 use super::{AgentError, Behaviour, fetch_task, fetch_work, keys};
-use crate::{
-    executor::{Executor, Output, Progress, RunContext},
-    store::{ContentStore, ImportOptions, to_chain},
-};
+use crate::executor::{Executor, Output, Progress, RunContext};
 
 /// How a node agent behaves on the market.
 #[derive(Clone)]
 pub struct NodeConfig {
+    /// Tokens staked when the node registers (default 10,000,000).
+    pub stake: u64,
+    /// How bids are priced (default: the class's reference price).
     pub pricing: PricingStrategy,
-    /// Lowest price accepted, base units per GPU-second (registered on chain).
+    /// Lowest price accepted, base units per GPU-second, registered on chain (default 10).
     pub price_floor: u64,
-    /// Seconds of chain time between heartbeats.
+    /// Seconds of chain time between heartbeats (default 60).
     pub heartbeat_secs: i64,
+    /// Honest, or a cheat for demonstrations and tests.
     pub behaviour: Behaviour,
     /// How results are added to the store.
     pub import: ImportOptions,
@@ -49,8 +53,9 @@ pub struct NodeConfig {
 impl Default for NodeConfig {
     fn default() -> Self {
         Self {
-            pricing: PricingStrategy::Floor,
-            price_floor: 1,
+            stake: 10_000_000,
+            pricing: PricingStrategy::Reference,
+            price_floor: 10,
             heartbeat_secs: 60,
             behaviour: Behaviour::Honest,
             import: ImportOptions::default(),
@@ -104,32 +109,36 @@ impl RunTimings {
 /// What one tick did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct NodeTick {
+    /// Bids placed.
     pub bids: usize,
+    /// Auctions it won and assigned.
     pub assigned: usize,
+    /// Runs started.
     pub started: usize,
+    /// Results submitted.
     pub submitted: usize,
+    /// Jobs settled.
     pub settled: usize,
     /// Runs that ended in an error (logged; the job will expire).
     pub errors: Vec<String>,
 }
 
 impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
-    /// An agent for `operator`'s node, registering it with `stake` from `token` if it is not
-    /// registered yet (spec from the executor, floor from the config).
+    /// An agent for `operator`'s node, registering it with the config's stake from `token` if it
+    /// is not registered yet (spec from the executor, floor from the config).
     pub async fn start(
         client: Arc<GpuFuelClient<C>>,
         store: Arc<dyn ContentStore>,
         executor: Arc<dyn Executor>,
         operator: Keypair,
         token: &Address,
-        stake: u64,
         config: NodeConfig,
     ) -> Result<Self, AgentError> {
         let node = pda::node(&operator.pubkey());
         if client.chain().account(&node).await?.is_none() {
             let spec =
                 gpufuel_core::state::NodeSpec { price_floor: config.price_floor, ..executor.capabilities().spec };
-            client.register_node(&operator, token, spec, stake).await?;
+            client.register_node(&operator, token, spec, config.stake).await?;
         }
         let operator = Arc::new(operator);
         Ok(Self { client, store, executor, operator, node, config, state: Mutex::default() })
@@ -181,13 +190,13 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         let market = self.client.market().await?;
         let mine = self.client.jobs(&[JobFilter::Node(self.node)]).await?;
         for (address, job) in &mine {
-            match JobState::from_u8(job.state) {
-                Some(JobState::Open)
+            match job.job_state() {
+                Ok(JobState::Open)
                     if now >= job.bid_close && self.client.assign(&self.operator, address).await.is_ok() =>
                 {
                     out.assigned += 1;
                 }
-                Some(JobState::Assigned) => {
+                Ok(JobState::Assigned) => {
                     let idle = {
                         let state = self.state.lock().expect("state lock");
                         !state.running.contains_key(address) && !state.failed.contains(address)
@@ -197,7 +206,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                         out.started += 1;
                     }
                 }
-                Some(JobState::Submitted) => {
+                Ok(JobState::Submitted) => {
                     let elapsed = now >= job.submitted_at.saturating_add(market.params.challenge_window_secs as i64);
                     let decided =
                         settlement::outcome(job.votes_pass, job.votes_fail, market.params.quorum, elapsed).is_some();
@@ -248,10 +257,8 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         let node: Node = self.client.node(&self.operator.pubkey()).await?;
         // Jobs running, and open jobs this node is winning: each holds a GPU, so a node never
         // leads more auctions than it can serve.
-        let busy = mine
-            .iter()
-            .filter(|(_, j)| matches!(JobState::from_u8(j.state), Some(JobState::Assigned | JobState::Open)))
-            .count();
+        let busy =
+            mine.iter().filter(|(_, j)| matches!(j.job_state(), Ok(JobState::Assigned | JobState::Open))).count();
         let Some(offer) = NodeOffer::from_account(self.node.to_bytes(), &node, busy.min(255) as u8) else {
             return Ok(0);
         };
@@ -311,7 +318,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         let Some(text) = self.journal(job).and_then(|p| std::fs::read_to_string(p).ok()) else { return vec![] };
         let mut checkpoints = vec![];
         for line in text.lines() {
-            let Ok(cid) = line.parse::<crate::store::Cid>() else { return vec![] };
+            let Ok(cid) = line.parse::<Cid>() else { return vec![] };
             let Ok(bytes) = self.store.cat(&cid).await else { return vec![] };
             let values = bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
             checkpoints.push(values);
@@ -320,36 +327,28 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
     }
 
     /// Records a stored checkpoint in the job's journal.
-    async fn record(&self, job: &Address, cid: &crate::store::Cid) -> Result<(), AgentError> {
+    async fn record(&self, job: &Address, cid: &Cid) -> Result<(), AgentError> {
         let Some(path) = self.journal(job) else { return Ok(()) };
         if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(crate::store::StoreError::from)?;
+            tokio::fs::create_dir_all(dir).await.map_err(StoreError::from)?;
         }
-        let mut file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .await
-            .map_err(crate::store::StoreError::from)?;
+        let mut file =
+            tokio::fs::OpenOptions::new().create(true).append(true).open(&path).await.map_err(StoreError::from)?;
         tokio::io::AsyncWriteExt::write_all(&mut file, format!("{cid}\n").as_bytes())
             .await
-            .map_err(crate::store::StoreError::from)?;
+            .map_err(StoreError::from)?;
         Ok(())
     }
 
     /// A copying node's loot: the result of another job with the same input.
-    async fn copied_result(
-        &self,
-        address: &Address,
-        job: &Job,
-    ) -> Result<Option<(crate::store::Cid, ResultManifest)>, AgentError> {
+    async fn copied_result(&self, address: &Address, job: &Job) -> Result<Option<(Cid, ResultManifest)>, AgentError> {
         if self.config.behaviour != Behaviour::Copying {
             return Ok(None);
         }
         for state in [JobState::Submitted, JobState::Settled] {
             for (other, j) in self.client.jobs(&[JobFilter::State(state)]).await? {
                 if other != *address && j.input_cid == job.input_cid {
-                    let cid = crate::store::from_chain(&j.result_cid)?;
+                    let cid = from_chain(&j.result_cid)?;
                     let manifest = ResultManifest::decode(&self.store.cat(&cid).await?)?;
                     return Ok(Some((cid, manifest)));
                 }
@@ -364,10 +363,10 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         job: &Job,
         ctx: RunContext,
         timings: &mut RunTimings,
-    ) -> Result<(crate::store::Cid, ResultManifest), AgentError> {
+    ) -> Result<(Cid, ResultManifest), AgentError> {
         let t = Instant::now();
         let task = fetch_task(self.store.as_ref(), job).await?;
-        let bf16_output = matches!(&task, Task::MatMul(t) if t.bf16_output);
+        let bf16_output = matches!(&task, Task::MatMul(t) if t.output == Precision::Bf16);
         let work = fetch_work(self.store.as_ref(), task).await?;
         timings.fetch = t.elapsed();
         let t = Instant::now();

@@ -18,17 +18,19 @@ use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+use gpufuel_store::{ContentStore, StoreError};
+
 use super::{AgentError, fetch_f32s, fetch_task, fetch_work, keys};
-use crate::{
-    executor::{Executor, Output, RunContext},
-    store::{ContentStore, StoreError, from_chain},
-};
+use crate::executor::{Executor, Output, RunContext};
 
 /// How a validator checks.
 #[derive(Clone)]
 pub struct ValidatorConfig {
+    /// Tokens staked when the validator registers (default 5,000,000).
+    pub stake: u64,
     /// Freivalds rounds (false accept below 2^-rounds).
     pub freivalds_rounds: u32,
+    /// How far re-executed segments may differ from the committed checkpoints.
     pub tolerance: Tolerance,
     /// Re-executes kernels (a GPU executor); without one, kernel jobs are left to others.
     pub executor: Option<Arc<dyn Executor>>,
@@ -36,14 +38,21 @@ pub struct ValidatorConfig {
 
 impl Default for ValidatorConfig {
     fn default() -> Self {
-        Self { freivalds_rounds: freivalds::DEFAULT_ROUNDS, tolerance: Tolerance::default(), executor: None }
+        Self {
+            stake: 5_000_000,
+            freivalds_rounds: freivalds::DEFAULT_ROUNDS,
+            tolerance: Tolerance::default(),
+            executor: None,
+        }
     }
 }
 
 /// A validator's judgement of one result.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
+    /// The result is valid.
     Pass,
+    /// The result is invalid, for this reason.
     Fail(Failure),
     /// This validator cannot check it (a kernel without a GPU): no vote.
     Abstain,
@@ -54,7 +63,9 @@ pub enum Verdict {
 pub struct ValidatorTick {
     /// Votes cast: (job, verdict).
     pub votes: Vec<(Address, Verdict)>,
+    /// Jobs settled.
     pub settled: usize,
+    /// Overdue jobs expired.
     pub expired: usize,
 }
 
@@ -68,18 +79,17 @@ pub struct ValidatorAgent<C: Chain> {
 }
 
 impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
-    /// An agent for `operator`, registering it with `stake` from `token` if needed.
+    /// An agent for `operator`, registering it with the config's stake from `token` if needed.
     pub async fn start(
         client: Arc<GpuFuelClient<C>>,
         store: Arc<dyn ContentStore>,
         operator: Keypair,
         token: &Address,
-        stake: u64,
         config: ValidatorConfig,
     ) -> Result<Self, AgentError> {
         let account = pda::validator(&operator.pubkey());
         if client.chain().account(&account).await?.is_none() {
-            client.register_validator(&operator, token, stake).await?;
+            client.register_validator(&operator, token, config.stake).await?;
         }
         let index = gpufuel_chain::query::account::<Validator, _>(client.chain(), &account).await?.index;
         Ok(Self { client, store, operator, index, config })
@@ -141,7 +151,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
 
     async fn check(&self, address: &Address, job: &Job) -> Result<Verdict, AgentError> {
         let store = self.store.as_ref();
-        let manifest = ResultManifest::decode(&store.cat(&from_chain(&job.result_cid)?).await?)?;
+        let manifest = ResultManifest::decode(&store.get(&job.result_cid).await?)?;
         if let Err(f) = verify::check_commitment(&manifest, &job.commitment) {
             return Ok(Verdict::Fail(f));
         }
@@ -157,7 +167,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                 let (na, nb, _) = t.sizes();
                 let a = fetch_f32s(store, &t.a, "A", na).await?;
                 let b = fetch_f32s(store, &t.b, "B", nb).await?;
-                let c = store.cat(&from_chain(output)?).await?;
+                let c = store.get(output).await?;
                 let rounds = self.config.freivalds_rounds;
                 tokio::task::spawn_blocking(move || verify::check_matmul(&t, &a, &b, &c, &keys, rounds, &seed))
                     .await
@@ -179,7 +189,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                     return Ok(Verdict::Fail(Failure::Layout("one file per output buffer")));
                 }
                 for (i, (mine, cid)) in recomputed.iter().zip(&manifest.outputs).enumerate() {
-                    if store.cat(&from_chain(cid)?).await? != *mine {
+                    if store.get(cid).await? != *mine {
                         return Ok(Verdict::Fail(Failure::Segment { segment: i as u32, mismatches: 1 }));
                     }
                 }
@@ -211,7 +221,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             let cid = manifest.checkpoints[i as usize];
             let (t, init) = (&t, &init);
             async move {
-                let bytes = store.cat(&from_chain(&cid)?).await?;
+                let bytes = store.get(&cid).await?;
                 Ok::<_, AgentError>(verify::open_checkpoint(t, i, &bytes, init, keys))
             }
         };

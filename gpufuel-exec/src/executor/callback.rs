@@ -10,7 +10,9 @@ use gpufuel_core::{
     task::{MatMulTask, TaskError},
 };
 
-use super::{Capabilities, ExecError, Executor, Output, RunContext, Work, cpu::check_matmul};
+use super::{
+    CPU_CLASS, Capabilities, DEFAULT_VRAM_MIB, ExecError, Executor, Output, RunContext, Work, cpu::check_matmul,
+};
 
 /// `C = A·B` for a task and its row-major inputs; an `Err` is the function's own message.
 pub type MatMulFn = dyn Fn(&MatMulTask, Vec<f32>, Vec<f32>) -> Result<Vec<f32>, String> + Send + Sync;
@@ -23,9 +25,11 @@ pub struct CallbackExecutor {
 }
 
 impl CallbackExecutor {
-    /// An executor named `device` offering one GPU of class `gpu_class` with `vram_mib` of memory
-    /// (no compute capability: it runs no kernels; the price floor is the operator's).
-    pub fn new(device: impl Into<String>, gpu_class: u8, vram_mib: u32, matmul: Arc<MatMulFn>) -> Self {
+    /// An executor named `device` offering one GPU of class `gpu_class` (default 0, `cpu`) with
+    /// `vram_mib` of memory (default [`DEFAULT_VRAM_MIB`]); no compute capability, as it runs no
+    /// kernels; the price floor is the operator's.
+    pub fn new(device: impl Into<String>, gpu_class: Option<u8>, vram_mib: Option<u32>, matmul: Arc<MatMulFn>) -> Self {
+        let (gpu_class, vram_mib) = (gpu_class.unwrap_or(CPU_CLASS), vram_mib.unwrap_or(DEFAULT_VRAM_MIB));
         let spec = NodeSpec { gpu_class, gpu_count: 1, compute_capability: 0, vram_mib, price_floor: 0 };
         let capabilities = Capabilities { device: device.into(), spec, workloads: vec![Workload::MatMul] };
         Self { capabilities, matmul }

@@ -7,7 +7,7 @@ use gpufuel_core::{
     task::{IterativeTask, mlp},
 };
 
-use super::{Capabilities, ExecError, Executor, Output, RunContext, Work};
+use super::{CPU_CLASS, Capabilities, DEFAULT_VRAM_MIB, ExecError, Executor, Output, RunContext, Work};
 
 /// Runs `MatMul` and `Iterative` work on the CPU; `Kernel` work needs a GPU.
 #[derive(Debug, Clone)]
@@ -22,12 +22,18 @@ impl Default for CpuExecutor {
 }
 
 impl CpuExecutor {
-    /// An executor offering this machine's cores as class 0 (`cpu`) with 16 GiB.
+    /// An executor offering this machine's cores as class 0 (`cpu`) with [`DEFAULT_VRAM_MIB`].
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let capabilities = Capabilities {
             device: format!("CPU ({cores} threads)"),
-            spec: NodeSpec { gpu_class: 0, gpu_count: 1, compute_capability: 0, vram_mib: 16_384, price_floor: 0 },
+            spec: NodeSpec {
+                gpu_class: CPU_CLASS,
+                gpu_count: 1,
+                compute_capability: 0,
+                vram_mib: DEFAULT_VRAM_MIB,
+                price_floor: 0,
+            },
             workloads: vec![Workload::MatMul, Workload::Iterative],
         };
         Self { capabilities }

@@ -16,7 +16,7 @@ use gpufuel_core::{
     task::{IterativeTask, KernelSource, KernelTask, MatMulTask, mlp},
 };
 
-use super::{Capabilities, ExecError, Executor, Output, RunContext, Work, class_of_device, cpu};
+use super::{Capabilities, ExecError, Executor, Output, RunContext, Work, cpu};
 
 /// Why no GPU can be used here, or `Ok` when libcuda loads and reports a device.
 pub fn cuda_available() -> Result<(), String> {
@@ -69,7 +69,7 @@ impl CudaExecutor {
             workloads.extend([Workload::Iterative, Workload::Kernel]);
         }
         let spec = NodeSpec {
-            gpu_class: class_of_device(&name),
+            gpu_class: gpufuel_core::class::class_of_device(&name),
             gpu_count: 1,
             compute_capability: (major * 10 + minor).clamp(0, 255) as u8,
             vram_mib,

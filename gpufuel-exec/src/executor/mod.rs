@@ -8,6 +8,8 @@ mod context;
 mod cpu;
 mod cuda;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use gpufuel_core::{
     state::{NodeSpec, Workload},
@@ -22,16 +24,22 @@ pub use cuda::{CudaExecutor, cuda_available};
 /// Why a workload could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
+    /// The work needs a GPU and this executor has none.
     #[error("{0:?} workloads need a GPU; this executor has none")]
     NeedsGpu(Workload),
+    /// This executor does not run that kind of work.
     #[error("this executor does not run {0:?} workloads")]
     Unsupported(Workload),
+    /// The run was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// The task or its inputs are malformed.
     #[error(transparent)]
     Task(#[from] TaskError),
+    /// The GPU, its driver or a CUDA library failed.
     #[error("CUDA: {0}")]
     Cuda(String),
+    /// The executor failed otherwise (a caller's function raised, a worker panicked).
     #[error("the executor failed: {0}")]
     Failed(String),
 }
@@ -43,25 +51,36 @@ pub struct Capabilities {
     pub device: String,
     /// The node spec it registers with (price floor left to the operator).
     pub spec: NodeSpec,
+    /// The kinds of work it runs.
     pub workloads: Vec<Workload>,
 }
 
 /// A job's work with its inputs fetched.
 #[derive(Debug, Clone)]
 pub enum Work {
+    /// A matrix product.
     MatMul {
+        /// Its shape and output format.
         task: MatMulTask,
+        /// `A`, `m×k` row-major.
         a: Vec<f32>,
+        /// `B`, `k×n` row-major.
         b: Vec<f32>,
     },
+    /// Training steps of the MLP.
     Iterative {
+        /// The training settings.
         task: IterativeTask,
+        /// `x` then `y`.
         data: Vec<f32>,
+        /// The initial parameters.
         init: Vec<f32>,
     },
-    /// Input buffers in the task's order (`None`: zero-filled).
+    /// A user kernel.
     Kernel {
+        /// The kernel and its launch.
         task: KernelTask,
+        /// Input buffers in the task's order (`None`: zero-filled).
         inputs: Vec<Option<Vec<u8>>>,
     },
 }
@@ -97,40 +116,21 @@ pub trait Executor: Send + Sync {
     async fn run(&self, work: Work, ctx: RunContext) -> Result<Output, ExecError>;
 }
 
-/// GPU classes of the embedded market and the devices they stand for; ids are the on-chain class
-/// ids of [`crate::network::LocalNetwork`] and the CLI's defaults.
-pub const GPU_CLASSES: &[(u8, &str)] =
-    &[(0, "cpu"), (1, "rtx-4090"), (2, "a100"), (3, "h100"), (4, "h200"), (5, "other")];
+/// The class a CPU (or a function not claiming a GPU class) offers: 0, `cpu`.
+pub const CPU_CLASS: u8 = 0;
 
-/// The class id of a device, from its name.
-pub fn class_of_device(name: &str) -> u8 {
-    let name = name.to_ascii_lowercase();
-    let table = [("4090", 1), ("a100", 2), ("h100", 3), ("h200", 4)];
-    table.iter().find(|(k, _)| name.contains(k)).map_or(5, |&(_, id)| id)
-}
+/// Memory a CPU or function executor offers unless told otherwise: 16 GiB.
+pub const DEFAULT_VRAM_MIB: u32 = 16_384;
 
-/// A GPU class that is not in [`GPU_CLASSES`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown GPU class {given}; known: {}", known_classes())]
-pub struct UnknownClass {
-    /// What was given, quoted when it is a name.
-    pub given: String,
-}
-
-fn known_classes() -> String {
-    GPU_CLASSES.iter().map(|(id, n)| format!("{id} ({n})")).collect::<Vec<_>>().join(", ")
-}
-
-/// A class id from its id (`"3"`) or name (`"h100"`, any case), as in [`GPU_CLASSES`]: the one
-/// parse behind the CLI's `--class` and both bindings' `gpu_class` arguments.
-pub fn class_id(given: &str) -> Result<u8, UnknownClass> {
-    let by_id = given.parse::<u8>().ok().filter(|id| GPU_CLASSES.iter().any(|(i, _)| i == id));
-    let by_name = || GPU_CLASSES.iter().find(|(_, n)| n.eq_ignore_ascii_case(given)).map(|(id, _)| *id);
-    let quoted = || if given.parse::<i64>().is_ok() { given.to_string() } else { format!("'{given}'") };
-    by_id.or_else(by_name).ok_or_else(|| UnknownClass { given: quoted() })
-}
-
-/// A class name by id.
-pub fn class_name(id: u8) -> &'static str {
-    GPU_CLASSES.iter().find(|(i, _)| *i == id).map_or("unknown", |(_, n)| n)
+/// The executor a node runs: `given` (a caller's function) when there is one, else the first GPU
+/// unless `cpu_only`, else the CPU; with why no GPU is used where one was looked for.
+pub fn choose(given: Option<Arc<dyn Executor>>, cpu_only: bool) -> (Arc<dyn Executor>, Option<String>) {
+    match (given, cpu_only) {
+        (Some(executor), _) => (executor, None),
+        (None, true) => (Arc::new(CpuExecutor::new()), None),
+        (None, false) => match CudaExecutor::new(0) {
+            Ok(gpu) => (Arc::new(gpu), None),
+            Err(e) => (Arc::new(CpuExecutor::new()), Some(format!("no GPU ({e}): running on the CPU"))),
+        },
+    }
 }

@@ -1,4 +1,5 @@
-"""Type stubs of the native module (see the docstrings for behaviour)."""
+"""Type stubs of the native module (see the docstrings for behaviour). An argument left ``None``
+takes the SDK's default (the Rust crates define each once)."""
 
 from collections.abc import Awaitable, Callable
 from os import PathLike
@@ -84,10 +85,10 @@ class Client:
         self,
         *,
         gpu_class: GpuClass | None = None,
-        gpu_seconds: int = 10,
-        urgent: bool = False,
-        gpu_count: int = 1,
-        min_vram_mib: int = 0,
+        gpu_seconds: int | None = None,
+        urgent: bool | None = None,
+        gpu_count: int | None = None,
+        min_vram_mib: int | None = None,
     ) -> Quote: ...
     def submit_matmul(
         self,
@@ -99,12 +100,12 @@ class Client:
         n: int | None = None,
         bf16_output: bool = False,
         gpu_class: GpuClass | None = None,
-        gpu_seconds: int = 10,
-        max_price: int = 1000,
-        deadline_secs: int = 3600,
-        urgent: bool = False,
-        gpu_count: int = 1,
-        min_vram_mib: int = 0,
+        gpu_seconds: int | None = None,
+        max_price: int | None = None,
+        deadline_secs: int | None = None,
+        urgent: bool | None = None,
+        gpu_count: int | None = None,
+        min_vram_mib: int | None = None,
     ) -> Awaitable[str]: ...
     def submit_matmul_sync(
         self,
@@ -116,12 +117,12 @@ class Client:
         n: int | None = None,
         bf16_output: bool = False,
         gpu_class: GpuClass | None = None,
-        gpu_seconds: int = 10,
-        max_price: int = 1000,
-        deadline_secs: int = 3600,
-        urgent: bool = False,
-        gpu_count: int = 1,
-        min_vram_mib: int = 0,
+        gpu_seconds: int | None = None,
+        max_price: int | None = None,
+        deadline_secs: int | None = None,
+        urgent: bool | None = None,
+        gpu_count: int | None = None,
+        min_vram_mib: int | None = None,
     ) -> str: ...
     def submit_training(
         self,
@@ -130,15 +131,15 @@ class Client:
         init: npt.ArrayLike,
         *,
         hidden: int,
-        batch: int = 32,
-        learning_rate: float = 0.05,
-        segments: int = 8,
-        steps_per_segment: int = 4,
+        batch: int | None = None,
+        learning_rate: float | None = None,
+        segments: int | None = None,
+        steps_per_segment: int | None = None,
         gpu_class: GpuClass | None = None,
-        gpu_seconds: int = 10,
-        max_price: int = 1000,
-        deadline_secs: int = 3600,
-        urgent: bool = False,
+        gpu_seconds: int | None = None,
+        max_price: int | None = None,
+        deadline_secs: int | None = None,
+        urgent: bool | None = None,
     ) -> Awaitable[str]: ...
     def submit_training_sync(
         self,
@@ -147,38 +148,38 @@ class Client:
         init: npt.ArrayLike,
         *,
         hidden: int,
-        batch: int = 32,
-        learning_rate: float = 0.05,
-        segments: int = 8,
-        steps_per_segment: int = 4,
+        batch: int | None = None,
+        learning_rate: float | None = None,
+        segments: int | None = None,
+        steps_per_segment: int | None = None,
         gpu_class: GpuClass | None = None,
-        gpu_seconds: int = 10,
-        max_price: int = 1000,
-        deadline_secs: int = 3600,
-        urgent: bool = False,
+        gpu_seconds: int | None = None,
+        max_price: int | None = None,
+        deadline_secs: int | None = None,
+        urgent: bool | None = None,
     ) -> str: ...
     def status(self, job: str) -> JobStatus: ...
     def jobs(self, mine: bool = False) -> list[JobStatus]: ...
     def nodes(self) -> list[NodeStatus]: ...
     def cancel(self, job: str) -> None: ...
-    def wait(self, job: str, timeout: float = 600.0) -> Awaitable[JobStatus]: ...
-    def wait_sync(self, job: str, timeout: float = 600.0) -> JobStatus: ...
-    def result(self, job: str, timeout: float = 600.0) -> Awaitable[Result]: ...
-    def result_sync(self, job: str, timeout: float = 600.0) -> Result: ...
+    def wait(self, job: str, timeout: float | None = None) -> Awaitable[JobStatus]: ...
+    def wait_sync(self, job: str, timeout: float | None = None) -> JobStatus: ...
+    def result(self, job: str, timeout: float | None = None) -> Awaitable[Result]: ...
+    def result_sync(self, job: str, timeout: float | None = None) -> Result: ...
 
 class LocalNetwork:
     def __init__(
         self,
         *,
-        nodes: int = 3,
-        validators: int = 3,
+        nodes: int | None = None,
+        validators: int | None = None,
         dishonest: list[str] = ...,
-        use_gpu: bool = False,
-        tokens: int = 100_000_000,
+        use_gpu: bool | None = None,
+        tokens: int | None = None,
     ) -> None: ...
-    def client(self, tokens: int = 10_000_000, *, register: bool = True) -> Client: ...
+    def client(self, tokens: int | None = None, *, register: bool = True) -> Client: ...
     def add_node(
-        self, executor: Executor, *, gpu_class: GpuClass | None = None, vram_mib: int = 16_384, device: str = "python"
+        self, executor: Executor, *, gpu_class: GpuClass | None = None, vram_mib: int | None = None, device: str = "python"
     ) -> str: ...
     def tokens_held(self) -> int: ...
     @property
@@ -193,15 +194,15 @@ class NodeAgent:
         client: Client,
         *,
         executor: Executor | None = None,
-        stake: int = 10_000_000,
-        floor: int = 10,
-        pricing: str = "reference",
+        stake: int | None = None,
+        floor: int | None = None,
+        pricing: str | None = None,
         gpu_class: GpuClass | None = None,
-        vram_mib: int = 16_384,
+        vram_mib: int | None = None,
     ) -> None: ...
     def tick(self) -> dict[str, int]: ...
     def running(self) -> int: ...
 
 class ValidatorAgent:
-    def __init__(self, client: Client, *, stake: int = 5_000_000) -> None: ...
+    def __init__(self, client: Client, *, stake: int | None = None) -> None: ...
     def tick(self) -> tuple[int, int, int]: ...

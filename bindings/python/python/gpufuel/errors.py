@@ -1,7 +1,7 @@
 """The exceptions of the GPUFuel SDK.
 
 Every error raised by the SDK is a ``GpuFuelError`` with a stable ``code`` (the same codes as
-the Rust ``ClientError::code`` and the Node package's ``error.code``). Bad arguments are also
+the Rust crates' ``ErrorCode::code`` and the Node package's ``error.code``). Bad arguments are also
 ``ValueError``\\ s and timeouts are also the built-in ``TimeoutError``.
 """
 

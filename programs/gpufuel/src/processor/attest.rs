@@ -19,7 +19,7 @@ pub fn process(accounts: &mut [AccountView], pass: bool) -> ProgramResult {
     require(validator.header.stake >= market.params.min_validator_stake, GpuFuelError::StakeTooLow)?;
 
     let job = load_mut::<Job>(program_id, job)?;
-    require(job.state == JobState::Submitted as u8, GpuFuelError::InvalidJobState)?;
+    require_state(job, JobState::Submitted)?;
     require(node_account.address().as_array() == &job.node, GpuFuelError::WrongNode)?;
     let node = load::<Node>(program_id, node_account)?;
     require(owner != &node.header.owner && owner != &job.submitter, GpuFuelError::SelfValidation)?;
@@ -39,7 +39,7 @@ pub fn process(accounts: &mut [AccountView], pass: bool) -> ProgramResult {
     } else {
         job.votes_fail += 1
     }
-    validator.header.active = validator.header.active.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
+    validator.header.in_flight = validator.header.in_flight.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     validator.votes = validator.votes.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use gpufuel_core::{
 };
 use pinocchio::{AccountView, ProgramResult};
 
-use super::{assign::assign_to, shared::*};
+use super::shared::*;
 
 #[inline(never)]
 pub fn process(accounts: &mut [AccountView], price: u64) -> ProgramResult {
@@ -19,7 +19,7 @@ pub fn process(accounts: &mut [AccountView], price: u64) -> ProgramResult {
     require(node.header.stake >= market.params.min_node_stake, GpuFuelError::StakeTooLow)?;
 
     let job = load_mut::<Job>(program_id, job)?;
-    require(job.state == JobState::Open as u8, GpuFuelError::InvalidJobState)?;
+    require_state(job, JobState::Open)?;
     let now = clock()?;
     require(now.unix_timestamp < job.deadline, GpuFuelError::DeadlinePassed)?;
     // After the window a first bid is still welcome: the job would otherwise only expire.

@@ -14,14 +14,14 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     let market = load::<Market>(program_id, market_account)?;
     let job = load_mut::<Job>(program_id, job)?;
     require(owner.address().as_array() == &job.submitter, GpuFuelError::Unauthorized)?;
-    require(job.state == JobState::Open as u8, GpuFuelError::InvalidJobState)?;
+    require_state(job, JobState::Open)?;
     let parties = JobParties { submitter, class, vault, token_program: token, submitter_token: owner_token };
     let (submitter, class) = parties.load(market, job)?;
 
     let vault = Vault { market, market_account, vault };
-    job.state = JobState::Cancelled as u8;
+    job.set_state(JobState::Cancelled);
     class.open_jobs = class.open_jobs.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
     class.update_price(clock()?.slot);
-    submitter.header.active = submitter.header.active.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+    submitter.header.in_flight = submitter.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
     pay_out(&vault, owner_token, job.escrow)
 }

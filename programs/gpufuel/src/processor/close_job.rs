@@ -1,7 +1,4 @@
-use gpufuel_core::{
-    GpuFuelError,
-    state::{Job, JobState},
-};
+use gpufuel_core::{GpuFuelError, state::Job};
 use pinocchio::{AccountView, ProgramResult};
 
 use super::shared::*;
@@ -13,7 +10,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     check_signer(owner)?;
     let job = load_mut::<Job>(program_id, job_account)?;
     require(owner.address().as_array() == &job.submitter, GpuFuelError::Unauthorized)?;
-    let terminal = job.job_state().is_some_and(JobState::is_terminal);
+    let terminal = job.job_state().map_err(err)?.is_terminal();
     require(terminal, GpuFuelError::InvalidJobState)?;
     close(job_account, owner)
 }

@@ -44,7 +44,7 @@ pub fn process(accounts: &mut [AccountView], spec: &JobSpec) -> ProgramResult {
     let bump_seed = [bump];
     let signer_seeds = [Seed::from(seeds::JOB), Seed::from(owner_key), Seed::from(&id), Seed::from(&bump_seed)];
     let state = create_pda_account::<Job>(program_id, owner, job, &Signer::from(&signer_seeds))?;
-    state.state = JobState::Open as u8;
+    state.set_state(JobState::Open);
     state.bump = bump;
     state.workload = spec.workload as u8;
     state.gpu_class = spec.gpu_class;
@@ -62,7 +62,7 @@ pub fn process(accounts: &mut [AccountView], spec: &JobSpec) -> ProgramResult {
     state.submitter = *owner_key;
     state.input_cid = spec.input_cid;
 
-    submitter.header.active = submitter.header.active.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
+    submitter.header.in_flight = submitter.header.in_flight.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     submitter.jobs_created = submitter.jobs_created.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     class.open_jobs = class.open_jobs.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     class.update_price(now.slot);

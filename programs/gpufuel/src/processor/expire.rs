@@ -12,8 +12,8 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     let ([market_account, job, submitter, class, vault, submitter_token, token], rest) = take::<7>(accounts)?;
     let market = load::<Market>(program_id, market_account)?;
     let job = load_mut::<Job>(program_id, job)?;
-    let was = job.state;
-    require(was == JobState::Open as u8 || was == JobState::Assigned as u8, GpuFuelError::InvalidJobState)?;
+    let was = job.job_state().map_err(err)?;
+    require(matches!(was, JobState::Open | JobState::Assigned), GpuFuelError::InvalidJobState)?;
     let now = clock()?;
     require(now.unix_timestamp > job.deadline, GpuFuelError::DeadlineNotReached)?;
     let parties = JobParties { submitter, class, vault, token_program: token, submitter_token };
@@ -21,7 +21,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
 
     let vault = Vault { market, market_account, vault };
     let mut refund = job.escrow;
-    if was == JobState::Open as u8 {
+    if was == JobState::Open {
         class.open_jobs = class.open_jobs.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
     } else {
         // The node that won the job let it lapse: part of its stake goes to the submitter.
@@ -31,14 +31,14 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
         let penalty = settlement::miss_penalty(node.header.stake, &market.params).map_err(err)?;
         node.header.stake -= penalty; // penalty <= stake
         node.missed_deadlines = node.missed_deadlines.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
-        node.header.active = node.header.active.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+        node.header.in_flight = node.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
         if node.is_idle() {
             class.idle_nodes = class.idle_nodes.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
         }
         refund = refund.checked_add(penalty).ok_or(err(GpuFuelError::Overflow))?;
     }
-    job.state = JobState::Expired as u8;
+    job.set_state(JobState::Expired);
     class.update_price(now.slot);
-    submitter.header.active = submitter.header.active.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+    submitter.header.in_flight = submitter.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
     pay_out(&vault, submitter_token, refund)
 }

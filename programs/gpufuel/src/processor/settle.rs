@@ -16,7 +16,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     ) = take::<10>(accounts)?;
     let market = load::<Market>(program_id, market_account)?;
     let job = load_mut::<Job>(program_id, job)?;
-    require(job.state == JobState::Submitted as u8, GpuFuelError::InvalidJobState)?;
+    require_state(job, JobState::Submitted)?;
     require(node_account.address().as_array() == &job.node, GpuFuelError::WrongNode)?;
     let node = load_mut::<Node>(program_id, node_account)?;
     let parties = JobParties { submitter, class, vault, token_program: token, submitter_token };
@@ -44,24 +44,24 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
             )
             .map_err(err)?;
             node.completed = node.completed.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
-            job.state = JobState::Settled as u8;
+            job.set_state(JobState::Settled);
             (p.node, p.treasury, p.refund, p.per_validator)
         }
         Outcome::Fail => {
             let s = settlement::slash_payout(node.header.stake, job.votes_fail as u32, &market.params).map_err(err)?;
             node.header.stake -= s.slashed; // slashed <= stake
             node.failed_validations = node.failed_validations.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
-            job.state = JobState::Slashed as u8;
+            job.set_state(JobState::Slashed);
             let refund = job.escrow.checked_add(s.submitter).ok_or(err(GpuFuelError::Overflow))?;
             (0, 0, refund, s.per_validator)
         }
     };
-    node.header.active = node.header.active.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+    node.header.in_flight = node.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
     if node.is_idle() {
         class.idle_nodes = class.idle_nodes.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     }
     class.update_price(now.slot);
-    submitter.header.active = submitter.header.active.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+    submitter.header.in_flight = submitter.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
 
     let vault = Vault { market, market_account, vault };
     pay_out(&vault, node_token, node_pay)?;
@@ -87,7 +87,7 @@ fn pay_validators(
         let validator = load_mut::<Validator>(program_id, validator)?;
         require(validator.index == vote & !VOTE_FAIL, GpuFuelError::VoterMismatch)?;
         check_token_account(vault.market, token, &validator.header.owner)?;
-        validator.header.active = validator.header.active.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+        validator.header.in_flight = validator.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
         let voted_pass = vote & VOTE_FAIL == 0;
         if voted_pass == (outcome == Outcome::Pass) {
             validator.earned = validator.earned.checked_add(per_winner).ok_or(err(GpuFuelError::Overflow))?;

@@ -85,7 +85,7 @@ pub fn request_unstake(accounts: &mut [AccountView]) -> ProgramResult {
 #[inline(always)]
 fn begin_exit(header: &mut StakeHeader) -> ProgramResult {
     require(header.is_active(), GpuFuelError::StakerExiting)?;
-    require(header.active == 0, GpuFuelError::StakerActive)?;
+    require(header.in_flight == 0, GpuFuelError::StakerActive)?;
     header.status = StakerStatus::Exiting as u8;
     header.unstake_requested_at = clock()?.unix_timestamp;
     Ok(())
@@ -98,7 +98,7 @@ pub fn withdraw(accounts: &mut [AccountView]) -> ProgramResult {
     let market = load::<Market>(program_id, market_account)?;
     let header = owned_staker(program_id, owner, staker)?;
     require(header.status == StakerStatus::Exiting as u8, GpuFuelError::NotExiting)?;
-    require(header.active == 0, GpuFuelError::StakerActive)?;
+    require(header.in_flight == 0, GpuFuelError::StakerActive)?;
     let ready_at = add_secs(header.unstake_requested_at, market.params.unstake_cooldown_secs)?;
     require(clock()?.unix_timestamp >= ready_at, GpuFuelError::CooldownActive)?;
     check_vault(market, vault)?;

@@ -15,7 +15,7 @@ pub fn process(accounts: &mut [AccountView], result_cid: &Cid, commitment: &[u8;
     let node = load::<Node>(program_id, node_account)?;
     require(operator.address().as_array() == &node.header.owner, GpuFuelError::Unauthorized)?;
     let job = load_mut::<Job>(program_id, job)?;
-    require(job.state == JobState::Assigned as u8, GpuFuelError::InvalidJobState)?;
+    require_state(job, JobState::Assigned)?;
     require(node_account.address().as_array() == &job.node, GpuFuelError::WrongNode)?;
     let now = clock()?;
     require(now.unix_timestamp <= job.deadline, GpuFuelError::DeadlinePassed)?;
@@ -24,6 +24,6 @@ pub fn process(accounts: &mut [AccountView], result_cid: &Cid, commitment: &[u8;
     job.commitment = *commitment;
     job.submitted_at = now.unix_timestamp;
     job.submitted_slot = now.slot;
-    job.state = JobState::Submitted as u8;
+    job.set_state(JobState::Submitted);
     Ok(())
 }

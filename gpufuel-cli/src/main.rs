@@ -1,0 +1,129 @@
+//! `gpufuel`: the command line of the GPUFuel market. `gpufuel local` runs a whole market in one
+//! process; the other commands talk to a cluster, with the URL, keypair and commitment taken from
+//! the Solana CLI configuration unless given.
+
+mod connection;
+mod job;
+mod local;
+mod market;
+mod node;
+mod validator;
+
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::{Parser, Subcommand};
+use gpufuel_exec::agent::AgentError;
+use gpufuel_sdk::{Client, ConnectOptions};
+
+use crate::connection::Connection;
+
+#[derive(Parser)]
+#[command(name = "gpufuel", version, about = "GPUFuel: a decentralized GPU compute market on Solana")]
+struct Cli {
+    /// RPC URL or moniker (mainnet-beta, devnet, testnet, localhost); default from the Solana CLI config.
+    #[arg(long, short = 'u', global = true)]
+    url: Option<String>,
+    /// Keypair file (Solana CLI JSON); default from the Solana CLI config.
+    #[arg(long, short = 'k', global = true)]
+    keypair: Option<PathBuf>,
+    /// Commitment: processed, confirmed or finalized.
+    #[arg(long, global = true)]
+    commitment: Option<String>,
+    /// Solana CLI config file.
+    #[arg(long, short = 'C', global = true)]
+    config: Option<PathBuf>,
+    /// Kubo RPC API (for example http://127.0.0.1:5001); the embedded store when absent.
+    #[arg(long, global = true)]
+    kubo: Option<String>,
+    /// Directory of the embedded store.
+    #[arg(long, global = true)]
+    store: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a whole market in this process (chain, store, nodes, validators) and a mix of jobs.
+    Local(local::Args),
+    /// Run a node agent: stake, bid, execute, prove, collect.
+    Node {
+        #[command(subcommand)]
+        command: node::NodeCommand,
+    },
+    /// Run a validator agent: check results, attest, settle.
+    Validator {
+        #[command(subcommand)]
+        command: validator::ValidatorCommand,
+    },
+    /// Submit, follow and cancel jobs.
+    Job {
+        #[command(subcommand)]
+        command: job::JobCommand,
+    },
+    /// Market information.
+    Market {
+        #[command(subcommand)]
+        command: market::MarketCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    // LiteSVM logs a refused stale blockhash as an error; the sender retries those by design.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,litesvm=off".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let options = ConnectOptions {
+            url: cli.url,
+            keypair: cli.keypair,
+            commitment: cli.commitment,
+            config: cli.config,
+            kubo: cli.kubo,
+            store: cli.store,
+        };
+        let connection = || Connection::new(&options);
+        match cli.command {
+            Command::Local(args) => local::run(args).await,
+            Command::Node { command } => node::run(&connection()?, command).await,
+            Command::Validator { command } => validator::run(&connection()?, command).await,
+            Command::Job { command } => job::run(Client::connect(options.clone()).await?, command).await,
+            Command::Market { command } => market::run(&connection()?, command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Errors of the CLI, shown as one line.
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Runs an agent's pass every `poll` seconds, printing what each did, until Ctrl-C.
+async fn every<T: std::fmt::Debug + Default + PartialEq>(
+    poll: u64,
+    mut pass: impl AsyncFnMut() -> Result<T, AgentError>,
+) {
+    loop {
+        match pass().await {
+            Ok(t) if t != T::default() => println!("{t:?}"),
+            Ok(_) => {}
+            Err(e) => eprintln!("pass failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(poll)) => {}
+            _ = tokio::signal::ctrl_c() => return,
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `gpufuel node run`: a node operator's agent.
+
+use std::sync::Arc;
+
+use gpufuel_core::{class::class_name, quote::PricingStrategy};
+use gpufuel_exec::{
+    agent::{NodeAgent, NodeConfig},
+    executor,
+};
+use solana_signer::Signer;
+
+use crate::{CliResult, connection::Connection, every};
+
+#[derive(clap::Subcommand)]
+pub enum NodeCommand {
+    /// Register (if needed) and run the agent until interrupted.
+    Run {
+        /// Tokens to stake when registering.
+        #[arg(long, default_value_t = NodeConfig::default().stake)]
+        stake: u64,
+        /// Lowest price accepted, base units per GPU-second.
+        #[arg(long, default_value_t = NodeConfig::default().price_floor)]
+        floor: u64,
+        /// floor, reference, or basis points relative to the reference price.
+        #[arg(long, default_value_t = NodeConfig::default().pricing)]
+        pricing: PricingStrategy,
+        /// Seconds between passes.
+        #[arg(long, default_value_t = 2)]
+        poll: u64,
+        /// Use the CPU even where a GPU is found.
+        #[arg(long)]
+        cpu: bool,
+    },
+}
+
+pub async fn run(connection: &Connection, command: NodeCommand) -> CliResult {
+    let NodeCommand::Run { stake, floor, pricing, poll, cpu } = command;
+    let (executor, note) = executor::choose(None, cpu);
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
+    let caps = executor.capabilities().clone();
+    println!("node {} on {} (class {})", connection.keypair.pubkey(), caps.device, class_name(caps.spec.gpu_class));
+    let config = NodeConfig { stake, pricing, price_floor: floor, ..NodeConfig::default() };
+    let token = connection.token().await?;
+    let agent = NodeAgent::start(
+        connection.client.clone(),
+        connection.store.clone(),
+        executor,
+        connection.keypair.insecure_clone(),
+        &token,
+        config,
+    )
+    .await?;
+    let agent = Arc::new(agent);
+    every(poll, async || agent.tick().await).await;
+    agent.abort();
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! `gpufuel validator run`: a validator's agent.
+
+use std::sync::Arc;
+
+use gpufuel_exec::{
+    agent::{ValidatorAgent, ValidatorConfig},
+    executor::{CudaExecutor, Executor},
+};
+use solana_signer::Signer;
+
+use crate::{CliResult, connection::Connection, every};
+
+#[derive(clap::Subcommand)]
+pub enum ValidatorCommand {
+    /// Register (if needed) and run the agent until interrupted.
+    Run {
+        /// Tokens to stake when registering.
+        #[arg(long, default_value_t = ValidatorConfig::default().stake)]
+        stake: u64,
+        /// Seconds between passes.
+        #[arg(long, default_value_t = 2)]
+        poll: u64,
+    },
+}
+
+pub async fn run(connection: &Connection, command: ValidatorCommand) -> CliResult {
+    let ValidatorCommand::Run { stake, poll } = command;
+    let token = connection.token().await?;
+    // Kernels are re-executed on a GPU where one is found; without one they are left to others.
+    let gpu = CudaExecutor::new(0).ok().map(|g| Arc::new(g) as Arc<dyn Executor>);
+    let config = ValidatorConfig { stake, executor: gpu, ..ValidatorConfig::default() };
+    let agent = ValidatorAgent::start(
+        connection.client.clone(),
+        connection.store.clone(),
+        connection.keypair.insecure_clone(),
+        &token,
+        config,
+    )
+    .await?;
+    println!("validator {}", connection.keypair.pubkey());
+    every(poll, async || agent.tick().await).await;
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The `gpufuel` CLI on a cluster over JSON-RPC: an embedded surfpool server with the program and
+//! a market built by transactions. A node operator's and a validator's agents run as processes;
+//! a submitter reads prices, registers, submits, follows, cancels and reads the verified result.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use gpufuel_core::{instruction::GpuClassArgs, state::JobState};
+use gpufuel_exec::executor::cpu_gemm;
+use gpufuel_fixtures::{Cluster, Market, Surfnet, Wallet};
+use solana_address::Address;
+
+/// The CLI as one wallet runs it: the cluster's URL, its keypair file, a shared store, and a
+/// missing Solana config so nothing comes from this machine's.
+struct Cli {
+    flags: Vec<String>,
+}
+
+impl Cli {
+    fn new(dir: &Path, url: &str, name: &str, wallet: &Wallet) -> Self {
+        let keypair = dir.join(format!("{name}.json"));
+        std::fs::write(&keypair, serde_json::to_string(&wallet.keypair.to_bytes().to_vec()).unwrap()).unwrap();
+        let path = |p: PathBuf| p.to_string_lossy().into_owned();
+        let flags = vec![
+            "--url".into(),
+            url.into(),
+            "--keypair".into(),
+            path(keypair),
+            "--store".into(),
+            path(dir.join("store")),
+            "-C".into(),
+            path(dir.join("no-config.yml")),
+        ];
+        Self { flags }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gpufuel"));
+        command.args(args).args(&self.flags);
+        command
+    }
+
+    /// Runs to completion; stdout on success, stderr on failure.
+    fn run(&self, args: &[&str]) -> Result<String, String> {
+        let Output { status, stdout, stderr } = self.command(args).output().expect("the binary runs");
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        if status.success() { Ok(text(stdout)) } else { Err(text(stderr)) }
+    }
+
+    /// Starts a long-running agent; it is killed when the guard drops (also on a failed assert).
+    fn spawn(&self, args: &[&str], log: &Path) -> Agent {
+        let log = std::fs::File::create(log).unwrap();
+        let child = self.command(args).stdout(log.try_clone().unwrap()).stderr(log).stdin(Stdio::null()).spawn();
+        Agent(child.expect("the agent starts"))
+    }
+}
+
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn f32_file(path: &Path, values: &[f32]) {
+    std::fs::write(path, values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
+    let surfnet = Surfnet::start().await;
+    let market = Market::new(&surfnet).await;
+    let client = market.client();
+    let cpu = GpuClassArgs { class_id: 0, ref_price: 100, min_price: 1 };
+    client.add_gpu_class(&market.authority, cpu).await.unwrap();
+    let (submitter, operator, validator) =
+        (market.wallet(20_000_000).await, market.wallet(20_000_000).await, market.wallet(10_000_000).await);
+    let dir = tempfile::tempdir().unwrap();
+    let url = surfnet.url();
+    let cli = Cli::new(dir.path(), &url, "submitter", &submitter);
+
+    let prices = cli.run(&["market", "prices"]).unwrap();
+    assert!(prices.contains("cpu        100/GPU-s") && prices.contains("rtx-4090   1000/GPU-s"), "{prices}");
+
+    let (m, k, n) = (4, 3, 2);
+    let a: Vec<f32> = (0..m * k).map(|i| i as f32 * 0.5 - 2.0).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| 1.0 - i as f32 * 0.25).collect();
+    let (a_file, b_file) = (dir.path().join("a.f32"), dir.path().join("b.f32"));
+    f32_file(&a_file, &a);
+    f32_file(&b_file, &b);
+    let (a_arg, b_arg) = (a_file.to_str().unwrap(), b_file.to_str().unwrap());
+    let submit = ["job", "submit", "--m", "4", "--k", "3", "--n", "2", "--a", a_arg, "--b", b_arg];
+    let submit = [&submit[..], &["--class", "cpu", "--max-price", "500", "--gpu-seconds", "2"]].concat();
+
+    // A fresh wallet is refused until it registers; registering stakes the market's minimum.
+    let refused = cli.run(&submit).unwrap_err();
+    assert!(refused.contains("is not registered as a submitter"), "{refused}");
+    assert_eq!(market.balance(&submitter.token).await, 20_000_000);
+    cli.run(&["job", "register"]).unwrap();
+    let minimum = client.market().await.unwrap().params.min_submitter_stake;
+    assert_eq!(market.balance(&submitter.token).await, 20_000_000 - minimum);
+
+    // Submit and cancel one job before any node runs: its escrow returns.
+    let job: Address = cli.run(&submit).unwrap().trim().parse().unwrap();
+    let status = cli.run(&["job", "status", &job.to_string()]).unwrap();
+    assert!(status.starts_with("state Open  class cpu"), "{status}");
+    cli.run(&["job", "cancel", &job.to_string()]).unwrap();
+    assert!(cli.run(&["job", "status", &job.to_string()]).unwrap().starts_with("state Cancelled"));
+    assert_eq!(market.balance(&submitter.token).await, 20_000_000 - minimum);
+
+    // Submit another, then start a CPU node and a validator as their operators would.
+    let job: Address = cli.run(&submit).unwrap().trim().parse().unwrap();
+    let node_log = dir.path().join("node.log");
+    let validator_log = dir.path().join("validator.log");
+    let _node = Cli::new(dir.path(), &url, "operator", &operator)
+        .spawn(&["node", "run", "--cpu", "--poll", "1", "--floor", "20"], &node_log);
+    let _validator =
+        Cli::new(dir.path(), &url, "validator", &validator).spawn(&["validator", "run", "--poll", "1"], &validator_log);
+    let logs = || {
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        format!("node:\n{}\nvalidator:\n{}", read(&node_log), read(&validator_log))
+    };
+
+    // The cluster's clock only moves with its slots: jump past the bidding window once a bid is in.
+    let (start, mut advanced) = (Instant::now(), false);
+    let state = loop {
+        let j = client.job(&job).await.unwrap();
+        let state = j.job_state().unwrap();
+        if state.is_terminal() {
+            break state;
+        }
+        if state == JobState::Open && j.best_bid > 0 && !advanced {
+            surfnet.advance(j.bid_close - market.now().await + 1).await;
+            advanced = true;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "job still {state:?}\n{}", logs());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(state, JobState::Settled, "{}", logs());
+
+    let out = dir.path().join("c.f32");
+    cli.run(&["job", "result", &job.to_string(), out.to_str().unwrap(), "--timeout", "10"]).unwrap();
+    let c: Vec<f32> =
+        std::fs::read(&out).unwrap().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+    let expected = cpu_gemm(&a, &b, m, k, n);
+    assert_eq!(c.len(), expected.len());
+    assert!(c.iter().zip(&expected).all(|(x, y)| (x - y).abs() <= 1e-5 * y.abs().max(1.0)), "{c:?} vs {expected:?}");
+    let j = client.job(&job).await.unwrap();
+    assert_eq!((j.votes_pass, j.votes_fail), (1, 0));
+    assert_eq!(market.balance(&submitter.token).await, 20_000_000 - minimum - j.best_bid * 2);
+}

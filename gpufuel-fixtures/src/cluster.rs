@@ -1,0 +1,168 @@
+//! A market built entirely through `Chain` and the careful sender, on any [`Cluster`]: mint,
+//! token accounts, market, class, node, validator and submitter are all created by transactions.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use gpufuel_chain::{
+    Chain, ChainError, GpuFuelClient, LocalChain, ix,
+    send::{PriorityFee, SendOptions, send},
+};
+use gpufuel_core::state::{MarketParams, NodeSpec};
+use solana_address::Address;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_program_pack::Pack;
+use solana_signer::Signer;
+use spl_token_interface::{instruction as token_ix, state as token_state};
+
+use crate::{CLASS, LAMPORTS, REF_PRICE, STAKE, Wallet, job_spec};
+
+/// A cluster a market can be built on and wallets funded.
+#[async_trait]
+pub trait Cluster: Send + Sync {
+    /// The chain, through the `Chain` trait.
+    fn chain(&self) -> &dyn Chain;
+    /// Gives `address` SOL for fees.
+    async fn fund(&self, address: &Address);
+    /// Moves the cluster's clock forward (LiteSVM's sysvar; surfpool's time-travel cheatcode).
+    async fn advance(&self, secs: i64);
+}
+
+/// The embedded chain as a cluster.
+pub struct Local(pub LocalChain);
+
+#[async_trait]
+impl Cluster for Local {
+    fn chain(&self) -> &dyn Chain {
+        &self.0
+    }
+    async fn fund(&self, address: &Address) {
+        self.0.svm().airdrop(address, LAMPORTS).expect("airdrop");
+    }
+    async fn advance(&self, secs: i64) {
+        self.0.advance(secs);
+    }
+}
+
+/// Sending options for a local cluster: fast polling, a fixed priority fee.
+pub fn options() -> SendOptions {
+    SendOptions { poll: Duration::from_millis(20), priority_fee: PriorityFee::Fixed(1), ..SendOptions::default() }
+}
+
+/// Creates a rent-exempt account of `len` bytes owned by the token program.
+fn create_token_owned(payer: &Address, account: &Address, len: usize) -> Instruction {
+    let rent = (128 + len as u64) * 6_960;
+    solana_system_interface::instruction::create_account(payer, account, rent, len as u64, &spl_token_interface::ID)
+}
+
+/// A market built entirely through `Chain` + `send`.
+pub struct Market<'a> {
+    pub cluster: &'a dyn Cluster,
+    pub authority: Keypair,
+    pub mint: Address,
+    pub treasury: Address,
+}
+
+impl<'a> Market<'a> {
+    /// Simulates, sends and confirms; returns the units consumed.
+    pub async fn send(&self, ixs: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<u64, ChainError> {
+        send(self.cluster.chain(), ixs, payer, signers, &options()).await.map(|s| s.units)
+    }
+
+    /// Creates the mint, the treasury, the market (quorum 1) and class [`CLASS`].
+    pub async fn new(cluster: &'a dyn Cluster) -> Market<'a> {
+        let authority = Keypair::new();
+        cluster.fund(&authority.pubkey()).await;
+        let mint = Keypair::new();
+        let len = token_state::Mint::LEN;
+        let create = create_token_owned(&authority.pubkey(), &mint.pubkey(), len);
+        let init =
+            token_ix::initialize_mint2(&spl_token_interface::ID, &mint.pubkey(), &authority.pubkey(), None, 6).unwrap();
+        let mut m = Market { cluster, authority, mint: mint.pubkey(), treasury: Address::default() };
+        m.send(&[create, init], &m.authority, &[&mint]).await.expect("mint");
+        m.treasury = m.token_account(&m.authority).await;
+        // Market set-up through the client: init with the defaults, then the admin switches to a
+        // quorum of one; anyone else is refused.
+        let c = m.client();
+        c.init_market(&m.authority, &m.mint, &m.treasury, MarketParams::default()).await.expect("market");
+        let params = MarketParams { quorum: 1, ..MarketParams::default() };
+        c.update_params(&m.authority, params).await.expect("params");
+        assert_eq!(c.market().await.unwrap().params.quorum, 1);
+        let class = gpufuel_core::instruction::GpuClassArgs { class_id: CLASS, ref_price: REF_PRICE, min_price: 10 };
+        c.add_gpu_class(&m.authority, class).await.expect("class");
+        m
+    }
+
+    /// A new token account of the market's mint owned by `owner`.
+    pub async fn token_account(&self, owner: &Keypair) -> Address {
+        let account = Keypair::new();
+        let len = token_state::Account::LEN;
+        let create = create_token_owned(&owner.pubkey(), &account.pubkey(), len);
+        let init =
+            token_ix::initialize_account3(&spl_token_interface::ID, &account.pubkey(), &self.mint, &owner.pubkey())
+                .unwrap();
+        self.send(&[create, init], owner, &[&account]).await.expect("token account");
+        account.pubkey()
+    }
+
+    /// A funded wallet holding `tokens`.
+    pub async fn wallet(&self, tokens: u64) -> Wallet {
+        let key = Keypair::new();
+        self.cluster.fund(&key.pubkey()).await;
+        let token = self.token_account(&key).await;
+        let mint_to =
+            token_ix::mint_to(&spl_token_interface::ID, &self.mint, &token, &self.authority.pubkey(), &[], tokens)
+                .unwrap();
+        self.send(&[mint_to], &self.authority, &[]).await.expect("mint to");
+        Wallet { keypair: key, token }
+    }
+
+    /// A token account's balance.
+    pub async fn balance(&self, token: &Address) -> u64 {
+        let account = self.cluster.chain().account(token).await.unwrap().expect("token account");
+        token_state::Account::unpack(&account.data).unwrap().amount
+    }
+
+    /// The client, with [`options`].
+    pub fn client(&self) -> GpuFuelClient<&dyn Chain> {
+        GpuFuelClient::new(self.cluster.chain()).with_options(options())
+    }
+
+    /// A registered node with price floor `floor`.
+    pub async fn node(&self, floor: u64) -> Wallet {
+        let w = self.wallet(STAKE).await;
+        let spec =
+            NodeSpec { gpu_class: CLASS, gpu_count: 1, compute_capability: 90, vram_mib: 81_920, price_floor: floor };
+        self.client().register_node(&w.keypair, &w.token, spec, STAKE).await.expect("node");
+        w
+    }
+
+    /// A registered validator.
+    pub async fn validator(&self) -> Wallet {
+        let w = self.wallet(STAKE).await;
+        self.client().register_validator(&w.keypair, &w.token, STAKE).await.expect("validator");
+        w
+    }
+
+    /// A registered submitter with `spare` tokens beyond its stake.
+    pub async fn submitter(&self, spare: u64) -> Wallet {
+        let w = self.wallet(STAKE + spare).await;
+        self.client().register_submitter(&w.keypair, &w.token, STAKE).await.expect("submitter");
+        w
+    }
+
+    /// The cluster's unix time.
+    pub async fn now(&self) -> i64 {
+        self.cluster.chain().unix_time().await.unwrap()
+    }
+
+    /// A registered submitter, the instruction creating its job 1, and its balance before.
+    pub async fn job_to_create(&self) -> (Wallet, Instruction, u64) {
+        let submitter = self.submitter(10_000_000).await;
+        let spec = job_spec(1, CLASS, 2_000, self.now().await);
+        let create = ix::create_job(&submitter.keypair.pubkey(), &submitter.token, spec);
+        let before = self.balance(&submitter.token).await;
+        (submitter, create, before)
+    }
+}

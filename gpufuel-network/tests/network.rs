@@ -1,0 +1,248 @@
+//! End to end on the local network: the real SBF program in LiteSVM, the embedded store, CPU node
+//! agents and validators.
+
+use gpufuel_core::proof::freivalds::Precision;
+use gpufuel_core::{
+    state::{JobState, Node},
+    task::{Task, mlp::Mlp},
+};
+use gpufuel_exec::{agent::Behaviour, executor::cpu_gemm};
+use gpufuel_network::{LocalNetwork, LocalNetworkConfig};
+use gpufuel_sdk::{
+    ClientError, JobOptions, JobResult,
+    job::{self, Training},
+};
+use gpufuel_store::ContentStore;
+use solana_address::Address;
+
+fn matrix(rows: usize, cols: usize, salt: usize) -> Vec<f32> {
+    (0..rows * cols).map(|i| (((i * 7919 + salt * 104_729) % 2001) as f32 / 1000.0) - 1.0).collect()
+}
+
+async fn network(nodes: usize, dishonest: Vec<Behaviour>) -> LocalNetwork {
+    let config = LocalNetworkConfig { nodes, dishonest, use_gpu: false, ..LocalNetworkConfig::default() };
+    LocalNetwork::start(config).await.expect("network starts")
+}
+
+async fn matmul(net: &LocalNetwork, salt: usize) -> (Task, Vec<f32>) {
+    let (m, k, n) = (24, 40, 16);
+    let (a, b) = (matrix(m, k, salt), matrix(k, n, salt + 1));
+    let task =
+        job::matmul_task(net.store.as_ref(), (m as u32, k as u32, n as u32), &a, &b, Precision::F32).await.unwrap();
+    (task, cpu_gemm(&a, &b, m, k, n))
+}
+
+async fn iterative(net: &LocalNetwork) -> Task {
+    let model = Mlp { inputs: 6, hidden: 12 };
+    let rows = 96;
+    let x = matrix(rows, 6, 3);
+    let y: Vec<f32> = (0..rows).map(|r| x[r * 6] * 0.5 - x[r * 6 + 3]).collect();
+    let init: Vec<f32> = matrix(1, model.params(), 9).iter().map(|v| v * 0.3).collect();
+    let training = Training { model, batch: 16, learning_rate: 0.05, segments: 24, steps_per_segment: 3 };
+    job::iterative_task(net.store.as_ref(), training, &x, &y, &init).await.unwrap()
+}
+
+fn state(net: &LocalNetwork, job: &Address) -> JobState {
+    net.chain.account::<gpufuel_core::state::Job>(job).unwrap().job_state().unwrap()
+}
+
+fn node_of(net: &LocalNetwork, job: &Address) -> Node {
+    let j = net.chain.account::<gpufuel_core::state::Job>(job).unwrap();
+    net.chain.account::<Node>(&Address::new_from_array(j.node)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honest_jobs_of_every_cpu_kind_settle_with_verified_results() {
+    let net = network(3, vec![]).await;
+    let held = net.tokens_held();
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (product, expected) = matmul(&net, 1).await;
+    let train = iterative(&net).await;
+    let urgent = JobOptions { urgent: true, ..JobOptions::default() };
+    let jobs = [
+        net.submit(&alice, &product, JobOptions::default()).await.unwrap(),
+        net.submit(&alice, &train, urgent).await.unwrap(),
+    ];
+    net.run_until_done(&jobs, 400).await.unwrap();
+    for j in &jobs {
+        assert_eq!(state(&net, j), JobState::Settled, "job {j}");
+        assert_eq!(node_of(&net, j).failed_validations, 0);
+    }
+    let JobResult::Tensor { values: c, shape } = job::result(&net.client, net.store.as_ref(), &jobs[0]).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!((shape, c.len()), (vec![24, 16], expected.len()));
+    for (got, want) in c.iter().zip(&expected) {
+        assert!((got - want).abs() <= 1e-5 * want.abs().max(1.0), "{got} vs {want}");
+    }
+    let JobResult::Tensor { values: params, .. } =
+        job::result(&net.client, net.store.as_ref(), &jobs[1]).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(params.len(), Mlp { inputs: 6, hidden: 12 }.params());
+    assert_eq!(net.tokens_held(), held + 50_000_000, "tokens conserved (plus the submitter's funding)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lazy_and_partial_nodes_are_caught_and_slashed() {
+    for behaviour in [Behaviour::Lazy, Behaviour::Partial] {
+        let net = network(0, vec![behaviour]).await;
+        let alice = net.submitter(50_000_000).await.unwrap();
+        let (product, _) = matmul(&net, 2).await;
+        let train = iterative(&net).await;
+        let jobs = [
+            net.submit(&alice, &product, JobOptions::default()).await.unwrap(),
+            net.submit(&alice, &train, JobOptions::default()).await.unwrap(),
+        ];
+        net.run_until_done(&jobs, 400).await.unwrap();
+        for j in &jobs {
+            assert_eq!(state(&net, j), JobState::Slashed, "{} on {j}", behaviour.name());
+        }
+        assert_eq!(node_of(&net, &jobs[0]).failed_validations, 2);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copying_node_is_caught_by_the_watermark() {
+    let mut net = network(1, vec![Behaviour::Copying]).await;
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (product, _) = matmul(&net, 3).await;
+    let first = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[first], 400).await.unwrap();
+    assert_eq!(state(&net, &first), JobState::Settled);
+    // Only the copier is left to take the same work again.
+    let honest = net.nodes.iter().position(|n| n.behaviour == Behaviour::Honest).unwrap();
+    let settled_by_honest = node_of(&net, &first).header.owner == net.nodes[honest].wallet.address().to_bytes();
+    net.kill_node(honest);
+    let second = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[second], 400).await.unwrap();
+    assert_eq!(state(&net, &second), JobState::Slashed, "copied result rejected");
+    let copier = node_of(&net, &second);
+    assert_eq!(copier.failed_validations, 1);
+    if settled_by_honest {
+        let j1 = net.chain.account::<gpufuel_core::state::Job>(&first).unwrap();
+        let j2 = net.chain.account::<gpufuel_core::state::Job>(&second).unwrap();
+        assert_eq!(j1.result_cid, j2.result_cid, "the copier re-posted the honest result verbatim");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_after_assignment_misses_the_deadline_and_pays_the_penalty() {
+    let mut net = network(1, vec![]).await;
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (product, _) = matmul(&net, 4).await;
+    let options = JobOptions { urgent: true, deadline_secs: 300, ..JobOptions::default() };
+    let before = net.chain.balance(&alice.token);
+    let job = net.submit(&alice, &product, options).await.unwrap();
+    while state(&net, &job) == JobState::Open {
+        net.step().await.unwrap();
+    }
+    assert_eq!(state(&net, &job), JobState::Assigned);
+    let stake = node_of(&net, &job).header.stake;
+    net.kill_node(0);
+    net.run_until_done(&[job], 400).await.unwrap();
+    assert_eq!(state(&net, &job), JobState::Expired);
+    let node = node_of(&net, &job);
+    assert_eq!(node.missed_deadlines, 1);
+    let penalty = stake - node.header.stake;
+    assert!(penalty > 0);
+    assert_eq!(net.chain.balance(&alice.token), before + penalty, "escrow refunded in full, plus the penalty");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_silent_validators_the_challenge_window_settles_the_job() {
+    let mut net = network(1, vec![]).await;
+    net.validators_silent = true;
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (product, _) = matmul(&net, 5).await;
+    let job = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[job], 400).await.unwrap();
+    let j = net.chain.account::<gpufuel_core::state::Job>(&job).unwrap();
+    assert_eq!(state(&net, &job), JobState::Settled);
+    assert_eq!((j.votes_pass, j.votes_fail), (0, 0));
+    assert_eq!(node_of(&net, &job).completed, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_down_at_submission_locks_no_escrow() {
+    let net = network(1, vec![]).await;
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (product, _) = matmul(&net, 6).await;
+    let down = gpufuel_store::KuboStore::new("http://127.0.0.1:9", std::time::Duration::from_secs(1)).unwrap();
+    let before = net.chain.balance(&alice.token);
+    let err = job::submit(&net.client, &down, &alice.keypair, &alice.token, 77, &product, JobOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Store(gpufuel_store::StoreError::Unavailable(_))), "{err}");
+    assert_eq!(net.chain.balance(&alice.token), before);
+    assert!(net.chain.data(&gpufuel_chain::pda::job(&alice.address(), 77)).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupted_output_in_the_store_is_rejected() {
+    let mut net = network(1, vec![]).await;
+    net.validators_silent = true;
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (product, _) = matmul(&net, 7).await;
+    let job = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
+    while state(&net, &job) != JobState::Submitted {
+        net.step().await.unwrap();
+    }
+    let j = net.chain.account::<gpufuel_core::state::Job>(&job).unwrap();
+    let manifest_cid = gpufuel_store::from_chain(&j.result_cid).unwrap();
+    let manifest = gpufuel_core::task::ResultManifest::decode(&net.store.cat(&manifest_cid).await.unwrap()).unwrap();
+    let output = gpufuel_store::from_chain(&manifest.outputs[0]).unwrap();
+    let path = net.store.block_path(&output);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[0] ^= 0x40;
+    std::fs::write(&path, bytes).unwrap();
+    net.validators_silent = false;
+    net.run_until_done(&[job], 400).await.unwrap();
+    assert_eq!(state(&net, &job), JobState::Slashed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_resumes_iterative_work_from_its_journal() {
+    let mut net = network(1, vec![]).await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<f32>::new()));
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let model = Mlp { inputs: 64, hidden: 128 };
+    let rows = 256;
+    let x = matrix(rows, 64, 11);
+    let y: Vec<f32> = (0..rows).map(|r| x[r * 64] - x[r * 64 + 5]).collect();
+    let init: Vec<f32> = matrix(1, model.params(), 12).iter().map(|v| v * 0.1).collect();
+    let training = Training { model, batch: 64, learning_rate: 0.01, segments: 200, steps_per_segment: 2 };
+    let task = job::iterative_task(net.store.as_ref(), training, &x, &y, &init).await.unwrap();
+    let options = JobOptions { urgent: true, ..JobOptions::default() };
+    let job = net.submit(&alice, &task, options).await.unwrap();
+    while state(&net, &job) == JobState::Open {
+        net.step().await.unwrap();
+    }
+    net.step().await.unwrap(); // the agent starts the run
+    let journal = net.nodes[0].journal(&job);
+    let count = || std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count());
+    let t = std::time::Instant::now();
+    while count() < 20 {
+        assert!(t.elapsed().as_secs() < 120, "no checkpoints journaled");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    net.kill_node(0);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await; // the run stops at its next step
+    let journaled = count();
+    assert!(journaled < 201, "killed before the end");
+    {
+        let seen = seen.clone();
+        net.nodes[0].set_progress(std::sync::Arc::new(move |_, f| seen.lock().unwrap().push(f)));
+    }
+    net.start_node(0).await.unwrap();
+    net.run_until_done(&[job], 2_000).await.unwrap();
+    assert_eq!(state(&net, &job), JobState::Settled, "the resumed run verifies");
+    let first = seen.lock().unwrap()[0];
+    assert!(
+        first >= (journaled - 1) as f32 / 200.0,
+        "resumed from checkpoint {} (first progress {first})",
+        journaled - 1
+    );
+}
