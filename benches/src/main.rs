@@ -2,8 +2,8 @@
 //! and writes `target/bench/<name>.json`.
 //!
 //! - `cu`: compute units of every instruction and of the whole job lifecycle (create job, 3
-//!   bids, assign, submit result, 2 attestations, settle) on the real SBF program in LiteSVM,
-//!   and the account sizes.
+//!   bids, assign, acknowledge, submit result, draw a committee of 3, 3 commits, 3 reveals,
+//!   settle) on the real SBF program in LiteSVM, the account sizes and the program's size.
 //! - `lifecycle`: the same lifecycle printed step by step with every balance (the README demo).
 //! - `chain`: job lifecycles per second through the typed client on the embedded chain.
 //! - `matching`: the matching engine at 1k to 1M open jobs against 10k nodes.
@@ -25,10 +25,11 @@ use std::{collections::BTreeMap, fs, path::Path};
 
 use gpufuel_chain::{
     ChainError,
-    ix::{self, Role},
+    ix::{self, Leaving, Role},
     local::Wallet,
     pda,
 };
+use solana_signer::Signer;
 use gpufuel_core::{
     instruction::GpuClassArgs,
     state::{AccountData, GpuClass, Job, Market, MarketParams, Node, NodeSpec, Submitter, Validator},
@@ -60,18 +61,21 @@ fn spec(floor: u64) -> NodeSpec {
 fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
     let mut m = LocalMarket::new(MarketParams::default(), &[(CLASS, 1_000, 10)])?;
     let nodes: Vec<Wallet> = (0..3).map(|i| m.node(spec(100 + i), STAKE, 0)).collect::<Result<_, _>>()?;
-    let validators: Vec<Wallet> = (0..2).map(|_| m.validator(STAKE, 0)).collect::<Result<_, _>>()?;
+    let validators: Vec<Wallet> = (0..3).map(|_| m.validator(STAKE, 0)).collect::<Result<_, _>>()?;
+    m.activate_all()?;
     let submitter = m.submitter(STAKE, 1_000_000)?;
     let print = |m: &LocalMarket, step: &str, cu: u64| {
         if show {
             let b = |t| m.chain.balance(t);
+            let rewards: Vec<u64> = validators
+                .iter()
+                .map(|v| m.chain.account::<Validator>(&pda::validator(&v.address())).map_or(0, |v| v.rewards))
+                .collect();
+            let fees = m.chain.account::<GpuClass>(&pda::gpu_class(CLASS)).map_or(0, |c| c.fees);
             println!(
-                "{step:<26} {cu:>6} CU | submitter {:>8} node {:>8} validators {:>5}/{:<5} treasury {:>5} vault {:>9}",
+                "{step:<26} {cu:>6} CU | submitter {:>8} node {:>8} rewards {rewards:?} fees {fees:>5} vault {:>9}",
                 b(&submitter.token),
                 b(&nodes[1].token),
-                b(&validators[0].token),
-                b(&validators[1].token),
-                b(&m.treasury),
                 m.vault_balance()
             );
         }
@@ -85,7 +89,7 @@ fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
     print(&m, "create job (escrow)", cu);
     for (i, price) in [(0usize, 900u64), (2, 800), (1, 600)] {
         let n = &nodes[i];
-        let cu = m.chain.send(&[ix::bid(&n.address(), &job, CLASS, price)], &[&n.keypair])?;
+        let cu = m.chain.send(&[m.bid_ix(&n.address(), &job, price)?], &[&n.keypair])?;
         steps.push(("bid", cu));
         print(&m, &format!("bid {price} by node {i}"), cu);
     }
@@ -93,22 +97,34 @@ fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
     let cu = m.chain.send(&[m.assign_ix(&job)?], &[&nodes[0].keypair])?;
     steps.push(("assign", cu));
     print(&m, "assign to node 1", cu);
+    let cu = m.chain.send(&[ix::acknowledge(&nodes[1].address(), &job)], &[&nodes[1].keypair])?;
+    steps.push(("acknowledge", cu));
     let cu =
         m.chain.send(&[ix::submit_result(&nodes[1].address(), &job, sample_cid(2), [9; 32])], &[&nodes[1].keypair])?;
     steps.push(("submit_result", cu));
     print(&m, "submit result", cu);
-    for v in &validators {
-        let cu =
-            m.chain.send(&[ix::attest(&v.address(), &job, &pda::node(&nodes[1].address()), true)], &[&v.keypair])?;
-        steps.push(("attest", cu));
-        print(&m, "attest pass", cu);
+    m.chain.advance(1);
+    let cu = m.chain.send(&[m.draw_ix(&job)?.0], &[&nodes[0].keypair])?;
+    steps.push(("draw_committee", cu));
+    print(&m, "draw committee (3 seats)", cu);
+    let seats = m.seats(&job)?;
+    for (seat, key) in &seats {
+        let cu = m.chain.send(&[m.commit_ix(&job, *seat, &key.pubkey(), true)?], &[key])?;
+        steps.push(("commit_vote", cu));
     }
+    print(&m, "3 commits", 0);
+    for (seat, key) in &seats {
+        let cu = m.chain.send(&[m.reveal_ix(&job, *seat, &key.pubkey(), true)], &[key])?;
+        steps.push(("reveal_vote", cu));
+    }
+    print(&m, "3 reveals (pass)", 0);
+    m.end_windows(&job);
     let cu = m.chain.send(&[ix::settle(&m.settle_accounts(&job)?)], &[&nodes[0].keypair])?;
     steps.push(("settle", cu));
-    print(&m, "settle", cu);
+    print(&m, "settle after the appeal window", cu);
     if show {
         let conserved = m.vault_balance() == m.outstanding();
-        println!("vault holds exactly the stakes and open escrows: {conserved}");
+        println!("vault holds exactly the stakes, rewards, fee pools and open escrows: {conserved}");
     }
     Ok(steps)
 }
@@ -118,10 +134,9 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
     let mut out = vec![];
     let mut m = LocalMarket::new(MarketParams::default(), &[])?;
     let a = m.authority.clone();
-    out.push((
-        "update_params",
-        m.chain.send(&[ix::update_params(&a.address(), MarketParams::default())], &[&a.keypair])?,
-    ));
+    out.push(("propose_params", m.chain.send(&[ix::propose_params(&a.address(), MarketParams::default())], &[&a.keypair])?));
+    m.chain.advance(3_600);
+    out.push(("apply_params", m.chain.send(&[ix::apply_params()], &[&a.keypair])?));
     let args = GpuClassArgs { class_id: CLASS, ref_price: 1_000, min_price: 10 };
     out.push(("add_gpu_class", m.chain.send(&[ix::add_gpu_class(&a.address(), args)], &[&a.keypair])?));
     let w = m.chain.wallet(3 * STAKE)?;
@@ -133,39 +148,71 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
         "register_validator",
         m.chain.send(&[ix::register_validator(&w.address(), &w.token, STAKE)], &[&w.keypair])?,
     ));
+    m.chain.advance(10);
+    let activate = ix::activate_validator(&w.address(), &m.validator_set);
+    out.push(("activate_validator", m.chain.send(&[activate], &[&w.keypair])?));
     out.push((
         "register_submitter",
         m.chain.send(&[ix::register_submitter(&w.address(), &w.token, STAKE / 2)], &[&w.keypair])?,
     ));
-    out.push(("top_up", m.chain.send(&[ix::top_up(&w.address(), Role::Submitter, &w.token, 1_000)], &[&w.keypair])?));
+    let top_up = ix::top_up(&w.address(), Role::Submitter, &w.token, 1_000, None);
+    out.push(("top_up", m.chain.send(&[top_up], &[&w.keypair])?));
     out.push(("heartbeat", m.chain.send(&[ix::heartbeat(&w.address())], &[&w.keypair])?));
     let job = m.create_job(&w, job_spec(1, CLASS, 500, m.chain.now()))?;
-    out.push(("cancel", m.chain.send(&[ix::cancel(&w.address(), &job, CLASS, &w.token)], &[&w.keypair])?));
+    out.push(("cancel", m.chain.send(&[m.cancel_ix(&w, &job)?], &[&w.keypair])?));
     out.push(("close_job", m.chain.send(&[ix::close_job(&w.address(), &job)], &[&w.keypair])?));
     let job = m.create_job(&w, job_spec(2, CLASS, 500, m.chain.now()))?;
-    m.chain.send(&[ix::bid(&w.address(), &job, CLASS, 400)], &[&w.keypair])?;
+    m.chain.send(&[m.bid_ix(&w.address(), &job, 400)?], &[&w.keypair])?;
     m.chain.advance(31);
     m.chain.send(&[m.assign_ix(&job)?], &[&w.keypair])?;
+    m.chain.advance(120);
+    let reassign = ix::reassign(&job, &pda::node(&w.address()), CLASS);
+    out.push(("reassign", m.chain.send(&[reassign], &[&a.keypair])?));
     m.chain.advance(3_600);
-    let expire = ix::expire(&w.address(), &job, CLASS, &w.token, Some(&pda::node(&w.address())));
-    out.push(("expire", m.chain.send(&[expire], &[&w.keypair])?));
+    out.push(("expire", m.chain.send(&[m.expire_ix(&job)?], &[&w.keypair])?));
     out.push((
         "request_unstake",
-        m.chain.send(&[ix::request_unstake(&w.address(), Role::Node, CLASS)], &[&w.keypair])?,
+        m.chain.send(&[ix::request_unstake(&w.address(), Role::Node, Leaving::Node { gpu_class: CLASS })], &[&w.keypair])?,
     ));
     m.chain.advance(3_600);
     out.push(("withdraw", m.chain.send(&[ix::withdraw(&w.address(), Role::Node, &w.token)], &[&w.keypair])?));
-    // init_market on a fresh chain.
+    // An appealed decision, the rewards it paid, and the fees it left.
+    let mut w = gpufuel_fixtures::world::world();
+    let job = w.submitted_job(1, 0, 500);
+    w.vote(&job, |_, _| Some(true));
+    let v = w.validators[0].clone();
+    out.push(("appeal", w.send(ix::appeal(&v.address(), &job, &v.token), &v)?));
+    w.m.chain.advance(1);
+    w.vote(&job, |_, _| Some(true));
+    w.settle(&job)?;
+    let claimer = w
+        .validators
+        .iter()
+        .find(|v| w.m.chain.account::<Validator>(&pda::validator(&v.address())).is_ok_and(|a| a.rewards > 0))
+        .cloned()
+        .ok_or_else(|| ChainError::Account("no rewarded validator".into()))?;
+    out.push(("claim_rewards", w.send(ix::claim_rewards(&claimer.address(), &claimer.token), &claimer)?));
+    let a = w.m.authority.clone();
+    out.push(("withdraw_fees", w.send(ix::withdraw_fees(&a.address(), gpufuel_fixtures::CLASS, &a.token), &a)?));
+    let next = w.m.chain.wallet(0)?;
+    out.push(("transfer_authority", w.send(ix::transfer_authority(&a.address(), &next.address()), &a)?));
+    out.push(("accept_authority", w.send(ix::accept_authority(&next.address()), &next)?));
+    // init_market on a fresh chain (with the validator set account created beside it).
     let chain = gpufuel_chain::LocalChain::new()?;
-    let a = chain.wallet(0)?;
-    let t = chain.token_account(&a.keypair, &a.address())?;
-    out.insert(
-        0,
-        (
-            "init_market",
-            chain.send(&[ix::init_market(&a.address(), &chain.mint(), &t, MarketParams::default())], &[&a.keypair])?,
-        ),
+    let admin = chain.admin();
+    let set = solana_keypair::Keypair::new();
+    let len = gpufuel_core::committee::account_len(64);
+    let rent = chain.svm().minimum_balance_for_rent_exemption(len);
+    let create = solana_system_interface::instruction::create_account(
+        &admin.pubkey(),
+        &set.pubkey(),
+        rent,
+        len as u64,
+        &gpufuel_chain::PROGRAM_ID,
     );
+    let init = ix::init_market(&admin.pubkey(), &chain.mint(), &set.pubkey(), MarketParams::default());
+    let units = chain.send(&[create, init], &[&admin, &set])?;
+    out.insert(0, ("init_market", units));
     Ok(out)
 }
 
@@ -188,6 +235,9 @@ fn cu() -> Result<(), Box<dyn std::error::Error>> {
         "settle",
         "cancel",
         "expire",
+        "appeal",
+        "claim_rewards",
+        "withdraw_fees",
     ];
     println!("{:<20} {:>8}  token CPI / target", "instruction", "CU");
     for (name, cu) in &instructions {
@@ -218,7 +268,12 @@ fn cu() -> Result<(), Box<dyn std::error::Error>> {
     for (name, len) in &accounts {
         println!("account {name:<12} {len:>5} bytes");
     }
-    write_json("cu", &json!({ "instructions": instructions, "lifecycle_total": total, "accounts": accounts }))
+    let program_bytes = gpufuel_chain::PROGRAM_SO.len();
+    println!("program {program_bytes} bytes (target <= 131072: {})", if program_bytes <= 131_072 { "met" } else { "MISSED" });
+    write_json(
+        "cu",
+        &json!({ "instructions": instructions, "lifecycle_total": total, "accounts": accounts, "program_bytes": program_bytes }),
+    )
 }
 
 /// The middle value of `v` (the upper one of an even count).

@@ -69,6 +69,8 @@ pub trait Chain: Send + Sync {
     /// Recent prioritization fees paid by transactions writing these accounts, in micro-lamports
     /// per compute unit.
     async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError>;
+    /// Lamports an account of `len` bytes needs to be rent exempt.
+    async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError>;
     /// Returns once `address` may have changed, or after `wait`: what a polling caller does
     /// between reads. This default sleeps; [`crate::RpcChain`] with a websocket endpoint returns
     /// as soon as the cluster notifies a change.
@@ -111,6 +113,9 @@ macro_rules! forward_chain {
             }
             async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError> {
                 (**self).recent_priority_fees(writable).await
+            }
+            async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError> {
+                (**self).rent_exempt_minimum(len).await
             }
             async fn account_changed(&self, address: &Address, wait: Duration) {
                 (**self).account_changed(address, wait).await

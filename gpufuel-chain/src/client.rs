@@ -4,10 +4,12 @@
 
 use gpufuel_core::{
     cid::Cid,
+    committee as core_committee,
     instruction::{GpuClassArgs, JobSpec},
     matching::{MatchingEngine, NodeOffer, OpenJob},
+    proof::sha256,
     quote::{self as quoting, Quote, QuoteRequest, Windows},
-    state::{GpuClass, Job, JobState, Market, MarketParams, Node, NodeSpec, VOTE_FAIL},
+    state::{GpuClass, Job, JobState, Market, MarketParams, Node, NodeSpec, Phase, Validator},
 };
 use solana_address::Address;
 use solana_instruction::Instruction;
@@ -15,8 +17,8 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::{
-    Chain, ChainError,
-    ix::{self, Role, SettleAccounts},
+    Chain, ChainError, committee,
+    ix::{self, Leaving, Role, SettleAccounts},
     pda,
     query::{self, JobFilter},
     send::{self, SendOptions, Sent},
@@ -59,6 +61,11 @@ impl<C: Chain> GpuFuelClient<C> {
         send::send(&self.chain, ixs, payer, &[], &self.options).await
     }
 
+    /// Sends instructions paid by `payer` (and signed by it), as every method here does.
+    pub async fn send_instructions(&self, ixs: &[Instruction], payer: &Keypair) -> Result<Sent, ChainError> {
+        self.send(ixs, payer).await
+    }
+
     // Reads.
 
     /// The market: authority, mint, vault, treasury, parameters.
@@ -80,7 +87,7 @@ impl<C: Chain> GpuFuelClient<C> {
     }
 
     /// A quote for a job from the market now: the class's reference price and its open jobs and
-    /// active nodes (a node's GPUs are busy with the jobs it runs or leads the bidding on).
+    /// active nodes (a node's GPUs are busy with the auctions it leads and the jobs it runs).
     pub async fn quote(&self, request: &QuoteRequest) -> Result<Quote, ChainError> {
         let class_id = request.requirements.gpu_class;
         let class = self.gpu_class(class_id).await?;
@@ -93,8 +100,7 @@ impl<C: Chain> GpuFuelClient<C> {
         let mut engine = MatchingEngine::new();
         engine.extend_jobs(jobs.iter().filter_map(|(a, j)| OpenJob::from_account(a.to_bytes(), j)));
         for (address, node) in query::nodes(&self.chain, Some(class_id)).await? {
-            let busy = jobs.iter().filter(|(_, j)| j.node == address.to_bytes()).count();
-            if let Some(offer) = NodeOffer::from_account(address.to_bytes(), &node, busy.min(255) as u8) {
+            if let Some(offer) = NodeOffer::from_account(address.to_bytes(), &node) {
                 engine.upsert_node(offer);
             }
         }
@@ -140,25 +146,59 @@ impl<C: Chain> GpuFuelClient<C> {
 
     // Admin.
 
-    /// Creates the market (once per deployment); `treasury` is a token account of `mint`.
+    /// Creates the market (once per deployment) with a validator set for `capacity` validators:
+    /// the set's account is created in the same transaction (a program cannot allocate one that
+    /// large). `authority` must be the program's upgrade authority. Returns the set's address.
     pub async fn init_market(
         &self,
         authority: &Keypair,
         mint: &Address,
-        treasury: &Address,
         params: MarketParams,
-    ) -> Result<Sent, ChainError> {
-        self.send(&[ix::init_market(&authority.pubkey(), mint, treasury, params)], authority).await
+        capacity: u32,
+    ) -> Result<Address, ChainError> {
+        let set = Keypair::new();
+        let len = core_committee::account_len(capacity);
+        let rent = self.chain.rent_exempt_minimum(len).await?;
+        let create = solana_system_interface::instruction::create_account(
+            &authority.pubkey(),
+            &set.pubkey(),
+            rent,
+            len as u64,
+            &crate::PROGRAM_ID,
+        );
+        let init = ix::init_market(&authority.pubkey(), mint, &set.pubkey(), params);
+        send::send(&self.chain, &[create, init], authority, &[&set], &self.options).await?;
+        Ok(set.pubkey())
     }
 
-    /// Replaces the market parameters.
-    pub async fn update_params(&self, authority: &Keypair, params: MarketParams) -> Result<Sent, ChainError> {
-        self.send(&[ix::update_params(&authority.pubkey(), params)], authority).await
+    /// Proposes new parameters; they apply after the timelock ([`Self::apply_params`]).
+    pub async fn propose_params(&self, authority: &Keypair, params: MarketParams) -> Result<Sent, ChainError> {
+        self.send(&[ix::propose_params(&authority.pubkey(), params)], authority).await
+    }
+
+    /// Puts a proposal whose timelock elapsed in force (anyone may).
+    pub async fn apply_params(&self, payer: &Keypair) -> Result<Sent, ChainError> {
+        self.send(&[ix::apply_params()], payer).await
+    }
+
+    /// Names the authority's successor.
+    pub async fn transfer_authority(&self, authority: &Keypair, new_authority: &Address) -> Result<Sent, ChainError> {
+        self.send(&[ix::transfer_authority(&authority.pubkey(), new_authority)], authority).await
+    }
+
+    /// The named successor takes the authority.
+    pub async fn accept_authority(&self, new_authority: &Keypair) -> Result<Sent, ChainError> {
+        self.send(&[ix::accept_authority(&new_authority.pubkey())], new_authority).await
     }
 
     /// Adds a GPU class.
     pub async fn add_gpu_class(&self, authority: &Keypair, args: GpuClassArgs) -> Result<Sent, ChainError> {
         self.send(&[ix::add_gpu_class(&authority.pubkey(), args)], authority).await
+    }
+
+    /// Pays a class's fee pool to `destination`, a token account of the mint.
+    pub async fn withdraw_fees(&self, authority: &Keypair, gpu_class: u8, destination: &Address) -> Result<Sent, ChainError> {
+        self.send(&[ix::withdraw_fees(&authority.pubkey(), gpu_class, destination)], authority).await
     }
 
     // Stakes, for every role.
@@ -189,18 +229,45 @@ impl<C: Chain> GpuFuelClient<C> {
         self.send(&[ix::register_submitter(&owner.pubkey(), token, stake)], owner).await
     }
 
-    /// Adds to a stake.
-    pub async fn top_up(&self, owner: &Keypair, role: Role, token: &Address, amount: u64) -> Result<Sent, ChainError> {
-        self.send(&[ix::top_up(&owner.pubkey(), role, token, amount)], owner).await
+    /// The validator of an operator.
+    pub async fn validator(&self, operator: &Address) -> Result<Validator, ChainError> {
+        query::account(&self.chain, &pda::validator(operator)).await
     }
 
-    /// Starts the unstake cooldown (refused while the staker has active work).
+    /// The market's validator set, when `operator` is an activated validator (its stake moves
+    /// the tree).
+    async fn activated_set(&self, operator: &Address, role: Role) -> Result<Option<Address>, ChainError> {
+        if role != Role::Validator || self.validator(operator).await?.activated == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Address::new_from_array(self.market().await?.validator_set)))
+    }
+
+    /// Adds to a stake.
+    pub async fn top_up(&self, owner: &Keypair, role: Role, token: &Address, amount: u64) -> Result<Sent, ChainError> {
+        let set = self.activated_set(&owner.pubkey(), role).await?;
+        self.send(&[ix::top_up(&owner.pubkey(), role, token, amount, set.as_ref())], owner).await
+    }
+
+    /// Starts the unstake cooldown (refused while the staker has work in flight).
     pub async fn request_unstake(&self, owner: &Keypair, role: Role) -> Result<Sent, ChainError> {
-        let class = match role {
-            Role::Node => self.node(&owner.pubkey()).await?.gpu_class,
-            _ => 0,
+        let leaving = match (role, self.activated_set(&owner.pubkey(), role).await?) {
+            (Role::Node, _) => Leaving::Node { gpu_class: self.node(&owner.pubkey()).await?.gpu_class },
+            (_, Some(validator_set)) => Leaving::Validator { validator_set },
+            _ => Leaving::Alone,
         };
-        self.send(&[ix::request_unstake(&owner.pubkey(), role, class)], owner).await
+        self.send(&[ix::request_unstake(&owner.pubkey(), role, leaving)], owner).await
+    }
+
+    /// Puts a bonded validator's stake into the draw (anyone may, once its bonding ended).
+    pub async fn activate_validator(&self, payer: &Keypair, operator: &Address) -> Result<Sent, ChainError> {
+        let set = Address::new_from_array(self.market().await?.validator_set);
+        self.send(&[ix::activate_validator(operator, &set)], payer).await
+    }
+
+    /// Pays the validator's rewards to `token`.
+    pub async fn claim_rewards(&self, operator: &Keypair, token: &Address) -> Result<Sent, ChainError> {
+        self.send(&[ix::claim_rewards(&operator.pubkey(), token)], operator).await
     }
 
     /// After the cooldown, returns the stake to `token` and closes the staker account.
@@ -218,20 +285,20 @@ impl<C: Chain> GpuFuelClient<C> {
 
     /// Cancels an open job; the escrow returns to `token`.
     pub async fn cancel(&self, submitter: &Keypair, job: &Address, token: &Address) -> Result<Sent, ChainError> {
-        let class = self.job(job).await?.gpu_class;
-        self.send(&[ix::cancel(&submitter.pubkey(), job, class, token)], submitter).await
+        let j = self.job(job).await?;
+        let leader = holder(&j);
+        self.send(&[ix::cancel(&submitter.pubkey(), job, j.gpu_class, token, leader.as_ref())], submitter).await
     }
 
-    /// Expires a job past its deadline (anyone may): refund plus, if it was assigned, the node's
-    /// penalty to the submitter.
+    /// Expires a job past its deadline (anyone may): refund plus the miss penalty of the node
+    /// that held it.
     pub async fn expire(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
         let j = self.job(job).await?;
         let submitter = Address::new_from_array(j.submitter);
         let mint = Address::new_from_array(self.market().await?.mint);
         let token = self.token_of(&submitter, &mint).await?;
-        let node = Address::new_from_array(j.node);
-        let assigned = j.state == JobState::Assigned as u8;
-        self.send(&[ix::expire(&submitter, job, j.gpu_class, &token, assigned.then_some(&node))], payer).await
+        let node = holder(&j);
+        self.send(&[ix::expire(&submitter, job, j.gpu_class, &token, node.as_ref())], payer).await
     }
 
     /// Closes a finished job account, returning its rent to the submitter.
@@ -248,14 +315,26 @@ impl<C: Chain> GpuFuelClient<C> {
 
     /// Bids on an open job (an urgent job is assigned at once at or under the reference price).
     pub async fn bid(&self, operator: &Keypair, job: &Address, price: u64) -> Result<Sent, ChainError> {
-        let class = self.job(job).await?.gpu_class;
-        self.send(&[ix::bid(&operator.pubkey(), job, class, price)], operator).await
+        let j = self.job(job).await?;
+        let leader = holder(&j);
+        self.send(&[ix::bid(&operator.pubkey(), job, j.gpu_class, price, leader.as_ref())], operator).await
     }
 
-    /// Assigns a job to its best bidder once bidding has closed (anyone may).
+    /// Ends an auction whose bidding closed (anyone may): assigns its leader, or reopens it.
     pub async fn assign(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
         let j = self.job(job).await?;
         self.send(&[ix::assign(job, &Address::new_from_array(j.node), j.gpu_class)], payer).await
+    }
+
+    /// The assigned node starts the job.
+    pub async fn acknowledge(&self, operator: &Keypair, job: &Address) -> Result<Sent, ChainError> {
+        self.send(&[ix::acknowledge(&operator.pubkey(), job)], operator).await
+    }
+
+    /// Replaces an assigned node silent past its start grace (anyone may).
+    pub async fn reassign(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
+        let j = self.job(job).await?;
+        self.send(&[ix::reassign(job, &Address::new_from_array(j.node), j.gpu_class)], payer).await
     }
 
     /// Posts the result's CID and its proof commitment.
@@ -269,15 +348,60 @@ impl<C: Chain> GpuFuelClient<C> {
         self.send(&[ix::submit_result(&operator.pubkey(), job, result, commitment)], operator).await
     }
 
-    // Validator.
+    // Committees.
 
-    /// Votes on a submitted result.
-    pub async fn attest(&self, validator: &Keypair, job: &Address, pass: bool) -> Result<Sent, ChainError> {
-        let node = Address::new_from_array(self.job(job).await?.node);
-        self.send(&[ix::attest(&validator.pubkey(), job, &node, pass)], validator).await
+    /// Draws the job's current committee, or opens the appeal round after an undecided first one
+    /// (anyone may). Errs while the slot it is drawn from has not been produced yet.
+    pub async fn draw_committee(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
+        let j = self.job(job).await?;
+        let set = Address::new_from_array(self.market().await?.validator_set);
+        let node = Address::new_from_array(j.node);
+        let candidates = if j.phase == Phase::Voting as u8 { vec![] } else { self.plan(job, &j).await?.candidates };
+        self.send(&[ix::draw_committee(job, &node, &set, &candidates)], payer).await
     }
 
-    /// Settles a decided job (anyone may): pays or slashes, refunds, pays the voters.
+    /// The draw the program will make for the job now (its candidates and seats).
+    pub async fn plan(&self, job: &Address, j: &Job) -> Result<committee::Plan, ChainError> {
+        let hashes = self.chain.account(&committee::SLOT_HASHES).await?;
+        let hashes = hashes.ok_or_else(|| ChainError::Account("SlotHashes sysvar".into()))?;
+        let slot_hash = committee::slot_hash_after(&hashes.data, j.step_slot)?;
+        let set = committee::validator_set(&self.chain, &Address::new_from_array(self.market().await?.validator_set)).await?;
+        let validators = committee::validators_by_index(&self.chain).await?;
+        let node_owner = query::account::<Node, _>(&self.chain, &Address::new_from_array(j.node)).await?.header.owner;
+        Ok(committee::plan(job, j, slot_hash, &set, &validators, node_owner))
+    }
+
+    /// Commits `operator`'s vote on `seat` with a secret `salt`.
+    pub async fn commit_vote(
+        &self,
+        operator: &Keypair,
+        job: &Address,
+        (seat, round): (u8, u8),
+        pass: bool,
+        salt: &[u8; 32],
+    ) -> Result<Sent, ChainError> {
+        let commitment = core_committee::vote_commitment(|p| sha256(p), &job.to_bytes(), round, seat, pass, salt);
+        self.send(&[ix::commit_vote(&operator.pubkey(), job, seat, commitment)], operator).await
+    }
+
+    /// Reveals the vote committed on `seat`.
+    pub async fn reveal_vote(
+        &self,
+        operator: &Keypair,
+        job: &Address,
+        seat: u8,
+        pass: bool,
+        salt: [u8; 32],
+    ) -> Result<Sent, ChainError> {
+        self.send(&[ix::reveal_vote(&operator.pubkey(), job, seat, pass, salt)], operator).await
+    }
+
+    /// Appeals a unanimous first committee's decision, posting the bond from `token`.
+    pub async fn appeal(&self, appellant: &Keypair, job: &Address, token: &Address) -> Result<Sent, ChainError> {
+        self.send(&[ix::appeal(&appellant.pubkey(), job, token)], appellant).await
+    }
+
+    /// Settles a decided job (anyone may): pays or slashes, refunds, rewards and penalises seats.
     pub async fn settle(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
         let accounts = self.settle_accounts(job).await?;
         self.send(&[ix::settle(&accounts)], payer).await
@@ -290,22 +414,24 @@ impl<C: Chain> GpuFuelClient<C> {
         let submitter = Address::new_from_array(j.submitter);
         let market = self.market().await?;
         let mint = Address::new_from_array(market.mint);
-        let mut voters = vec![];
-        for v in j.voter_indices() {
-            let found = query::validators(&self.chain, Some(v & !VOTE_FAIL)).await?;
-            let (_, validator) = found.first().ok_or_else(|| ChainError::Account(format!("validator {v}")))?;
-            let owner = Address::new_from_array(validator.header.owner);
-            voters.push((owner, self.token_of(&owner, &mint).await?));
-        }
+        let validators = committee::validators_by_index(&self.chain).await?;
+        let submitter_token = self.token_of(&submitter, &mint).await?;
+        let appellant_token = if j.appeal_bond > 0 { Address::new_from_array(j.appellant) } else { submitter_token };
         Ok(SettleAccounts {
             job: *job,
             node,
             submitter,
             gpu_class: j.gpu_class,
             node_token: self.token_of(&operator, &mint).await?,
-            submitter_token: self.token_of(&submitter, &mint).await?,
-            treasury: Address::new_from_array(market.treasury),
-            voters,
+            submitter_token,
+            validator_set: Address::new_from_array(market.validator_set),
+            appellant_token,
+            seats: committee::seat_accounts(&j, &validators)?,
         })
     }
+}
+
+/// The node leading or running a job, if any.
+fn holder(job: &Job) -> Option<Address> {
+    (job.best_bid != 0).then(|| Address::new_from_array(job.node))
 }

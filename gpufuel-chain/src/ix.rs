@@ -1,6 +1,6 @@
 //! Instruction builders, one per program instruction, with the account order documented on
-//! [`GpuFuelInstruction`]. Addresses of PDAs are derived here; callers pass wallets and token
-//! accounts.
+//! [`GpuFuelInstruction`]. Addresses of PDAs are derived here; callers pass wallets, token
+//! accounts, and the accounts chain state decides (a job's leader, its committee).
 
 use gpufuel_core::{
     cid::Cid,
@@ -53,8 +53,10 @@ impl Role {
     }
 }
 
-/// [`Ix::InitMarket`]: the market and its vault; `treasury` is a token account of `mint`.
-pub fn init_market(authority: &Address, mint: &Address, treasury: &Address, params: MarketParams) -> Instruction {
+/// [`Ix::InitMarket`]: the market and its vault. `authority` must be the program's upgrade
+/// authority; `validator_set` a zeroed account of the program's
+/// ([`gpufuel_core::committee::account_len`]).
+pub fn init_market(authority: &Address, mint: &Address, validator_set: &Address, params: MarketParams) -> Instruction {
     build(
         Ix::InitMarket(params),
         vec![
@@ -62,16 +64,35 @@ pub fn init_market(authority: &Address, mint: &Address, treasury: &Address, para
             writable(pda::market()),
             readonly(*mint),
             writable(pda::vault()),
-            readonly(*treasury),
+            writable(*validator_set),
+            readonly(pda::program_data()),
             readonly(SYSTEM),
             readonly(TOKEN),
         ],
     )
 }
 
-/// [`Ix::UpdateParams`].
-pub fn update_params(authority: &Address, params: MarketParams) -> Instruction {
-    build(Ix::UpdateParams(params), vec![readonly_signer(*authority), writable(pda::market())])
+/// [`Ix::ProposeParams`].
+pub fn propose_params(authority: &Address, params: MarketParams) -> Instruction {
+    build(Ix::ProposeParams(params), vec![readonly_signer(*authority), writable(pda::market())])
+}
+
+/// [`Ix::ApplyParams`].
+pub fn apply_params() -> Instruction {
+    build(Ix::ApplyParams, vec![writable(pda::market())])
+}
+
+/// [`Ix::TransferAuthority`].
+pub fn transfer_authority(authority: &Address, new_authority: &Address) -> Instruction {
+    build(
+        Ix::TransferAuthority { new_authority: new_authority.to_bytes() },
+        vec![readonly_signer(*authority), writable(pda::market())],
+    )
+}
+
+/// [`Ix::AcceptAuthority`].
+pub fn accept_authority(new_authority: &Address) -> Instruction {
+    build(Ix::AcceptAuthority, vec![readonly_signer(*new_authority), writable(pda::market())])
 }
 
 /// [`Ix::AddGpuClass`].
@@ -83,6 +104,21 @@ pub fn add_gpu_class(authority: &Address, args: GpuClassArgs) -> Instruction {
             readonly(pda::market()),
             writable(pda::gpu_class(args.class_id)),
             readonly(SYSTEM),
+        ],
+    )
+}
+
+/// [`Ix::WithdrawFees`] of class `gpu_class` to `destination`.
+pub fn withdraw_fees(authority: &Address, gpu_class: u8, destination: &Address) -> Instruction {
+    build(
+        Ix::WithdrawFees,
+        vec![
+            readonly_signer(*authority),
+            readonly(pda::market()),
+            writable(pda::gpu_class(gpu_class)),
+            writable(pda::vault()),
+            writable(*destination),
+            readonly(TOKEN),
         ],
     )
 }
@@ -136,26 +172,53 @@ pub fn register_submitter(authority: &Address, token: &Address, stake: u64) -> I
     )
 }
 
-/// [`Ix::TopUp`] of `owner`'s stake in `role`, from `token`.
-pub fn top_up(owner: &Address, role: Role, token: &Address, amount: u64) -> Instruction {
+/// [`Ix::ActivateValidator`] of `operator`'s validator.
+pub fn activate_validator(operator: &Address, validator_set: &Address) -> Instruction {
     build(
-        Ix::TopUp { amount },
-        vec![
-            readonly_signer(*owner),
-            readonly(pda::market()),
-            writable(role.account(owner)),
-            writable(*token),
-            writable(pda::vault()),
-            readonly(TOKEN),
-        ],
+        Ix::ActivateValidator,
+        vec![readonly(pda::market()), writable(pda::validator(operator)), writable(*validator_set)],
     )
 }
 
-/// `gpu_class` is required for a node (it leaves the class's supply) and ignored otherwise.
-pub fn request_unstake(owner: &Address, role: Role, gpu_class: u8) -> Instruction {
+/// [`Ix::TopUp`] of `owner`'s stake in `role`, from `token`; `validator_set` for an activated
+/// validator (its weight in the draw follows).
+pub fn top_up(owner: &Address, role: Role, token: &Address, amount: u64, validator_set: Option<&Address>) -> Instruction {
+    let mut accounts = vec![
+        readonly_signer(*owner),
+        readonly(pda::market()),
+        writable(role.account(owner)),
+        writable(*token),
+        writable(pda::vault()),
+        readonly(TOKEN),
+    ];
+    accounts.extend(validator_set.map(|v| writable(*v)));
+    build(Ix::TopUp { amount }, accounts)
+}
+
+/// What follows the staker account in [`Ix::RequestUnstake`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaving {
+    /// A node leaves its class's supply.
+    Node {
+        /// Its GPU class.
+        gpu_class: u8,
+    },
+    /// An activated validator's stake leaves the tree.
+    Validator {
+        /// The market's validator set.
+        validator_set: Address,
+    },
+    /// A submitter, or a validator never activated: nothing else.
+    Alone,
+}
+
+/// [`Ix::RequestUnstake`] of `owner`'s stake in `role`.
+pub fn request_unstake(owner: &Address, role: Role, leaving: Leaving) -> Instruction {
     let mut accounts = vec![readonly_signer(*owner), readonly(pda::market()), writable(role.account(owner))];
-    if role == Role::Node {
-        accounts.push(writable(pda::gpu_class(gpu_class)));
+    match leaving {
+        Leaving::Node { gpu_class } => accounts.push(writable(pda::gpu_class(gpu_class))),
+        Leaving::Validator { validator_set } => accounts.push(writable(validator_set)),
+        Leaving::Alone => {}
     }
     build(Ix::RequestUnstake, accounts)
 }
@@ -168,6 +231,21 @@ pub fn withdraw(owner: &Address, role: Role, token: &Address) -> Instruction {
             writable_signer(*owner),
             readonly(pda::market()),
             writable(role.account(owner)),
+            writable(*token),
+            writable(pda::vault()),
+            readonly(TOKEN),
+        ],
+    )
+}
+
+/// [`Ix::ClaimRewards`] of `operator`'s validator, to `token`.
+pub fn claim_rewards(operator: &Address, token: &Address) -> Instruction {
+    build(
+        Ix::ClaimRewards,
+        vec![
+            readonly_signer(*operator),
+            readonly(pda::market()),
+            writable(pda::validator(operator)),
             writable(*token),
             writable(pda::vault()),
             readonly(TOKEN),
@@ -189,7 +267,7 @@ pub fn create_job(submitter: &Address, token: &Address, spec: JobSpec) -> Instru
             readonly(pda::market()),
             writable(pda::submitter(submitter)),
             writable(pda::job(submitter, spec.job_id)),
-            writable(pda::gpu_class(spec.gpu_class)),
+            readonly(pda::gpu_class(spec.gpu_class)),
             writable(*token),
             writable(pda::vault()),
             readonly(SYSTEM),
@@ -198,23 +276,39 @@ pub fn create_job(submitter: &Address, token: &Address, spec: JobSpec) -> Instru
     )
 }
 
-/// [`Ix::Bid`] by `operator`'s node on `job` (of class `gpu_class`).
-pub fn bid(operator: &Address, job: &Address, gpu_class: u8, price: u64) -> Instruction {
+/// [`Ix::Bid`] by `operator`'s node on `job` (of class `gpu_class`); `leader` is the node it
+/// outbids, if any.
+pub fn bid(operator: &Address, job: &Address, gpu_class: u8, price: u64, leader: Option<&Address>) -> Instruction {
+    let mut accounts = vec![
+        readonly_signer(*operator),
+        readonly(pda::market()),
+        writable(pda::node(operator)),
+        writable(*job),
+        writable(pda::gpu_class(gpu_class)),
+    ];
+    accounts.extend(leader.map(|l| writable(*l)));
+    build(Ix::Bid { price }, accounts)
+}
+
+/// [`Ix::Assign`]; `node` is the best bidder's node account.
+pub fn assign(job: &Address, node: &Address, gpu_class: u8) -> Instruction {
     build(
-        Ix::Bid { price },
-        vec![
-            readonly_signer(*operator),
-            readonly(pda::market()),
-            writable(pda::node(operator)),
-            writable(*job),
-            writable(pda::gpu_class(gpu_class)),
-        ],
+        Ix::Assign,
+        vec![readonly(pda::market()), writable(*job), writable(*node), writable(pda::gpu_class(gpu_class))],
     )
 }
 
-/// `node` is the best bidder's node account.
-pub fn assign(job: &Address, node: &Address, gpu_class: u8) -> Instruction {
-    build(Ix::Assign, vec![writable(*job), writable(*node), writable(pda::gpu_class(gpu_class))])
+/// [`Ix::Acknowledge`] by `operator`'s node.
+pub fn acknowledge(operator: &Address, job: &Address) -> Instruction {
+    build(Ix::Acknowledge, vec![readonly_signer(*operator), readonly(pda::node(operator)), writable(*job)])
+}
+
+/// [`Ix::Reassign`]; `node` is the assigned node account.
+pub fn reassign(job: &Address, node: &Address, gpu_class: u8) -> Instruction {
+    build(
+        Ix::Reassign,
+        vec![readonly(pda::market()), writable(*job), writable(*node), writable(pda::gpu_class(gpu_class))],
+    )
 }
 
 /// [`Ix::SubmitResult`] by `operator`'s node.
@@ -225,16 +319,41 @@ pub fn submit_result(operator: &Address, job: &Address, result_cid: Cid, commitm
     )
 }
 
-/// `node` is the job's assigned node account.
-pub fn attest(operator: &Address, job: &Address, node: &Address, pass: bool) -> Instruction {
+/// [`Ix::DrawCommittee`]: `candidates` are the validator accounts of the draw, in order
+/// ([`crate::committee::plan`] computes them; none when it opens the appeal round).
+pub fn draw_committee(job: &Address, node: &Address, validator_set: &Address, candidates: &[Address]) -> Instruction {
+    let mut accounts = vec![readonly(pda::market()), writable(*job), readonly(*node), readonly(*validator_set)];
+    accounts.extend(candidates.iter().map(|c| writable(*c)));
+    build(Ix::DrawCommittee, accounts)
+}
+
+/// [`Ix::CommitVote`] by `operator`'s validator for `seat`.
+pub fn commit_vote(operator: &Address, job: &Address, seat: u8, commitment: [u8; 32]) -> Instruction {
     build(
-        Ix::Attest { pass },
+        Ix::CommitVote { seat, commitment },
+        vec![readonly_signer(*operator), readonly(pda::validator(operator)), writable(*job)],
+    )
+}
+
+/// [`Ix::RevealVote`] by `operator`'s validator for `seat`.
+pub fn reveal_vote(operator: &Address, job: &Address, seat: u8, pass: bool, salt: [u8; 32]) -> Instruction {
+    build(
+        Ix::RevealVote { seat, pass, salt },
+        vec![readonly_signer(*operator), readonly(pda::validator(operator)), writable(*job)],
+    )
+}
+
+/// [`Ix::Appeal`] by `appellant`, posting the bond from `token`.
+pub fn appeal(appellant: &Address, job: &Address, token: &Address) -> Instruction {
+    build(
+        Ix::Appeal,
         vec![
-            readonly_signer(*operator),
+            readonly_signer(*appellant),
             readonly(pda::market()),
-            writable(pda::validator(operator)),
             writable(*job),
-            readonly(*node),
+            writable(*token),
+            writable(pda::vault()),
+            readonly(TOKEN),
         ],
     )
 }
@@ -254,10 +373,13 @@ pub struct SettleAccounts {
     pub node_token: Address,
     /// The submitter's token account.
     pub submitter_token: Address,
-    /// The market treasury.
-    pub treasury: Address,
-    /// For each vote in order: the validator's wallet and token account.
-    pub voters: Vec<(Address, Address)>,
+    /// The market's validator set.
+    pub validator_set: Address,
+    /// The appellant's token account (the job's `appellant`), or any token account of the mint
+    /// when nobody appealed.
+    pub appellant_token: Address,
+    /// Every drawn seat's validator account, in seat order.
+    pub seats: Vec<Address>,
 }
 
 /// [`Ix::Settle`].
@@ -271,34 +393,31 @@ pub fn settle(a: &SettleAccounts) -> Instruction {
         writable(pda::vault()),
         writable(a.node_token),
         writable(a.submitter_token),
-        writable(a.treasury),
+        writable(a.validator_set),
         readonly(TOKEN),
+        writable(a.appellant_token),
     ];
-    for (operator, token) in &a.voters {
-        accounts.push(writable(pda::validator(operator)));
-        accounts.push(writable(*token));
-    }
+    accounts.extend(a.seats.iter().map(|s| writable(*s)));
     build(Ix::Settle, accounts)
 }
 
-/// [`Ix::Cancel`], refunding to `token`.
-pub fn cancel(submitter: &Address, job: &Address, gpu_class: u8, token: &Address) -> Instruction {
-    build(
-        Ix::Cancel,
-        vec![
-            readonly_signer(*submitter),
-            readonly(pda::market()),
-            writable(*job),
-            writable(pda::submitter(submitter)),
-            writable(pda::gpu_class(gpu_class)),
-            writable(pda::vault()),
-            writable(*token),
-            readonly(TOKEN),
-        ],
-    )
+/// [`Ix::Cancel`], refunding to `token`; `leader` is the leading node, if the job has a bid.
+pub fn cancel(submitter: &Address, job: &Address, gpu_class: u8, token: &Address, leader: Option<&Address>) -> Instruction {
+    let mut accounts = vec![
+        readonly_signer(*submitter),
+        readonly(pda::market()),
+        writable(*job),
+        writable(pda::submitter(submitter)),
+        writable(pda::gpu_class(gpu_class)),
+        writable(pda::vault()),
+        writable(*token),
+        readonly(TOKEN),
+    ];
+    accounts.extend(leader.map(|l| writable(*l)));
+    build(Ix::Cancel, accounts)
 }
 
-/// `node` is the assigned node account, for a job that was assigned.
+/// [`Ix::Expire`]; `node` is the assigned or leading node account, if the job has one.
 pub fn expire(
     submitter: &Address,
     job: &Address,

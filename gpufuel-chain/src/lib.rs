@@ -6,6 +6,7 @@
 
 pub mod chain;
 pub mod client;
+pub mod committee;
 pub mod config;
 pub mod error;
 pub mod ix;

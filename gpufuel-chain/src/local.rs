@@ -1,5 +1,7 @@
-//! The embedded chain: LiteSVM in process with the real SBF program and SPL Token, a GPUFuel
-//! mint, funded wallets, and a clock the caller moves so windows and deadlines can pass.
+//! The embedded chain: LiteSVM in process with the real SBF program (deployed through the
+//! upgradeable loader, with an upgrade authority) and SPL Token, a GPUFuel mint, funded wallets,
+//! and a clock the caller moves so windows and deadlines can pass, each slot with its own slot
+//! hash.
 //!
 //! A [`LocalChain`] is a handle: clones share one chain, so agents in one process see the same
 //! state, as they would on a cluster.
@@ -16,6 +18,7 @@ use solana_account::Account;
 use solana_address::Address;
 use solana_clock::Clock;
 use solana_hash::Hash;
+use solana_slot_hashes::SlotHashes;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_program_pack::Pack;
@@ -94,8 +97,9 @@ pub struct LocalChain {
     /// Locked after `svm` when both are needed.
     ledger: Arc<Mutex<Ledger>>,
     mint: Address,
-    mint_authority: Address,
-    mint_authority_key: [u8; 64],
+    /// The mint authority and the program's upgrade authority.
+    admin: Address,
+    admin_key: [u8; 64],
 }
 
 impl LocalChain {
@@ -103,13 +107,14 @@ impl LocalChain {
     /// [`GENESIS_TIME`], slot 1.
     pub fn new() -> Result<Self, ChainError> {
         let mut svm = LiteSVM::new();
-        svm.add_program(PROGRAM_ID, PROGRAM_SO).map_err(|e| ChainError::Account(format!("program: {e}")))?;
+        let authority = Keypair::new();
+        deploy(&mut svm, &authority.pubkey())?;
         let mut clock = svm.get_sysvar::<Clock>();
         clock.unix_timestamp = GENESIS_TIME;
         clock.slot = 1;
         svm.set_sysvar(&clock);
+        svm.set_sysvar(&SlotHashes::new(&[(1, slot_hash(&Hash::default(), 1))]));
 
-        let authority = Keypair::new();
         svm.airdrop(&authority.pubkey(), WALLET_LAMPORTS).map_err(|e| ChainError::Account(format!("{:?}", e.err)))?;
         let mint = Keypair::new();
         let rent = svm.minimum_balance_for_rent_exemption(spl_token_interface::state::Mint::LEN);
@@ -127,16 +132,33 @@ impl LocalChain {
             svm: Arc::new(Mutex::new(svm)),
             ledger: Arc::default(),
             mint: mint.pubkey(),
-            mint_authority: authority.pubkey(),
-            mint_authority_key: authority.to_bytes(),
+            admin: authority.pubkey(),
+            admin_key: authority.to_bytes(),
         };
         chain.send(&[create, init], &[&authority, &mint])?;
         Ok(chain)
     }
 
+    /// An independent copy of this chain at its current state (a clone shares the state): what
+    /// property tests start each case from.
+    pub fn fork(&self) -> Self {
+        let height = self.ledger().height;
+        Self {
+            svm: Arc::new(Mutex::new(self.svm().clone())),
+            ledger: Arc::new(Mutex::new(Ledger { height, ..Ledger::default() })),
+            ..self.clone()
+        }
+    }
+
     /// The GPUFuel mint.
     pub fn mint(&self) -> Address {
         self.mint
+    }
+
+    /// The mint authority, also the program's upgrade authority: the only signer that may create
+    /// the market.
+    pub fn admin(&self) -> Keypair {
+        Keypair::try_from(&self.admin_key[..]).expect("stored keypair")
     }
 
     /// The underlying LiteSVM, for inspection and fault injection in tests.
@@ -192,10 +214,9 @@ impl LocalChain {
 
     /// Mints `amount` GPUFuel to a token account.
     pub fn mint_to(&self, token: &Address, amount: u64) -> Result<(), ChainError> {
-        let authority = Keypair::try_from(&self.mint_authority_key[..]).expect("stored keypair");
-        let ix = token_ix::mint_to(&spl_token_interface::ID, &self.mint, token, &self.mint_authority, &[], amount)
+        let ix = token_ix::mint_to(&spl_token_interface::ID, &self.mint, token, &self.admin, &[], amount)
             .expect("valid mint_to");
-        self.send(&[ix], &[&authority]).map(|_| ())
+        self.send(&[ix], &[&self.admin()]).map(|_| ())
     }
 
     /// Sends a transaction paid by the first signer; returns the compute units it consumed.
@@ -236,14 +257,36 @@ impl LocalChain {
         self.svm().get_sysvar::<Clock>().unix_timestamp
     }
 
-    /// Moves the clock forward by `secs` seconds and one slot.
+    /// Moves the clock forward by `secs` seconds and one slot, whose hash joins SlotHashes (a
+    /// hash chain: unpredictable to the program's callers, reproducible for the tests).
     pub fn advance(&self, secs: i64) {
         let mut svm = self.svm();
         let mut clock = svm.get_sysvar::<Clock>();
         clock.unix_timestamp += secs;
         clock.slot += 1;
         svm.set_sysvar(&clock);
+        let mut hashes = svm.get_sysvar::<SlotHashes>();
+        let previous = hashes.first().map_or_else(Hash::default, |(_, h)| *h);
+        hashes.add(clock.slot, slot_hash(&previous, clock.slot));
+        svm.set_sysvar(&hashes);
     }
+}
+
+/// The hash of slot `slot`, chained on the previous one.
+fn slot_hash(previous: &Hash, slot: u64) -> Hash {
+    Hash::new_from_array(gpufuel_core::proof::sha256(&[previous.as_ref(), &slot.to_le_bytes()]))
+}
+
+/// Deploys the program into `svm` through the upgradeable loader with `authority` as its upgrade
+/// authority (LiteSVM records none): `UpgradeableLoaderState::ProgramData` is a tag (3, u32), the
+/// deploy slot (u64), then `Some(authority)`.
+pub fn deploy(svm: &mut LiteSVM, authority: &Address) -> Result<(), ChainError> {
+    svm.add_program(PROGRAM_ID, PROGRAM_SO).map_err(|e| ChainError::Account(format!("program: {e}")))?;
+    let address = crate::pda::program_data();
+    let mut account = svm.get_account(&address).ok_or_else(|| ChainError::Account("program data".into()))?;
+    account.data[12] = 1;
+    account.data[13..45].copy_from_slice(authority.as_ref());
+    svm.set_account(address, account).map_err(|e| ChainError::Account(format!("program data: {e}")))
 }
 
 #[async_trait]
@@ -327,6 +370,10 @@ impl Chain for LocalChain {
 
     async fn unix_time(&self) -> Result<i64, ChainError> {
         Ok(self.now())
+    }
+
+    async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError> {
+        Ok(self.svm().minimum_balance_for_rent_exemption(len))
     }
 
     async fn recent_priority_fees(&self, _writable: &[Address]) -> Result<Vec<u64>, ChainError> {

@@ -36,3 +36,8 @@ pub fn submitter(authority: &Address) -> Address {
 pub fn job(submitter: &Address, job_id: u64) -> Address {
     find(&[seeds::JOB, submitter.as_ref(), &job_id.to_le_bytes()])
 }
+/// The upgradeable loader's program data account of the GPUFuel program (it records the upgrade
+/// authority, the only signer `InitMarket` accepts).
+pub fn program_data() -> Address {
+    Address::find_program_address(&[PROGRAM_ID.as_ref()], &solana_sdk_ids::bpf_loader_upgradeable::ID).0
+}

@@ -167,6 +167,10 @@ impl Chain for RpcChain {
         bytes.map(i64::from_le_bytes).ok_or_else(|| ChainError::Account("clock sysvar".into()))
     }
 
+    async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError> {
+        self.client.get_minimum_balance_for_rent_exemption(len).await.map_err(rpc)
+    }
+
     async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError> {
         let fees = self.client.get_recent_prioritization_fees(writable).await.map_err(rpc)?;
         Ok(fees.into_iter().map(|f| f.prioritization_fee).collect())

@@ -16,11 +16,37 @@ use gpufuel_core::{GpuFuelError, state::JobState};
 use gpufuel_fixtures::{CLASS, Cluster, Local, Market, STAKE, Surfnet, job_spec, options};
 use solana_signer::Signer;
 
-/// Urgent job, bid at the current reference price (assigned at once), result, one pass vote, settle:
-/// every balance lands where the settlement rules say.
+/// Drives a submitted job through its one-seat committee (the cluster market's): draw (retried
+/// until the slot it reads exists), commit, reveal pass, the appeal window, settle.
+async fn committee_passes(m: &Market<'_>, validator: &gpufuel_fixtures::Wallet, job: &solana_address::Address) {
+    let c = m.client();
+    m.cluster.advance(1).await;
+    let mut drawn = c.draw_committee(&validator.keypair, job).await;
+    for _ in 0..50 {
+        if drawn.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drawn = c.draw_committee(&validator.keypair, job).await;
+    }
+    drawn.unwrap();
+    let j = c.job(job).await.unwrap();
+    assert_eq!(j.seats0, 1, "the activated validator is drawn");
+    let salt = [7; 32];
+    c.commit_vote(&validator.keypair, job, (0, 0), true, &salt).await.unwrap();
+    c.reveal_vote(&validator.keypair, job, 0, true, salt).await.unwrap();
+    let early = c.settle(&validator.keypair, job).await.unwrap_err();
+    assert_eq!(early.program_error(), Some(GpuFuelError::NotFinal), "appealable first: {early}");
+    m.cluster.advance(i64::from(j.terms.appeal_window_secs) + 1).await;
+    c.settle(&validator.keypair, job).await.unwrap();
+}
+
+/// Urgent job (a short auction), bid, assignment, result, a one-seat committee, settle: every
+/// balance lands where the settlement rules say.
 async fn urgent_lifecycle_settles_and_pays(cluster: &dyn Cluster) {
     let m = Market::new(cluster).await;
     let (node, validator, submitter) = (m.node(100).await, m.validator().await, m.submitter(1_000_000).await);
+    let c = m.client();
     let mut spec = job_spec(1, CLASS, 2_000, m.now().await);
     spec.urgent = true;
     let s = submitter.keypair.pubkey();
@@ -28,35 +54,25 @@ async fn urgent_lifecycle_settles_and_pays(cluster: &dyn Cluster) {
     let job = pda::job(&s, 1);
     let escrowed = query::job(cluster.chain(), &job).await.unwrap().escrow;
     let n = node.keypair.pubkey();
-    // The reference price moves with real slots on a cluster (it fell while the node sat idle);
-    // with one open job and one idle node it now holds still.
     let reference = query::gpu_classes(cluster.chain()).await.unwrap()[0].1.ref_price;
-    m.send(&[ix::bid(&n, &job, CLASS, reference)], &node.keypair, &[]).await.unwrap();
-    assert_eq!(query::job(cluster.chain(), &job).await.unwrap().state, JobState::Assigned as u8, "fast path");
+    c.bid(&node.keypair, &job, reference).await.unwrap();
+    assert_eq!(query::job(cluster.chain(), &job).await.unwrap().state, JobState::Open as u8, "an auction");
+    cluster.advance(6).await;
+    c.assign(&validator.keypair, &job).await.unwrap();
+    c.acknowledge(&node.keypair, &job).await.unwrap();
     let cid = gpufuel_fixtures::sample_cid(3);
     m.send(&[ix::submit_result(&n, &job, cid, [5; 32])], &node.keypair, &[]).await.unwrap();
-    let v = validator.keypair.pubkey();
-    m.send(&[ix::attest(&v, &job, &pda::node(&n), true)], &validator.keypair, &[]).await.unwrap();
-    let before = (m.balance(&node.token).await, m.balance(&submitter.token).await, m.balance(&m.treasury).await);
-    let settle = ix::settle(&ix::SettleAccounts {
-        job,
-        node: pda::node(&n),
-        submitter: s,
-        gpu_class: CLASS,
-        node_token: node.token,
-        submitter_token: submitter.token,
-        treasury: m.treasury,
-        voters: vec![(v, validator.token)],
-    });
-    m.send(&[settle], &validator.keypair, &[]).await.unwrap();
+    let before = (m.balance(&node.token).await, m.balance(&submitter.token).await);
+    committee_passes(&m, &validator, &job).await;
     let j = query::job(cluster.chain(), &job).await.unwrap();
     assert_eq!(j.state, JobState::Settled as u8);
     let node_gain = m.balance(&node.token).await - before.0;
     let refund = m.balance(&submitter.token).await - before.1;
-    let fees = m.balance(&m.treasury).await - before.2 + m.balance(&validator.token).await;
-    assert_eq!(node_gain + refund + fees, escrowed, "the escrow is split exactly");
-    assert!(node_gain > 0 && refund > 0 && fees > 0);
-    assert_eq!(m.balance(&pda::vault()).await, 3 * STAKE, "only the stakes remain in the vault");
+    let fees = c.gpu_class(CLASS).await.unwrap().fees;
+    let rewards = c.validator(&validator.keypair.pubkey()).await.unwrap().rewards;
+    assert_eq!(node_gain + refund + fees + rewards, escrowed, "the escrow is split exactly");
+    assert!(node_gain > 0 && refund > 0 && fees > 0 && rewards > 0);
+    assert_eq!(m.balance(&pda::vault()).await, 3 * STAKE + fees + rewards, "stakes, fee pool and rewards remain");
 }
 
 /// A refused instruction comes back typed, nothing is submitted, no fee is paid.
@@ -68,7 +84,7 @@ async fn refusals_are_typed_and_nothing_is_sent(cluster: &dyn Cluster) {
         .await
         .unwrap();
     let lamports = cluster.chain().account(&node.keypair.pubkey()).await.unwrap().unwrap().lamports;
-    let low = ix::bid(&node.keypair.pubkey(), &pda::job(&s, 1), CLASS, 50);
+    let low = ix::bid(&node.keypair.pubkey(), &pda::job(&s, 1), CLASS, 50, None);
     let err = m.send(&[low], &node.keypair, &[]).await.unwrap_err();
     assert_eq!(err.program_error(), Some(GpuFuelError::BidBelowFloor), "{err}");
     assert_eq!(cluster.chain().account(&node.keypair.pubkey()).await.unwrap().unwrap().lamports, lamports);
@@ -91,7 +107,7 @@ async fn queries_filter_by_state_submitter_and_class(cluster: &dyn Cluster) {
         let spec = job_spec(id, CLASS, 2_000, m.now().await);
         m.send(&[ix::create_job(&s, &submitter.token, spec)], &submitter.keypair, &[]).await.unwrap();
     }
-    m.send(&[ix::cancel(&s, &pda::job(&s, 2), CLASS, &submitter.token)], &submitter.keypair, &[]).await.unwrap();
+    m.send(&[ix::cancel(&s, &pda::job(&s, 2), CLASS, &submitter.token, None)], &submitter.keypair, &[]).await.unwrap();
     let chain = cluster.chain();
     let open = query::jobs(chain, &[JobFilter::State(JobState::Open), JobFilter::Submitter(s)]).await.unwrap();
     let mut ids: Vec<u64> = open.iter().map(|(_, j)| j.job_id).collect();
@@ -103,11 +119,11 @@ async fn queries_filter_by_state_submitter_and_class(cluster: &dyn Cluster) {
     assert!(query::nodes(chain, Some(CLASS + 1)).await.unwrap().is_empty());
     let classes = query::gpu_classes(chain).await.unwrap();
     assert_eq!(classes.len(), 1);
-    assert_eq!(classes[0].1.open_jobs, 2);
+    assert_eq!(classes[0].1.open_jobs, 0, "jobs nobody bid on are no demand");
 }
 
-/// The typed client for every role: it derives the accounts of settle (voters and their token
-/// accounts, treasury) and of cancel from chain state, and reads prices and reputation.
+/// The typed client for every role: it derives the accounts of draws and settlement (candidates,
+/// seats) and of cancel from chain state, and reads prices and reputation.
 async fn client_serves_every_role(cluster: &dyn Cluster) {
     let m = Market::new(cluster).await;
     let (node, validator, submitter) = (m.node(100).await, m.validator().await, m.submitter(1_000_000).await);
@@ -119,13 +135,17 @@ async fn client_serves_every_role(cluster: &dyn Cluster) {
     let job = client.create_job(&submitter.keypair, &submitter.token, spec).await.unwrap();
     let reference = client.gpu_class(CLASS).await.unwrap().ref_price;
     client.bid(&node.keypair, &job, reference).await.unwrap();
+    cluster.advance(6).await;
+    client.assign(&submitter.keypair, &job).await.unwrap();
+    client.acknowledge(&node.keypair, &job).await.unwrap();
     client.submit_result(&node.keypair, &job, gpufuel_fixtures::sample_cid(4), [1; 32]).await.unwrap();
-    client.attest(&validator.keypair, &job, true).await.unwrap();
     let vault = m.balance(&pda::vault()).await;
-    client.settle(&validator.keypair, &job).await.unwrap();
+    committee_passes(&m, &validator, &job).await;
     assert_eq!(client.job(&job).await.unwrap().state, JobState::Settled as u8);
-    assert!(m.balance(&validator.token).await > 0, "the voter was found and paid");
     assert!(m.balance(&pda::vault()).await < vault);
+    let rewards = client.validator(&validator.keypair.pubkey()).await.unwrap().rewards;
+    client.claim_rewards(&validator.keypair, &validator.token).await.unwrap();
+    assert!(rewards > 0 && m.balance(&validator.token).await == rewards, "the seat was found and paid");
     assert_eq!(client.reputation(&node.keypair.pubkey()).await.unwrap().completed, 1);
     client.close_job(&submitter.keypair, &job).await.unwrap();
     assert!(cluster.chain().account(&job).await.unwrap().is_none(), "closed");
@@ -161,7 +181,7 @@ async fn assignment_after_the_window_and_expiry_after_the_deadline(cluster: &dyn
     let escrow = c.job(&job).await.unwrap().escrow;
     cluster.advance(3_600).await;
     c.expire(&validator.keypair, &job).await.unwrap();
-    let penalty = STAKE / 10; // miss_penalty_bps = 1,000
+    let penalty = 700 * 100; // the job's value (miss_penalty_bps = 10,000)
     assert_eq!(m.balance(&submitter.token).await, before + escrow + penalty);
     assert_eq!(c.reputation(&node.keypair.pubkey()).await.unwrap().missed_deadlines, 1);
     assert_eq!(c.node(&node.keypair.pubkey()).await.unwrap().header.stake, STAKE - penalty);
@@ -269,7 +289,7 @@ async fn rpc_websocket_wakes_a_waiting_client() {
         c.bid(&node.keypair, &job, price).await.unwrap();
     });
     assert!(started.elapsed() < Duration::from_secs(30), "woken by the notification, not the limit");
-    let assigned = |j: &gpufuel_core::state::Job| j.state == JobState::Assigned as u8;
-    let j = query::wait_for_job(&watcher, &job, assigned, Duration::from_secs(10)).await.unwrap();
-    assert!(assigned(&j));
+    let bid_on = |j: &gpufuel_core::state::Job| j.best_bid > 0;
+    let j = query::wait_for_job(&watcher, &job, bid_on, Duration::from_secs(10)).await.unwrap();
+    assert!(bid_on(&j));
 }

@@ -45,7 +45,7 @@ async fn a_transaction_that_would_fail_is_never_sent() {
     let lamports = Chain::account(&w.m.chain, &n.address()).await.unwrap().unwrap().lamports;
     // Below the node's floor of 100.
     let err =
-        send(&w.m.chain, &[ix::bid(&n.address(), &job, CLASS, 50)], &n.keypair, &[], &options()).await.unwrap_err();
+        send(&w.m.chain, &[ix::bid(&n.address(), &job, CLASS, 50, None)], &n.keypair, &[], &options()).await.unwrap_err();
     assert_eq!(err.program_error(), Some(GpuFuelError::BidBelowFloor), "{err}");
     assert_eq!(w.m.chain.block_height().await.unwrap(), height, "nothing was submitted");
     assert_eq!(Chain::account(&w.m.chain, &n.address()).await.unwrap().unwrap().lamports, lamports, "no fee paid");
@@ -141,7 +141,7 @@ async fn waiting_for_a_job_returns_when_it_changes_or_times_out() {
     let (chain, s) = (w.m.chain.clone(), w.submitter.clone());
     let cancel = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        chain.send(&[ix::cancel(&s.address(), &job, CLASS, &s.token)], &[&s.keypair]).unwrap();
+        chain.send(&[ix::cancel(&s.address(), &job, CLASS, &s.token, None)], &[&s.keypair]).unwrap();
     });
     let cancelled = JobState::Cancelled as u8;
     let j = query::wait_for_job(&w.m.chain, &job, |j| j.state == cancelled, Duration::from_secs(10)).await.unwrap();

@@ -131,7 +131,15 @@ pub async fn run(args: Args) -> CliResult {
             class_name(caps.spec.gpu_class)
         );
     }
-    println!("  {} validators, quorum {}", net.validators.len(), net.client.market().await?.params.quorum);
+    let terms = net.client.market().await?.params.terms;
+    println!(
+        "  {} validators: committees of {} drawn by stake (quorum {}), appeals to {} (majority of at least {})",
+        net.validators.len(),
+        terms.committee_size,
+        terms.quorum,
+        terms.appeal_committee_size,
+        terms.appeal_quorum
+    );
 
     let alice = net.submitter(500_000_000).await?;
     let held_before = net.tokens_held();
@@ -240,12 +248,24 @@ fn describe(net: &LocalNetwork, job: &Job, state: JobState) -> String {
         JobState::Open if job.best_bid > 0 => format!("bidding, best {}/s{node}", job.best_bid),
         JobState::Open => "open".into(),
         JobState::Assigned => format!("running at {}/s{node}", job.best_bid),
-        JobState::Submitted => format!("proving: {} pass / {} fail{node}", job.votes_pass, job.votes_fail),
-        JobState::Settled => {
-            format!("SETTLED at {}/s, votes {}/{}{node}", job.best_bid, job.votes_pass, job.votes_fail)
+        JobState::Submitted => {
+            let (pass, fail) = job.tally(job.round);
+            let round = if job.round == 0 { "committee" } else { "appeal committee" };
+            format!("proving: {round} {pass} pass / {fail} fail{node}")
         }
-        JobState::Slashed => format!("SLASHED (refunded), votes {}/{}{node}", job.votes_pass, job.votes_fail),
+        JobState::Settled => format!("SETTLED at {}/s, votes {}{node}", job.best_bid, votes(job)),
+        JobState::Slashed => format!("SLASHED (refunded), votes {}{node}", votes(job)),
+        JobState::Unresolved => format!("UNRESOLVED (refunded, no decision), votes {}{node}", votes(job)),
         s => format!("{s:?}"),
+    }
+}
+
+/// Pass/fail votes of the deciding round (and of the first, when appealed).
+fn votes(job: &Job) -> String {
+    let (pass, fail) = job.tally(job.round);
+    match job.round {
+        0 => format!("{pass}/{fail}"),
+        _ => format!("{pass}/{fail} on appeal ({}/{} first)", job.tally(0).0, job.tally(0).1),
     }
 }
 
@@ -325,7 +345,15 @@ async fn report(
     for v in &net.validators {
         let account = gpufuel_chain::pda::validator(&v.operator());
         let val: Validator = net.chain.account(&account)?;
-        println!("  validator {} votes {:>2}  earned {:>6}", short(&v.operator()), val.votes, val.earned);
+        println!(
+            "  validator {} votes {:>2}  overruled {}  missed {}  rewards {:>6}  stake {}",
+            short(&v.operator()),
+            val.votes,
+            val.overruled,
+            val.missed,
+            val.rewards,
+            val.header.stake
+        );
     }
     let held_after = net.tokens_held();
     println!(

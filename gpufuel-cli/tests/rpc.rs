@@ -8,7 +8,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use gpufuel_core::{instruction::GpuClassArgs, state::JobState};
+use gpufuel_core::{
+    committee::{self, Step},
+    instruction::GpuClassArgs,
+    state::JobState,
+};
 use gpufuel_exec::executor::cpu_gemm;
 use gpufuel_fixtures::{Cluster, Market, Surfnet, Wallet};
 use solana_address::Address;
@@ -126,7 +130,8 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
         format!("node:\n{}\nvalidator:\n{}", read(&node_log), read(&validator_log))
     };
 
-    // The cluster's clock only moves with its slots: jump past the bidding window once a bid is in.
+    // The cluster's clock only moves with its slots: jump past the bidding window once a bid is
+    // in, and past the appeal window once the committee decided.
     let (start, mut advanced) = (Instant::now(), false);
     let state = loop {
         let j = client.job(&job).await.unwrap();
@@ -137,6 +142,11 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
         if state == JobState::Open && j.best_bid > 0 && !advanced {
             surfnet.advance(j.bid_close - market.now().await + 1).await;
             advanced = true;
+        }
+        if state == JobState::Submitted
+            && let Ok(Step::Appealable { closes, .. }) = committee::step(&j, market.now().await)
+        {
+            surfnet.advance(closes - market.now().await + 1).await;
         }
         assert!(start.elapsed() < Duration::from_secs(120), "job still {state:?}\n{}", logs());
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -151,6 +161,6 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     assert_eq!(c.len(), expected.len());
     assert!(c.iter().zip(&expected).all(|(x, y)| (x - y).abs() <= 1e-5 * y.abs().max(1.0)), "{c:?} vs {expected:?}");
     let j = client.job(&job).await.unwrap();
-    assert_eq!((j.votes_pass, j.votes_fail), (1, 0));
+    assert_eq!((j.round, j.tally(0)), (0, (1, 0)), "the one-seat committee passed it");
     assert_eq!(market.balance(&submitter.token).await, 20_000_000 - minimum - j.best_bid * 2);
 }

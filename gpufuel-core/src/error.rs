@@ -140,12 +140,57 @@ pub enum GpuFuelError {
     /// An account holds a value the program never writes (an unknown state or workload byte).
     #[error("an account holds a value the program never writes")]
     CorruptAccount,
+    /// The job's budget is below the market's minimum job value.
+    #[error("the job's budget is below the market's minimum job value")]
+    JobTooSmall,
+    /// The node's free stake does not cover the job.
+    #[error("the node's free stake does not cover the job's value")]
+    InsufficientCover,
+    /// The node has no free GPU for the job.
+    #[error("the node has no free GPU for the job")]
+    NoFreeGpu,
+    /// The node left this job and may not bid on it again.
+    #[error("the node left this job and may not bid on it again")]
+    ExcludedNode,
+    /// The assigned node is within its grace period, or acknowledged the job.
+    #[error("the assigned node is within its grace period or acknowledged the job")]
+    NodeStarted,
+    /// The job's verification is not at this step.
+    #[error("the job's verification is not at this step")]
+    WrongPhase,
+    /// The slot hash the committee is drawn from is not available yet, or no longer.
+    #[error("the slot hash the committee is drawn from is not available")]
+    SlotHashUnavailable,
+    /// The validator does not hold this seat.
+    #[error("the validator does not hold this seat")]
+    NotOnCommittee,
+    /// The step is outside its window.
+    #[error("the window for this step is not open")]
+    WindowClosed,
+    /// A revealed vote does not match its commitment.
+    #[error("the revealed vote does not match its commitment")]
+    BadReveal,
+    /// The validator is not activated (or its bonding period has not ended).
+    #[error("the validator is not activated or still bonding")]
+    NotActivated,
+    /// The validator set is full, or an account is not the market's validator set.
+    #[error("the validator set is full or not the market's")]
+    InvalidValidatorSet,
+    /// No change is proposed, or its timelock has not elapsed.
+    #[error("no parameter change is proposed or its timelock has not elapsed")]
+    Timelocked,
+    /// The signer is not the program's upgrade authority.
+    #[error("the signer is not the program's upgrade authority")]
+    NotUpgradeAuthority,
+    /// The mint has a freeze authority, which could freeze the vault.
+    #[error("the mint has a freeze authority")]
+    FreezableMint,
 }
 
 impl GpuFuelError {
     /// The first and last codes, for mapping custom program errors back.
     const FIRST: u32 = GpuFuelError::InvalidInstruction as u32;
-    const LAST: u32 = GpuFuelError::CorruptAccount as u32;
+    const LAST: u32 = GpuFuelError::FreezableMint as u32;
 
     /// The custom error code the program returns.
     pub const fn code(self) -> u32 {

@@ -4,7 +4,9 @@
 //! - [`state`]: account layouts, read in place by the program and decoded with borsh by clients;
 //! - [`instruction`]: the instruction set and its borsh encoding;
 //! - [`pricing`]: the reference-price update rule and basis-point arithmetic;
-//! - [`settlement`]: how an escrow, a slash or a missed deadline is split between the parties;
+//! - [`settlement`]: how committees decide, and how an escrow, a slash, a missed job or an appeal
+//!   is split between the parties;
+//! - [`committee`]: the validators' stake tree, the committee draw and vote commitments;
 //! - [`cid`]: validation of the binary IPFS CIDs stored in jobs;
 //! - [`error`]: the protocol's error codes;
 //! - [`class`] (with `std`): the GPU classes of this SDK's markets, by id and name;
@@ -19,6 +21,7 @@
 pub mod cid;
 #[cfg(feature = "std")]
 pub mod class;
+pub mod committee;
 pub mod error;
 pub mod instruction;
 #[cfg(feature = "std")]

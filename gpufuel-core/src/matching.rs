@@ -117,8 +117,9 @@ pub struct NodeOffer {
 }
 
 impl NodeOffer {
-    /// The engine's view of a node account; `None` if the node is leaving the market.
-    pub fn from_account(key: Key, node: &Node, busy_gpus: u8) -> Option<Self> {
+    /// The engine's view of a node account (its GPUs taken by the auctions it leads and the jobs
+    /// it runs); `None` if the node is leaving the market.
+    pub fn from_account(key: Key, node: &Node) -> Option<Self> {
         node.header.is_active().then_some(Self {
             key,
             spec: NodeSpec {
@@ -128,7 +129,7 @@ impl NodeOffer {
                 vram_mib: node.vram_mib,
                 price_floor: node.price_floor,
             },
-            busy_gpus,
+            busy_gpus: node.gpus_busy,
         })
     }
 

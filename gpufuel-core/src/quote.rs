@@ -16,13 +16,12 @@
 //! price_low  = f_D                       if D < |A|   (the cheapest ask left after the jobs ahead)
 //!              min floor over E          otherwise
 //! price_high = max(price_low, r')
-//! wait       = window                    if D < |A|   (0 for an urgent job when price_low ≤ r':
-//!                                                      the fast path assigns at once)
+//! wait       = window                    if D < |A|   (an urgent job's window is the short one)
 //!              window + ceil((D − |A| + 1) / |E|) · mean runtime of the jobs ahead   otherwise
 //! ```
 //!
 //! Bounds: `min floor over E ≤ price_low ≤ price_high ≤ max(price_low, r + max(r / 8, 1))`, since
-//! one reference-price update moves at most 12.5%; `wait ≥ window` except on the urgent fast path.
+//! one reference-price update moves at most 12.5%; `wait ≥ window`.
 //! Setting `max_price = price_high` makes the job acceptable to every node the low end counts on.
 
 use crate::{
@@ -117,7 +116,7 @@ pub fn quote(
     let price_high = price_low.max(next_ref);
     let window = if req.urgent { windows.urgent_bid_window_secs } else { windows.bid_window_secs };
     let expected_wait_secs = if d < a {
-        if req.urgent && price_low <= next_ref { 0 } else { window }
+        window
     } else {
         let queued = (d - a + 1) as u64;
         let rounds = queued.div_ceil(eligible.len() as u64);
@@ -144,7 +143,7 @@ pub fn quote(
 pub enum PricingStrategy {
     /// Bid the node's floor: wins most, earns least.
     Floor,
-    /// Bid the class reference price (qualifies for the urgent fast path).
+    /// Bid the class reference price.
     Reference,
     /// Bid the reference price plus or minus some basis points.
     Relative {
@@ -215,7 +214,8 @@ mod tests {
             _pad: [0; 5],
             ref_price,
             min_price: 10,
-            last_update_slot: 0,
+            last_update_at: 0,
+            fees: 0,
             open_jobs: 0,
             idle_nodes: 2,
             nodes: 2,
@@ -261,10 +261,10 @@ mod tests {
         assert_eq!(q.price_high, 192);
         let params = MarketParams { urgent_premium_bps: 1_000, ..MarketParams::default() };
         assert_eq!(q.escrow(60, true, &params), Ok(192 * 60 + 192 * 6));
-        // Urgent jobs skip the normal queue and, under the reference price, are assigned at once.
+        // Urgent jobs skip the normal queue and wait only their short window.
         let q =
             quote(&e, &class(200), W, &QuoteRequest { requirements: req(), gpu_seconds: 60, urgent: true }).unwrap();
-        assert_eq!((q.price_low, q.jobs_ahead, q.expected_wait_secs), (100, 0, 0));
+        assert_eq!((q.price_low, q.jobs_ahead, q.expected_wait_secs), (100, 0, 5));
     }
 
     #[test]

@@ -23,6 +23,8 @@ use crate::{CLASS, LAMPORTS, REF_PRICE, STAKE, Wallet, job_spec};
 pub trait Cluster: Send + Sync {
     /// The chain, through the `Chain` trait.
     fn chain(&self) -> &dyn Chain;
+    /// The program's upgrade authority, the one signer that may create the market.
+    fn deployer(&self) -> Keypair;
     /// Gives `address` SOL for fees.
     async fn fund(&self, address: &Address);
     /// Moves the cluster's clock forward (LiteSVM's sysvar; surfpool's time-travel cheatcode).
@@ -36,6 +38,9 @@ pub struct Local(pub LocalChain);
 impl Cluster for Local {
     fn chain(&self) -> &dyn Chain {
         &self.0
+    }
+    fn deployer(&self) -> Keypair {
+        self.0.admin()
     }
     async fn fund(&self, address: &Address) {
         self.0.svm().airdrop(address, LAMPORTS).expect("airdrop");
@@ -58,10 +63,26 @@ fn create_token_owned(payer: &Address, account: &Address, len: usize) -> Instruc
 
 /// A market built entirely through `Chain` + `send`.
 pub struct Market<'a> {
+    /// Where it runs.
     pub cluster: &'a dyn Cluster,
+    /// The market authority (the program's upgrade authority) and mint authority.
     pub authority: Keypair,
+    /// The market's mint.
     pub mint: Address,
-    pub treasury: Address,
+    /// The market's validator set account.
+    pub validator_set: Address,
+}
+
+/// The cluster market's parameters: committees of one validator and no bonding period, so a
+/// single registered validator decides.
+pub fn params() -> MarketParams {
+    let mut p = MarketParams::default();
+    p.validator_bonding_secs = 0;
+    p.terms.committee_size = 1;
+    p.terms.quorum = 1;
+    p.terms.appeal_committee_size = 1;
+    p.terms.appeal_quorum = 1;
+    p
 }
 
 impl<'a> Market<'a> {
@@ -70,25 +91,19 @@ impl<'a> Market<'a> {
         send(self.cluster.chain(), ixs, payer, signers, &options()).await.map(|s| s.units)
     }
 
-    /// Creates the mint, the treasury, the market (quorum 1) and class [`CLASS`].
+    /// Creates the mint, the market ([`params`]) and class [`CLASS`].
     pub async fn new(cluster: &'a dyn Cluster) -> Market<'a> {
-        let authority = Keypair::new();
+        let authority = cluster.deployer();
         cluster.fund(&authority.pubkey()).await;
         let mint = Keypair::new();
         let len = token_state::Mint::LEN;
         let create = create_token_owned(&authority.pubkey(), &mint.pubkey(), len);
         let init =
             token_ix::initialize_mint2(&spl_token_interface::ID, &mint.pubkey(), &authority.pubkey(), None, 6).unwrap();
-        let mut m = Market { cluster, authority, mint: mint.pubkey(), treasury: Address::default() };
+        let mut m = Market { cluster, authority, mint: mint.pubkey(), validator_set: Address::default() };
         m.send(&[create, init], &m.authority, &[&mint]).await.expect("mint");
-        m.treasury = m.token_account(&m.authority).await;
-        // Market set-up through the client: init with the defaults, then the admin switches to a
-        // quorum of one; anyone else is refused.
+        m.validator_set = m.client().init_market(&m.authority, &m.mint, params(), 64).await.expect("market");
         let c = m.client();
-        c.init_market(&m.authority, &m.mint, &m.treasury, MarketParams::default()).await.expect("market");
-        let params = MarketParams { quorum: 1, ..MarketParams::default() };
-        c.update_params(&m.authority, params).await.expect("params");
-        assert_eq!(c.market().await.unwrap().params.quorum, 1);
         let class = gpufuel_core::instruction::GpuClassArgs { class_id: CLASS, ref_price: REF_PRICE, min_price: 10 };
         c.add_gpu_class(&m.authority, class).await.expect("class");
         m
@@ -138,10 +153,12 @@ impl<'a> Market<'a> {
         w
     }
 
-    /// A registered validator.
+    /// A registered, activated validator.
     pub async fn validator(&self) -> Wallet {
         let w = self.wallet(STAKE).await;
-        self.client().register_validator(&w.keypair, &w.token, STAKE).await.expect("validator");
+        let c = self.client();
+        c.register_validator(&w.keypair, &w.token, STAKE).await.expect("validator");
+        c.activate_validator(&w.keypair, &w.keypair.pubkey()).await.expect("activate");
         w
     }
 

@@ -1,22 +1,30 @@
 //! A market on the embedded chain with its participants: the fixture behind the lifecycle demo,
 //! the compute-unit benchmark and the program's tests. It remembers every wallet it registered,
-//! so it can assemble the accounts of permissionless instructions (assign, settle, expire).
+//! so it can assemble the accounts of permissionless instructions (assign, draw, settle, expire)
+//! and drive committees (commit and reveal with known salts).
 
 use std::collections::HashMap;
 
-use gpufuel_core::{
-    cid::Cid,
-    instruction::{GpuClassArgs, JobSpec},
-    state::{AccountKind, Job, JobState, MarketParams, Node, NodeSpec, Submitter, VOTE_FAIL, Validator, Workload},
-};
-use solana_address::Address;
-
 use gpufuel_chain::{
-    ChainError, LocalChain, PROGRAM_ID,
+    ChainError, LocalChain, PROGRAM_ID, committee,
     ix::{self, SettleAccounts},
     local::Wallet,
     pda,
 };
+use gpufuel_core::{
+    cid::Cid,
+    committee::{HEADER_LEN, account_len, vote_commitment},
+    instruction::{GpuClassArgs, JobSpec},
+    proof::sha256,
+    state::{
+        AccountKind, GpuClass, Job, JobState, MAX_COMMITTEE, Market, MarketParams, Node, NodeSpec, Phase, Submitter,
+        Validator, Workload,
+    },
+};
+use solana_address::Address;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
 
 /// A job spec with sensible defaults for class `gpu_class`: one GPU, 100 GPU-seconds, an hour
 /// to finish, a dummy input CID.
@@ -46,29 +54,53 @@ pub fn sample_cid(fill: u8) -> Cid {
 /// A market on a [`LocalChain`] and its registered participants.
 #[derive(Clone)]
 pub struct LocalMarket {
+    /// The chain.
     pub chain: LocalChain,
+    /// The market authority (the program's upgrade authority), with a token account.
     pub authority: Wallet,
-    /// The treasury's token account.
-    pub treasury: Address,
+    /// The validator set account.
+    pub validator_set: Address,
     /// Wallets by the address of their staker account (node, validator or submitter PDA).
     wallets: HashMap<Address, (Address, Address)>,
-    /// Validator operators by index.
-    validators: HashMap<u32, Address>,
+    /// Validator operators' keys by index, to commit and reveal for them.
+    validators: HashMap<u32, [u8; 64]>,
+}
+
+/// The salt a [`LocalMarket`] validator commits with on a seat: known, so the tests can reveal.
+pub fn salt(job: &Address, seat: u8) -> [u8; 32] {
+    sha256(&[b"salt", job.as_ref(), &[seat]])
 }
 
 impl LocalMarket {
-    /// A new chain with an initialised market and the given GPU classes `(id, ref_price, min_price)`.
+    /// A new chain with an initialised market (validator set of 64) and the given GPU classes
+    /// `(id, ref_price, min_price)`.
     pub fn new(params: MarketParams, classes: &[(u8, u64, u64)]) -> Result<Self, ChainError> {
         let chain = LocalChain::new()?;
-        let authority = chain.wallet(0)?;
-        let treasury = chain.token_account(&authority.keypair, &authority.address())?;
-        chain
-            .send(&[ix::init_market(&authority.address(), &chain.mint(), &treasury, params)], &[&authority.keypair])?;
+        let admin = chain.admin();
+        let token = chain.token_account(&admin, &admin.pubkey())?;
+        let authority = Wallet { keypair: admin, token };
+        let set = Keypair::new();
+        let len = account_len(64);
+        let rent = chain.svm().minimum_balance_for_rent_exemption(len);
+        let create =
+            solana_system_interface::instruction::create_account(&authority.address(), &set.pubkey(), rent, len as u64, &PROGRAM_ID);
+        let init = ix::init_market(&authority.address(), &chain.mint(), &set.pubkey(), params);
+        chain.send(&[create, init], &[&authority.keypair, &set])?;
         for &(class_id, ref_price, min_price) in classes {
             let args = GpuClassArgs { class_id, ref_price, min_price };
             chain.send(&[ix::add_gpu_class(&authority.address(), args)], &[&authority.keypair])?;
         }
-        Ok(Self { chain, authority, treasury, wallets: HashMap::new(), validators: HashMap::new() })
+        Ok(Self { chain, authority, validator_set: set.pubkey(), wallets: HashMap::new(), validators: HashMap::new() })
+    }
+
+    /// An independent copy of the market and its chain (a clone shares the chain).
+    pub fn fork(&self) -> Self {
+        Self { chain: self.chain.fork(), ..self.clone() }
+    }
+
+    /// The market account.
+    pub fn market(&self) -> Result<Market, ChainError> {
+        self.chain.account::<Market>(&pda::market())
     }
 
     /// Registers a node operator with `stake` staked and `spare` tokens left in its wallet.
@@ -79,15 +111,34 @@ impl LocalMarket {
         Ok(w)
     }
 
-    /// Registers a validator.
+    /// Registers a validator (it can be drawn once [`Self::activate_all`]d).
     pub fn validator(&mut self, stake: u64, spare: u64) -> Result<Wallet, ChainError> {
         let w = self.chain.wallet(stake + spare)?;
+        self.register_validator(&w, stake)?;
+        Ok(w)
+    }
+
+    /// Registers an existing wallet (a node operator's, a submitter's) as a validator too.
+    pub fn register_validator(&mut self, w: &Wallet, stake: u64) -> Result<(), ChainError> {
         self.chain.send(&[ix::register_validator(&w.address(), &w.token, stake)], &[&w.keypair])?;
         let account = pda::validator(&w.address());
         let index = self.chain.account::<Validator>(&account)?.index;
         self.wallets.insert(account, (w.address(), w.token));
-        self.validators.insert(index, w.address());
-        Ok(w)
+        self.validators.insert(index, w.keypair.to_bytes());
+        Ok(())
+    }
+
+    /// Waits out the bonding period and activates every registered validator not yet activated.
+    pub fn activate_all(&self) -> Result<(), ChainError> {
+        self.chain.advance(self.market()?.params.validator_bonding_secs as i64);
+        let payer = self.authority.keypair.insecure_clone();
+        for key in self.validators.values() {
+            let operator = Keypair::try_from(&key[..]).expect("stored keypair").pubkey();
+            if self.chain.account::<Validator>(&pda::validator(&operator))?.activated == 0 {
+                self.chain.send(&[ix::activate_validator(&operator, &self.validator_set)], &[&payer])?;
+            }
+        }
+        Ok(())
     }
 
     /// Registers a job submitter.
@@ -114,13 +165,117 @@ impl LocalMarket {
         self.chain.balance(&pda::vault())
     }
 
+    /// The node leading or running a job, if any.
+    fn holder(&self, job: &Address) -> Result<Option<Address>, ChainError> {
+        let j = self.job(job)?;
+        Ok((j.best_bid != 0).then(|| Address::new_from_array(j.node)))
+    }
+
+    /// The bid instruction of `node` on a job (releasing its current leader).
+    pub fn bid_ix(&self, node: &Address, job: &Address, price: u64) -> Result<Instruction, ChainError> {
+        let j = self.job(job)?;
+        Ok(ix::bid(node, job, j.gpu_class, price, self.holder(job)?.as_ref()))
+    }
+
     /// The assign instruction for a job's current best bid.
-    pub fn assign_ix(&self, job: &Address) -> Result<solana_instruction::Instruction, ChainError> {
+    pub fn assign_ix(&self, job: &Address) -> Result<Instruction, ChainError> {
         let j = self.job(job)?;
         Ok(ix::assign(job, &Address::new_from_array(j.node), j.gpu_class))
     }
 
-    /// The accounts of the settle instruction for a submitted job, voters included.
+    /// The cancel instruction of a job's submitter.
+    pub fn cancel_ix(&self, submitter: &Wallet, job: &Address) -> Result<Instruction, ChainError> {
+        let j = self.job(job)?;
+        Ok(ix::cancel(&submitter.address(), job, j.gpu_class, &submitter.token, self.holder(job)?.as_ref()))
+    }
+
+    /// Every validator by index, from chain state.
+    fn validators_by_index(&self) -> Result<HashMap<u32, (Address, Validator)>, ChainError> {
+        self.validators
+            .keys()
+            .map(|&i| {
+                let operator = Keypair::try_from(&self.validators[&i][..]).expect("stored keypair").pubkey();
+                let account = pda::validator(&operator);
+                Ok((i, (account, self.chain.account::<Validator>(&account)?)))
+            })
+            .collect()
+    }
+
+    /// The draw instruction for a job's current round (or the one opening its appeal round),
+    /// with the candidates the program will meet, and the seats it will fill.
+    pub fn draw_ix(&self, job: &Address) -> Result<(Instruction, Vec<u32>), ChainError> {
+        let j = self.job(job)?;
+        let node = Address::new_from_array(j.node);
+        if j.phase == Phase::Voting as u8 {
+            return Ok((ix::draw_committee(job, &node, &self.validator_set, &[]), vec![]));
+        }
+        let hashes = self.chain.data(&committee::SLOT_HASHES).ok_or_else(|| ChainError::Account("SlotHashes".into()))?;
+        let slot_hash = committee::slot_hash_after(&hashes, j.step_slot)?;
+        let data = self.chain.data(&self.validator_set).ok_or_else(|| ChainError::Account("validator set".into()))?;
+        let set = gpufuel_core::committee::ValidatorSet {
+            total: u64::from_le_bytes(data[8..16].try_into().expect("8 bytes")),
+            tree: data[HEADER_LEN..].chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8"))).collect(),
+        };
+        let owner = self.chain.account::<Node>(&node)?.header.owner;
+        let plan = committee::plan(job, &j, slot_hash, &set, &self.validators_by_index()?, owner);
+        Ok((ix::draw_committee(job, &node, &self.validator_set, &plan.candidates), plan.seats))
+    }
+
+    /// The seats of a job's current round: `(seat, operator keypair)`.
+    pub fn seats(&self, job: &Address) -> Result<Vec<(u8, Keypair)>, ChainError> {
+        let j = self.job(job)?;
+        let first = if j.round == 0 { 0 } else { MAX_COMMITTEE };
+        Ok(j.round_seats(j.round)
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((first + i) as u8, Keypair::try_from(&self.validators[&s.validator][..]).expect("keypair")))
+            .collect())
+    }
+
+    /// The commit instruction of the validator on `seat` voting `pass`, with [`salt`].
+    pub fn commit_ix(&self, job: &Address, seat: u8, operator: &Address, pass: bool) -> Result<Instruction, ChainError> {
+        let round = self.job(job)?.round;
+        let commitment = vote_commitment(|p| sha256(p), &job.to_bytes(), round, seat, pass, &salt(job, seat));
+        Ok(ix::commit_vote(operator, job, seat, commitment))
+    }
+
+    /// The reveal instruction matching [`Self::commit_ix`].
+    pub fn reveal_ix(&self, job: &Address, seat: u8, operator: &Address, pass: bool) -> Instruction {
+        ix::reveal_vote(operator, job, seat, pass, salt(job, seat))
+    }
+
+    /// Draws the current round and has every seat commit then reveal the vote `vote(seat)` gives
+    /// (`None`: the seat stays silent); returns the units of the draw, commits and reveals.
+    pub fn vote_round(&self, job: &Address, vote: impl Fn(usize, &Address) -> Option<bool>) -> Result<u64, ChainError> {
+        self.chain.advance(1);
+        let payer = self.authority.keypair.insecure_clone();
+        let (draw, _) = self.draw_ix(job)?;
+        let mut units = self.chain.send(&[draw], &[&payer])?;
+        let seats = self.seats(job)?;
+        let votes: Vec<Option<bool>> = seats.iter().enumerate().map(|(i, (_, k))| vote(i, &k.pubkey())).collect();
+        for ((seat, key), v) in seats.iter().zip(&votes) {
+            if let Some(pass) = *v {
+                units += self.chain.send(&[self.commit_ix(job, *seat, &key.pubkey(), pass)?], &[key])?;
+            }
+        }
+        if votes.iter().any(Option::is_none) {
+            self.chain.advance(self.job(job)?.terms.commit_window_secs as i64);
+        }
+        for ((seat, key), v) in seats.iter().zip(&votes) {
+            if let Some(pass) = *v {
+                units += self.chain.send(&[self.reveal_ix(job, *seat, &key.pubkey(), pass)], &[key])?;
+            }
+        }
+        Ok(units)
+    }
+
+    /// Lets a job's voting and appeal windows pass.
+    pub fn end_windows(&self, job: &Address) {
+        let t = self.job(job).expect("job").terms;
+        self.chain.advance(i64::from(t.commit_window_secs + t.reveal_window_secs + t.appeal_window_secs) + 1);
+    }
+
+    /// The accounts of the settle instruction for a decided job, seats included.
     pub fn settle_accounts(&self, job: &Address) -> Result<SettleAccounts, ChainError> {
         let j = self.job(job)?;
         let node = Address::new_from_array(j.node);
@@ -128,53 +283,47 @@ impl LocalMarket {
         let lookup = |account: &Address| {
             self.wallets.get(account).copied().ok_or_else(|| ChainError::Account(account.to_string()))
         };
-        let voters = j
-            .voter_indices()
-            .iter()
-            .map(|v| {
-                let operator = self
-                    .validators
-                    .get(&(v & !VOTE_FAIL))
-                    .ok_or_else(|| ChainError::Account(format!("validator {v}")))?;
-                Ok((*operator, lookup(&pda::validator(operator))?.1))
-            })
-            .collect::<Result<_, ChainError>>()?;
+        let submitter_token = lookup(&pda::submitter(&submitter))?.1;
         Ok(SettleAccounts {
             job: *job,
             node,
             submitter,
             gpu_class: j.gpu_class,
             node_token: lookup(&node)?.1,
-            submitter_token: lookup(&pda::submitter(&submitter))?.1,
-            treasury: self.treasury,
-            voters,
+            submitter_token,
+            validator_set: self.validator_set,
+            appellant_token: if j.appeal_bond > 0 { Address::new_from_array(j.appellant) } else { submitter_token },
+            seats: committee::seat_accounts(&j, &self.validators_by_index()?)?,
         })
     }
 
-    /// The expire instruction for a job (with its node if it was assigned).
-    pub fn expire_ix(&self, job: &Address) -> Result<solana_instruction::Instruction, ChainError> {
+    /// The expire instruction for a job (with the node that holds it, if any).
+    pub fn expire_ix(&self, job: &Address) -> Result<Instruction, ChainError> {
         let j = self.job(job)?;
         let submitter = Address::new_from_array(j.submitter);
         let token =
             self.wallets.get(&pda::submitter(&submitter)).ok_or_else(|| ChainError::Account(submitter.to_string()))?.1;
-        let node = Address::new_from_array(j.node);
-        let assigned = j.state == JobState::Assigned as u8;
-        Ok(ix::expire(&submitter, job, j.gpu_class, &token, assigned.then_some(&node)))
+        Ok(ix::expire(&submitter, job, j.gpu_class, &token, self.holder(job)?.as_ref()))
     }
 
-    /// Tokens the program owes: every stake plus the escrow of every unfinished job. Equal to the
-    /// vault balance whenever tokens are conserved.
+    /// Tokens the program owes: every stake, every validator's rewards, every class's fee pool,
+    /// and the escrow and appeal bond of every unfinished job. Equal to the vault balance
+    /// whenever tokens are conserved.
     pub fn outstanding(&mut self) -> u64 {
         let accounts = self.chain.svm().get_program_accounts(&PROGRAM_ID);
         accounts
             .iter()
             .map(|(_, a)| match a.data.first().copied() {
                 Some(k) if k == AccountKind::Node as u8 => decode::<Node>(&a.data).header.stake,
-                Some(k) if k == AccountKind::Validator as u8 => decode::<Validator>(&a.data).header.stake,
+                Some(k) if k == AccountKind::Validator as u8 => {
+                    let v = decode::<Validator>(&a.data);
+                    v.header.stake + v.rewards
+                }
                 Some(k) if k == AccountKind::Submitter as u8 => decode::<Submitter>(&a.data).header.stake,
+                Some(k) if k == AccountKind::GpuClass as u8 => decode::<GpuClass>(&a.data).fees,
                 Some(k) if k == AccountKind::Job as u8 => {
                     let job = decode::<Job>(&a.data);
-                    if job.job_state().is_ok_and(JobState::is_terminal) { 0 } else { job.escrow }
+                    if job.job_state().is_ok_and(JobState::is_terminal) { 0 } else { job.escrow + job.appeal_bond }
                 }
                 _ => 0,
             })

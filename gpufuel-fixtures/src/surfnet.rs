@@ -14,7 +14,9 @@ use std::{
 
 use async_trait::async_trait;
 use crossbeam_channel::{Sender, unbounded};
-use gpufuel_chain::{Chain, PROGRAM_ID, PROGRAM_SO, RpcChain};
+use gpufuel_chain::{Chain, RpcChain};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
 use solana_address::Address;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
@@ -41,6 +43,7 @@ fn free_port() -> u16 {
 
 /// A running server.
 pub struct Surfnet {
+    deployer: Keypair,
     ws_port: u16,
     chain: RpcChain,
     direct: RpcClient,
@@ -53,7 +56,8 @@ impl Surfnet {
     /// Starts the server and its proxy, and waits until it serves.
     pub async fn start() -> Self {
         let (mut svm, events, geyser) = SurfnetSvm::new(SurfnetSvmConfig::default()).expect("surfnet");
-        svm.inner.svm.add_program(PROGRAM_ID, PROGRAM_SO).expect("deploy the GPUFuel program");
+        let deployer = Keypair::new();
+        gpufuel_chain::local::deploy(&mut svm.inner.svm, &deployer.pubkey()).expect("deploy the GPUFuel program");
         let (port, ws_port) = (free_port(), free_port());
         let config = SurfpoolConfig {
             simnets: vec![SimnetConfig { offline_mode: true, remote_rpc_url: None, ..SimnetConfig::default() }],
@@ -84,6 +88,7 @@ impl Surfnet {
         let proxy = Proxy::start(upstream.clone()).await;
         let url = format!("http://127.0.0.1:{}", proxy.port);
         Self {
+            deployer,
             ws_port,
             chain: RpcChain::new(url, CommitmentConfig::confirmed()),
             direct: RpcClient::new_with_commitment(format!("http://{upstream}"), CommitmentConfig::confirmed()),
@@ -132,6 +137,9 @@ impl Drop for Surfnet {
 impl Cluster for Surfnet {
     fn chain(&self) -> &dyn Chain {
         &self.chain
+    }
+    fn deployer(&self) -> Keypair {
+        self.deployer.insecure_clone()
     }
 
     async fn fund(&self, address: &Address) {

@@ -119,6 +119,8 @@ pub struct LocalNetwork {
 
 /// What the network's submitters stake.
 const SUBMITTER_STAKE: u64 = 1_000_000;
+/// Validators the network's validator set holds.
+const VALIDATOR_CAPACITY: u32 = 256;
 
 impl LocalNetwork {
     /// Starts the chain and the store, creates the market and its GPU classes, and registers the
@@ -134,11 +136,11 @@ impl LocalNetwork {
         let store = Arc::new(LocalStore::open(dir.join("store"))?);
         let chain = LocalChain::new()?;
         let client = Arc::new(GpuFuelClient::new(chain.clone()));
-        let authority = chain.wallet(0)?;
-        let treasury = chain.token_account(&authority.keypair, &authority.address())?;
-        client.init_market(&authority.keypair, &chain.mint(), &treasury, config.params).await?;
+        // The market's authority is the program's upgrade authority: no one else can create it.
+        let authority = chain.admin();
+        client.init_market(&authority, &chain.mint(), config.params, VALIDATOR_CAPACITY).await?;
         for &(class_id, _) in GPU_CLASSES {
-            client.add_gpu_class(&authority.keypair, GpuClassArgs { class_id, ref_price: 100, min_price: 1 }).await?;
+            client.add_gpu_class(&authority, GpuClassArgs { class_id, ref_price: 100, min_price: 1 }).await?;
         }
         let mut net = Self {
             chain,
@@ -147,7 +149,7 @@ impl LocalNetwork {
             nodes: vec![],
             validators: vec![],
             validators_silent: false,
-            accounts: std::sync::Mutex::new(vec![treasury, pda::vault()]),
+            accounts: std::sync::Mutex::new(vec![pda::vault()]),
             dir,
             step_secs: config.step_secs,
             tokens: config.tokens,
@@ -179,6 +181,8 @@ impl LocalNetwork {
             .await?;
             net.validators.push(v);
         }
+        // The validators bond, then activate themselves on their first tick.
+        net.chain.advance(config.params.validator_bonding_secs as i64);
         Ok(net)
     }
 
@@ -288,7 +292,7 @@ impl LocalNetwork {
         Ok(())
     }
 
-    /// Steps until every job in `jobs` is settled, slashed, cancelled or expired.
+    /// Steps until every job in `jobs` is settled, slashed, unresolved, cancelled or expired.
     pub async fn run_until_done(&self, jobs: &[Address], max_steps: usize) -> Result<(), NetworkError> {
         for _ in 0..max_steps {
             if self.all_done(jobs).await? {
@@ -308,7 +312,8 @@ impl LocalNetwork {
         Ok(true)
     }
 
-    /// Tokens held by every account the network created (wallets, treasury, the market vault).
+    /// Tokens held by every account the network created (wallets and the market vault, which
+    /// holds every stake, escrow, reward and fee pool).
     pub fn tokens_held(&self) -> u64 {
         self.accounts.lock().expect("accounts lock").iter().map(|a| self.chain.balance(a)).sum()
     }

@@ -152,17 +152,22 @@ async fn a_node_killed_after_assignment_misses_the_deadline_and_pays_the_penalty
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_silent_validators_the_challenge_window_settles_the_job() {
+async fn with_silent_validators_nothing_passes_the_job_ends_unresolved_and_refunded() {
     let mut net = network(1, vec![]).await;
     net.validators_silent = true;
     let alice = net.submitter(50_000_000).await.unwrap();
+    let before = net.chain.balance(&alice.token);
     let (product, _) = matmul(&net, 5).await;
+    let stake = net.chain.account::<Node>(&gpufuel_chain::pda::node(&net.nodes[0].wallet.address())).unwrap().header.stake;
     let job = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
     net.run_until_done(&[job], 400).await.unwrap();
     let j = net.chain.account::<gpufuel_core::state::Job>(&job).unwrap();
-    assert_eq!(state(&net, &job), JobState::Settled);
-    assert_eq!((j.votes_pass, j.votes_fail), (0, 0));
-    assert_eq!(node_of(&net, &job).completed, 1);
+    // The node agent drew both committees and settled; no seat voted.
+    assert_eq!(state(&net, &job), JobState::Unresolved);
+    assert_eq!((j.tally(0), j.tally(1), j.round), ((0, 0), (0, 0), 1));
+    assert_eq!(net.chain.balance(&alice.token), before, "the whole escrow back");
+    let node = node_of(&net, &job);
+    assert_eq!((node.completed, node.header.stake), (0, stake), "neither paid nor slashed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

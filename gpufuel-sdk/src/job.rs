@@ -32,7 +32,7 @@ pub struct JobOptions {
     pub max_price: u64,
     /// Seconds from now to the deadline (default 3,600).
     pub deadline_secs: i64,
-    /// Pay the urgent premium for a short bidding window and the fast path (default no).
+    /// Pay the urgent premium for a short bidding window (default no).
     pub urgent: bool,
 }
 

@@ -39,9 +39,11 @@ pub struct JobStatus {
     pub node: Option<Address>,
     /// The submitter's wallet.
     pub submitter: Address,
-    /// Validators' votes that the result is valid.
+    /// Verification round: 0 the first committee, 1 the appeal committee.
+    pub round: u8,
+    /// Revealed votes of the round's committee that the result is valid.
     pub votes_pass: u8,
-    /// Validators' votes that it is not.
+    /// Revealed votes that it is not.
     pub votes_fail: u8,
 }
 
@@ -61,12 +63,13 @@ impl JobStatus {
             deadline: j.deadline,
             node,
             submitter: Address::new_from_array(j.submitter),
-            votes_pass: j.votes_pass,
-            votes_fail: j.votes_fail,
+            round: j.round,
+            votes_pass: j.tally(j.round).0,
+            votes_fail: j.tally(j.round).1,
         })
     }
 
-    /// Settled, slashed, cancelled or expired.
+    /// Settled, slashed, unresolved, cancelled or expired.
     pub fn is_done(&self) -> bool {
         self.state.is_terminal()
     }

@@ -3,8 +3,8 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use super::{AccountData, AccountKind, assert_size};
 use crate::pricing;
 
-/// A GPU class (for example 0 = consumer 24 GB, 1 = A100, 2 = H100), at PDA `["class", id]`.
-/// Its reference price follows open jobs against idle nodes; see [`pricing::next_reference_price`].
+/// A GPU class (for example 0 = CPU, 3 = H100), at PDA `["class", id]`. Its reference price
+/// follows the demand nodes can serve against idle nodes; see [`pricing::next_reference_price`].
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct GpuClass {
@@ -20,18 +20,22 @@ pub struct GpuClass {
     pub ref_price: u64,
     /// The reference price never goes below this.
     pub min_price: u64,
-    /// Slot of the last price step (at most one step per slot).
-    pub last_update_slot: u64,
-    /// Jobs of this class waiting for assignment.
+    /// Unix time of the last price step (at most one step per bidding window).
+    pub last_update_at: i64,
+    /// Protocol fees and missed-vote penalties collected on this class's jobs, held in the
+    /// vault until the authority withdraws them.
+    pub fees: u64,
+    /// Open jobs of this class that a node bid on: demand a node can serve (dust and impossible
+    /// jobs draw no bid and do not count).
     pub open_jobs: u32,
-    /// Active nodes of this class with no assigned job.
+    /// Active nodes of this class with nothing in flight.
     pub idle_nodes: u32,
     /// Active nodes of this class.
     pub nodes: u32,
     /// Explicit padding (zero).
     pub _pad2: [u8; 4],
 }
-assert_size!(GpuClass, 48);
+assert_size!(GpuClass, 56);
 
 // SAFETY: repr(C), integers and byte arrays only, no implicit padding (asserted), kind first.
 unsafe impl AccountData for GpuClass {
@@ -39,12 +43,13 @@ unsafe impl AccountData for GpuClass {
 }
 
 impl GpuClass {
-    /// Applies one price step for `slot` if none was applied in it yet.
-    pub fn update_price(&mut self, slot: u64) {
-        if slot > self.last_update_slot {
+    /// Applies one price step at unix time `now` if none was applied in the last `window`
+    /// seconds: however many jobs arrive, the price moves at most one step per window.
+    pub fn update_price(&mut self, now: i64, window: u64) {
+        if now.saturating_sub(self.last_update_at).max(0) as u64 >= window {
             self.ref_price =
                 pricing::next_reference_price(self.ref_price, self.min_price, self.open_jobs, self.idle_nodes);
-            self.last_update_slot = slot;
+            self.last_update_at = now;
         }
     }
 }

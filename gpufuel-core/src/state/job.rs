@@ -1,16 +1,18 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use super::{AccountData, AccountKind, assert_size};
+use super::{AccountData, AccountKind, JobTerms, assert_size};
 use crate::{GpuFuelError, cid::Cid};
 
-/// Most attestations needed on one side.
-pub const MAX_QUORUM: usize = 3;
-/// Most votes a job can hold: a side reaches the quorum after at most `2 * quorum - 1` votes.
-pub const MAX_VOTERS: usize = 2 * MAX_QUORUM - 1;
-/// Bit set on a voter's index in [`Job::voters`] when the vote was "invalid".
-pub const VOTE_FAIL: u32 = 1 << 31;
-/// `Job::flags` bit: the job is urgent (premium paid, short bidding window, fast path).
+/// Most seats of a first committee.
+pub const MAX_COMMITTEE: usize = 5;
+/// Most seats of an appeal committee.
+pub const MAX_APPEAL_COMMITTEE: usize = 11;
+/// Seats a job holds: its first committee's, then its appeal committee's.
+pub const MAX_SEATS: usize = MAX_COMMITTEE + MAX_APPEAL_COMMITTEE;
+/// `Job::flags` bit: the job is urgent (premium paid, short bidding window).
 pub const JOB_URGENT: u8 = 1;
+/// `Job::flags` bit: the assigned node acknowledged the job.
+pub const JOB_ACKED: u8 = 2;
 
 /// Where a job is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -20,7 +22,7 @@ pub enum JobState {
     Open = 1,
     /// A node won and runs it.
     Assigned = 2,
-    /// The node posted a result and its commitment; validators attest.
+    /// The node posted a result and its commitment; committees verify it ([`Phase`]).
     Submitted = 3,
     /// Paid out (terminal).
     Settled = 4,
@@ -30,6 +32,9 @@ pub enum JobState {
     Cancelled = 6,
     /// The deadline passed without a result (terminal).
     Expired = 7,
+    /// No committee reached a decision: the escrow refunded, the node neither paid nor slashed
+    /// (terminal).
+    Unresolved = 8,
 }
 
 impl TryFrom<u8> for JobState {
@@ -46,6 +51,7 @@ impl TryFrom<u8> for JobState {
             5 => Slashed,
             6 => Cancelled,
             7 => Expired,
+            8 => Unresolved,
             _ => return Err(GpuFuelError::CorruptAccount),
         })
     }
@@ -54,19 +60,71 @@ impl TryFrom<u8> for JobState {
 impl JobState {
     /// Whether no instruction can move the job any further.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Settled | Self::Slashed | Self::Cancelled | Self::Expired)
+        matches!(self, Self::Settled | Self::Slashed | Self::Cancelled | Self::Expired | Self::Unresolved)
     }
 
-    /// The lifecycle's legal transitions (a job may also stay where it is).
+    /// The lifecycle's legal transitions (a job may also stay where it is). An assigned job goes
+    /// back to `Open` when its node is replaced.
     pub fn can_move_to(self, next: Self) -> bool {
         use JobState::*;
         self == next
             || matches!(
                 (self, next),
                 (Open, Assigned | Cancelled | Expired)
-                    | (Assigned, Submitted | Expired)
-                    | (Submitted, Settled | Slashed)
+                    | (Assigned, Open | Submitted | Expired)
+                    | (Submitted, Settled | Slashed | Unresolved)
             )
+    }
+}
+
+/// Where a submitted job's verification is, within its round (0: the first committee, 1: the
+/// appeal committee).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    /// Waiting for the round's committee to be drawn.
+    Drawing = 0,
+    /// The committee commits, then reveals, its votes.
+    Voting = 1,
+}
+
+/// A seat's vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SeatVote {
+    /// Drawn, nothing committed yet.
+    Drawn = 1,
+    /// Committed, not revealed.
+    Committed = 2,
+    /// Revealed: the result is valid.
+    Pass = 3,
+    /// Revealed: the result is invalid.
+    Fail = 4,
+}
+
+/// A committee seat: the validator drawn into it and its vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize)]
+#[repr(C)]
+pub struct Seat {
+    /// The validator's market index (0: an empty seat).
+    pub validator: u32,
+    /// A [`SeatVote`] (0 for an empty seat).
+    pub vote: u8,
+    /// Explicit padding (zero).
+    pub _pad: [u8; 3],
+    /// The committed `vote_commitment` until revealed.
+    pub commitment: [u8; 32],
+}
+assert_size!(Seat, 40);
+
+impl Seat {
+    /// The revealed vote: `Some(true)` pass, `Some(false)` fail, `None` not revealed.
+    pub fn revealed(&self) -> Option<bool> {
+        match self.vote {
+            v if v == SeatVote::Pass as u8 => Some(true),
+            v if v == SeatVote::Fail as u8 => Some(false),
+            _ => None,
+        }
     }
 }
 
@@ -115,18 +173,36 @@ pub struct Job {
     pub gpu_count: u8,
     /// Minimum compute capability (major * 10 + minor).
     pub min_compute_capability: u8,
-    /// [`JOB_URGENT`].
+    /// [`JOB_URGENT`], [`JOB_ACKED`].
     pub flags: u8,
+    /// Verification round: 0 the first committee, 1 the appeal committee.
+    pub round: u8,
+    /// A [`Phase`] of the round.
+    pub phase: u8,
+    /// Seats of the first committee (they come first in `seats`).
+    pub seats0: u8,
+    /// Seats of the appeal committee (after the first's).
+    pub seats1: u8,
+    /// Explicit padding (zero).
+    pub _pad: [u8; 4],
     /// The submitter's id for the job (part of the PDA seeds).
     pub job_id: u64,
     /// Unix time by which the result must be submitted.
     pub deadline: i64,
     /// Unix time at which bidding closes (the best bid can then be assigned).
     pub bid_close: i64,
+    /// Unix time of the assignment.
+    pub assigned_at: i64,
     /// Unix time of the result submission.
     pub submitted_at: i64,
-    /// Slot of the result submission: challenges derive from slot hashes after it.
-    pub submitted_slot: u64,
+    /// Slot of the last step of verification (submission, draw, vote, appeal): the next
+    /// committee is drawn from the hash of the first slot after it.
+    pub step_slot: u64,
+    /// Unix time the current round's committee was drawn (its commit window starts).
+    pub drawn_at: i64,
+    /// Unix time the first round's voting ended unanimously (the appeal window starts); 0
+    /// otherwise.
+    pub decided_at: i64,
     /// Highest acceptable price, base units per GPU-second.
     pub max_price: u64,
     /// Tokens escrowed: `max_price * gpu_seconds + premium`.
@@ -135,6 +211,10 @@ pub struct Job {
     pub premium: u64,
     /// Best (lowest) bid so far, or the winning price once assigned; 0 = no bid.
     pub best_bid: u64,
+    /// Stake the leading or assigned node locked for the job.
+    pub cover: u64,
+    /// Tokens an appeal posted (in the vault until settlement).
+    pub appeal_bond: u64,
     /// GPU-seconds the job is billed for.
     pub gpu_seconds: u32,
     /// Minimum memory per GPU in MiB.
@@ -143,22 +223,31 @@ pub struct Job {
     pub submitter: [u8; 32],
     /// The best bidder's node account, then the assigned node.
     pub node: [u8; 32],
+    /// A node that left the job (replaced or lapsed) and may not bid on it again.
+    pub excluded: [u8; 32],
+    /// The token account an appeal's bond returns to.
+    pub appellant: [u8; 32],
     /// Merkle root committing to the result's chunks and checkpoints.
     pub commitment: [u8; 32],
     /// Unpredictable seed fixed at assignment (a slot hash): keys the watermark.
     pub seed: [u8; 32],
+    /// The current round's committee seed (a slot hash after `step_slot`): the draw and the
+    /// validators' challenges derive from it.
+    pub committee_seed: [u8; 32],
     /// Binary CID of the task (inputs and what to compute).
     pub input_cid: Cid,
     /// Binary CID of the result manifest, once submitted.
     pub result_cid: Cid,
-    /// Votes that the result is valid.
-    pub votes_pass: u8,
-    /// Votes that the result is invalid.
-    pub votes_fail: u8,
-    /// Indices of the validators who voted, in vote order (0 = empty).
-    pub voters: [u32; MAX_VOTERS],
+    /// Explicit padding (zero).
+    pub _pad2: [u8; 2],
+    /// The terms the job was created under.
+    pub terms: JobTerms,
+    /// The first committee's seats, then the appeal committee's.
+    pub seats: [Seat; MAX_SEATS],
+    /// Explicit padding (zero).
+    pub _pad3: [u8; 4],
 }
-assert_size!(Job, 312);
+assert_size!(Job, 1120);
 
 // SAFETY: repr(C), integers and byte arrays only, no implicit padding (asserted), kind first.
 unsafe impl AccountData for Job {
@@ -181,14 +270,52 @@ impl Job {
         self.flags & JOB_URGENT != 0
     }
 
-    /// Whether the validator with this index already voted.
-    pub fn has_voted(&self, index: u32) -> bool {
-        self.voter_indices().iter().any(|v| v & !VOTE_FAIL == index)
+    /// What the node earns for the job at the winning price: `best_bid × gpu_seconds + premium`
+    /// (the value committees, covers and penalties scale with). `None` on overflow.
+    pub fn value(&self) -> Option<u64> {
+        crate::pricing::mul(self.best_bid, u64::from(self.gpu_seconds))?.checked_add(self.premium)
     }
 
-    /// The voters recorded so far (indices, with [`VOTE_FAIL`] set on "invalid" votes).
-    pub fn voter_indices(&self) -> &[u32] {
-        let n = (self.votes_pass + self.votes_fail) as usize;
-        &self.voters[..n.min(MAX_VOTERS)]
+    /// The seats of `round` (0 or 1).
+    pub fn round_seats(&self, round: u8) -> &[Seat] {
+        let (s0, s1) = (usize::from(self.seats0).min(MAX_COMMITTEE), usize::from(self.seats1));
+        if round == 0 { &self.seats[..s0] } else { &self.seats[MAX_COMMITTEE..MAX_COMMITTEE + s1.min(MAX_APPEAL_COMMITTEE)] }
+    }
+
+    /// Every drawn seat, both rounds.
+    pub fn drawn_seats(&self) -> impl Iterator<Item = &Seat> {
+        self.round_seats(0).iter().chain(self.round_seats(1))
+    }
+
+    /// Unix times the current round's commit window and reveal window end.
+    pub fn vote_windows(&self) -> Result<(i64, i64), GpuFuelError> {
+        let after = |t: i64, secs: u32| t.checked_add(i64::from(secs)).ok_or(GpuFuelError::Overflow);
+        let commit_end = after(self.drawn_at, self.terms.commit_window_secs)?;
+        Ok((commit_end, after(commit_end, self.terms.reveal_window_secs)?))
+    }
+
+    /// Whether every drawn seat of the current round is at least at `vote`.
+    pub fn all_seats_at(&self, vote: SeatVote) -> bool {
+        self.round_seats(self.round).iter().all(|s| s.vote >= vote as u8)
+    }
+
+    /// Whether the current round's voting is over at `now`: its windows passed, or every seat
+    /// revealed.
+    pub fn voting_over(&self, now: i64) -> Result<bool, GpuFuelError> {
+        Ok(now >= self.vote_windows()?.1 || self.all_seats_at(SeatVote::Pass))
+    }
+
+    /// When the first round's appeal window closes: its length after the last reveal, or after
+    /// the end of the windows.
+    pub fn appeal_closes(&self) -> Result<i64, GpuFuelError> {
+        let end = if self.decided_at != 0 { self.decided_at } else { self.vote_windows()?.1 };
+        end.checked_add(i64::from(self.terms.appeal_window_secs)).ok_or(GpuFuelError::Overflow)
+    }
+
+    /// Revealed (pass, fail) votes of `round`.
+    pub fn tally(&self, round: u8) -> (u8, u8) {
+        self.round_seats(round).iter().filter_map(Seat::revealed).fold((0, 0), |(p, f), v| {
+            if v { (p + 1, f) } else { (p, f + 1) }
+        })
     }
 }

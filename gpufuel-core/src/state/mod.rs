@@ -8,8 +8,11 @@ mod market;
 mod staker;
 
 pub use gpu_class::GpuClass;
-pub use job::{JOB_URGENT, Job, JobState, MAX_QUORUM, MAX_VOTERS, VOTE_FAIL, Workload};
-pub use market::{Market, MarketParams};
+pub use job::{
+    JOB_ACKED, JOB_URGENT, Job, JobState, MAX_APPEAL_COMMITTEE, MAX_COMMITTEE, MAX_SEATS, Phase, Seat, SeatVote,
+    Workload,
+};
+pub use market::{JobTerms, MAX_COVER_BPS, MAX_FEE_BPS, MAX_WINDOW_SECS, Market, MarketParams};
 pub use staker::{Node, NodeSpec, StakeHeader, Staker, StakerStatus, Submitter, Validator};
 
 use crate::GpuFuelError;
@@ -30,6 +33,8 @@ pub enum AccountKind {
     Submitter = 5,
     /// [`Job`].
     Job = 6,
+    /// The validators' stake tree ([`crate::committee`]).
+    ValidatorSet = 7,
 }
 
 /// An account type with a fixed layout, readable in place.

@@ -25,12 +25,14 @@ pub struct StakeHeader {
     pub status: u8,
     /// Explicit padding (zero).
     pub _pad: u8,
-    /// Work in flight: jobs in progress (node, submitter) or votes on unsettled jobs (validator).
+    /// Work in flight: auctions led and jobs run (node), jobs not yet ended (submitter), seats
+    /// on undecided jobs (validator). Unstaking waits for it to be 0.
     pub in_flight: u32,
     /// Tokens staked, held in the market vault.
     pub stake: u64,
-    /// Unix time of the unstake request (0 while active).
-    pub unstake_requested_at: i64,
+    /// Unix time from which an exiting staker may withdraw: its request plus the cooldown in
+    /// force then (a later change of the cooldown does not move it); 0 while active.
+    pub unstake_ready_at: i64,
     /// The wallet that owns the stake and signs for it.
     pub owner: [u8; 32],
 }
@@ -68,6 +70,8 @@ pub struct Node {
     pub price_floor: u64,
     /// Unix time of the last heartbeat.
     pub last_heartbeat: i64,
+    /// Stake locked as the cover of the jobs it leads or runs (at most `stake`).
+    pub locked: u64,
     /// Memory per GPU in MiB.
     pub vram_mib: u32,
     /// Reputation: jobs settled in the node's favour.
@@ -82,10 +86,12 @@ pub struct Node {
     pub gpu_count: u8,
     /// CUDA compute capability (major * 10 + minor).
     pub compute_capability: u8,
+    /// GPUs taken by the auctions it leads and the jobs it runs.
+    pub gpus_busy: u8,
     /// Explicit padding (zero).
-    pub _pad: [u8; 5],
+    pub _pad: [u8; 4],
 }
-assert_size!(Node, 96);
+assert_size!(Node, 104);
 
 // SAFETY: repr(C), integers and byte arrays only, no implicit padding (asserted), kind first.
 unsafe impl AccountData for Node {
@@ -93,9 +99,19 @@ unsafe impl AccountData for Node {
 }
 
 impl Node {
-    /// Whether the node is active and runs no job (counted as idle supply for pricing).
+    /// Whether the node is active and has nothing in flight (counted as idle supply for pricing).
     pub fn is_idle(&self) -> bool {
         self.header.is_active() && self.header.in_flight == 0
+    }
+
+    /// Stake not locked as cover: what new work can lock.
+    pub fn free_stake(&self) -> u64 {
+        self.header.stake.saturating_sub(self.locked)
+    }
+
+    /// GPUs not taken.
+    pub fn free_gpus(&self) -> u8 {
+        self.gpu_count.saturating_sub(self.gpus_busy)
     }
 }
 
@@ -105,18 +121,24 @@ impl Node {
 pub struct Validator {
     /// The stake.
     pub header: StakeHeader,
-    /// Fees and slash shares earned.
-    pub earned: u64,
-    /// Index in the market, from 1; jobs record voters by index.
+    /// Fees and slash shares earned, held in the vault until claimed.
+    pub rewards: u64,
+    /// Unix time from which it may be activated (its bonding period ends).
+    pub active_from: i64,
+    /// Index in the market and in the stake tree, from 1; seats record validators by index.
     pub index: u32,
-    /// Votes cast.
+    /// Votes revealed.
     pub votes: u32,
-    /// Votes on the losing side of a decided job.
+    /// Votes against a job's final outcome (slashed).
     pub overruled: u32,
+    /// Seats not revealed in time (penalised).
+    pub missed: u32,
+    /// 1 once its stake is in the tree and it can be drawn.
+    pub activated: u8,
     /// Explicit padding (zero).
-    pub _pad: [u8; 4],
+    pub _pad: [u8; 7],
 }
-assert_size!(Validator, 80);
+assert_size!(Validator, 96);
 
 // SAFETY: repr(C), integers and byte arrays only, no implicit padding (asserted), kind first.
 unsafe impl AccountData for Validator {

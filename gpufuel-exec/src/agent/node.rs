@@ -15,8 +15,9 @@ use gpufuel_core::{
     matching::{MatchingEngine, NodeOffer, OpenJob},
     proof::freivalds::Precision,
     quote::PricingStrategy,
-    settlement,
-    state::{Job, JobState, Node},
+    committee::{self, Step},
+    settlement::Outcome,
+    state::{JOB_ACKED, Job, JobState, Node},
     task::{MARK_TOLERANCE, MARK_TOLERANCE_BF16, ResultManifest, Task, bf16_bytes, f32_bytes},
 };
 use solana_address::Address;
@@ -71,6 +72,8 @@ pub struct NodeAgent<C: Chain> {
     store: Arc<dyn ContentStore>,
     executor: Arc<dyn Executor>,
     operator: Arc<Keypair>,
+    /// The operator's token account: pays appeal bonds.
+    token: Address,
     node: Address,
     config: NodeConfig,
     state: Mutex<State>,
@@ -111,7 +114,7 @@ impl RunTimings {
 pub struct NodeTick {
     /// Bids placed.
     pub bids: usize,
-    /// Auctions it won and assigned.
+    /// Its auctions that closed and were assigned to it.
     pub assigned: usize,
     /// Runs started.
     pub started: usize,
@@ -119,6 +122,8 @@ pub struct NodeTick {
     pub submitted: usize,
     /// Jobs settled.
     pub settled: usize,
+    /// Failed decisions on its jobs it appealed.
+    pub appealed: usize,
     /// Runs that ended in an error (logged; the job will expire).
     pub errors: Vec<String>,
 }
@@ -141,7 +146,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             client.register_node(&operator, token, spec, config.stake).await?;
         }
         let operator = Arc::new(operator);
-        Ok(Self { client, store, executor, operator, node, config, state: Mutex::default() })
+        Ok(Self { client, store, executor, operator, token: *token, node, config, state: Mutex::default() })
     }
 
     /// The node's account address.
@@ -177,7 +182,9 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         }
     }
 
-    /// One pass: heartbeat, collect finished runs, assign, start, settle, bid.
+    /// One pass: heartbeat, collect finished runs; end every closed auction and replace every
+    /// silent node (anyone may, and a node that waits for others loses the job to a lapse);
+    /// start its assigned jobs; settle or appeal its verified ones; bid.
     pub async fn tick(self: &Arc<Self>) -> Result<NodeTick, AgentError> {
         let mut out = NodeTick::default();
         let now = self.client.chain().unix_time().await?;
@@ -187,37 +194,55 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             self.state.lock().expect("state lock").last_heartbeat = now;
         }
         self.reap(&mut out).await;
-        let market = self.client.market().await?;
+        let open = self.client.jobs(&[JobFilter::State(JobState::Open)]).await?;
+        for (address, job) in &open {
+            let closed = job.best_bid != 0 && now >= job.bid_close;
+            if closed && self.client.assign(&self.operator, address).await.is_ok() && job.node == self.node.to_bytes() {
+                out.assigned += 1;
+            }
+        }
+        for (address, job) in self.client.jobs(&[JobFilter::State(JobState::Assigned)]).await? {
+            let silent = job.flags & JOB_ACKED == 0
+                && now >= job.assigned_at.saturating_add(i64::from(job.terms.start_grace_secs));
+            if job.node != self.node.to_bytes() && silent {
+                let _ = self.client.reassign(&self.operator, &address).await;
+            }
+        }
         let mine = self.client.jobs(&[JobFilter::Node(self.node)]).await?;
         for (address, job) in &mine {
             match job.job_state() {
-                Ok(JobState::Open)
-                    if now >= job.bid_close && self.client.assign(&self.operator, address).await.is_ok() =>
-                {
-                    out.assigned += 1;
-                }
                 Ok(JobState::Assigned) => {
                     let idle = {
                         let state = self.state.lock().expect("state lock");
                         !state.running.contains_key(address) && !state.failed.contains(address)
                     };
                     if idle {
+                        if job.flags & JOB_ACKED == 0 {
+                            self.client.acknowledge(&self.operator, address).await?;
+                        }
                         self.spawn(*address, job.clone()).await?;
                         out.started += 1;
                     }
                 }
-                Ok(JobState::Submitted) => {
-                    let elapsed = now >= job.submitted_at.saturating_add(market.params.challenge_window_secs as i64);
-                    let decided =
-                        settlement::outcome(job.votes_pass, job.votes_fail, market.params.quorum, elapsed).is_some();
-                    if decided && self.client.settle(&self.operator, address).await.is_ok() {
-                        out.settled += 1;
+                Ok(JobState::Submitted) => match committee::step(job, now) {
+                    Ok(Step::Settle(_)) if self.client.settle(&self.operator, address).await.is_ok() => out.settled += 1,
+                    // An honest node knows its result is right: a committee that failed it is
+                    // appealed (the bond returns when the appeal overturns it).
+                    Ok(Step::Appealable { outcome: Outcome::Fail, .. }) if self.config.behaviour == Behaviour::Honest => {
+                        match self.client.appeal(&self.operator, address, &self.token).await {
+                            Ok(_) => out.appealed += 1,
+                            Err(e) => tracing::debug!(job = %address, "appeal refused: {e}"),
+                        }
                     }
-                }
+                    Ok(Step::Draw | Step::Escalate) => {
+                        let _ = self.client.draw_committee(&self.operator, address).await;
+                    }
+                    _ => {}
+                },
                 _ => {}
             }
         }
-        out.bids = self.bid(now, &mine).await?;
+        out.bids = self.bid(now, &open).await?;
         Ok(out)
     }
 
@@ -252,24 +277,21 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         Ok(())
     }
 
-    /// Bids on the open jobs the matching engine ranks for this node, while it has free GPUs.
-    async fn bid(&self, now: i64, mine: &[(Address, Job)]) -> Result<usize, AgentError> {
+    /// Bids on the open jobs the matching engine ranks for this node, while it has free GPUs (the
+    /// program counts the auctions it leads against them too).
+    async fn bid(&self, now: i64, open: &[(Address, Job)]) -> Result<usize, AgentError> {
         let node: Node = self.client.node(&self.operator.pubkey()).await?;
-        // Jobs running, and open jobs this node is winning: each holds a GPU, so a node never
-        // leads more auctions than it can serve.
-        let busy =
-            mine.iter().filter(|(_, j)| matches!(j.job_state(), Ok(JobState::Assigned | JobState::Open))).count();
-        let Some(offer) = NodeOffer::from_account(self.node.to_bytes(), &node, busy.min(255) as u8) else {
+        let Some(offer) = NodeOffer::from_account(self.node.to_bytes(), &node) else {
             return Ok(0);
         };
         if offer.free_gpus() == 0 {
             return Ok(0);
         }
-        let open = self.client.jobs(&[JobFilter::State(JobState::Open)]).await?;
         let mut engine = MatchingEngine::new();
         engine.extend_jobs(
             open.iter()
                 .filter(|(_, j)| j.gpu_class == node.gpu_class && j.node != self.node.to_bytes())
+                .filter(|(_, j)| j.excluded != self.node.to_bytes())
                 .filter_map(|(a, j)| OpenJob::from_account(a.to_bytes(), j)),
         );
         engine.upsert_node(offer);

@@ -1,14 +1,22 @@
-//! The validator agent: checks every submitted result it has not voted on (by the workload's
-//! method), attests, settles decided jobs and expires overdue ones. A result whose files cannot
-//! be fetched from the store counts as invalid: keeping them available is the node's duty.
+//! The validator agent: on the committees it is drawn into, checks the result (by the workload's
+//! method), commits its vote, then reveals it; it appeals unanimous decisions it finds wrong, and
+//! moves every submitted job on (draws committees, escalates, settles) and expires overdue ones.
+//! A result whose files cannot be fetched from the store counts as invalid: keeping them
+//! available is the node's duty.
+//!
+//! Its salts and challenge seeds derive from its own key and the job, so a restarted agent
+//! reveals what it committed without storing anything.
 
 use std::sync::Arc;
 
+use std::{collections::HashMap, sync::Mutex};
+
 use gpufuel_chain::{Chain, GpuFuelClient, pda, query::JobFilter};
 use gpufuel_core::{
+    committee::{self, Step, vote_commitment},
     proof::{Hash, challenge::Tolerance, freivalds, sha256},
-    settlement,
-    state::{Job, JobState, VOTE_FAIL, Validator, Workload},
+    settlement::Outcome,
+    state::{Job, JobState, MAX_COMMITTEE, SeatVote, Validator, Workload},
     task::{
         ResultManifest, Task,
         verify::{self, Failure},
@@ -34,6 +42,9 @@ pub struct ValidatorConfig {
     pub tolerance: Tolerance,
     /// Re-executes kernels (a GPU executor); without one, kernel jobs are left to others.
     pub executor: Option<Arc<dyn Executor>>,
+    /// Also checks unanimous decisions it did not sit on, and appeals those it finds wrong
+    /// (default yes): what keeps a captured committee from deciding.
+    pub watch: bool,
 }
 
 impl Default for ValidatorConfig {
@@ -43,6 +54,7 @@ impl Default for ValidatorConfig {
             freivalds_rounds: freivalds::DEFAULT_ROUNDS,
             tolerance: Tolerance::default(),
             executor: None,
+            watch: true,
         }
     }
 }
@@ -61,8 +73,14 @@ pub enum Verdict {
 /// What one tick did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ValidatorTick {
-    /// Votes cast: (job, verdict).
+    /// Votes committed: (job, verdict).
     pub votes: Vec<(Address, Verdict)>,
+    /// Votes revealed.
+    pub revealed: usize,
+    /// Committees drawn or appeal rounds opened.
+    pub drawn: usize,
+    /// Decisions appealed.
+    pub appealed: usize,
     /// Jobs settled.
     pub settled: usize,
     /// Overdue jobs expired.
@@ -74,8 +92,13 @@ pub struct ValidatorAgent<C: Chain> {
     client: Arc<GpuFuelClient<C>>,
     store: Arc<dyn ContentStore>,
     operator: Keypair,
+    token: Address,
     index: u32,
     config: ValidatorConfig,
+    /// Verdicts by (job, result commitment): each result is checked once.
+    verdicts: Mutex<HashMap<(Address, Hash), Verdict>>,
+    /// Whether its stake is in the draw yet.
+    activated: std::sync::atomic::AtomicBool,
 }
 
 impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
@@ -92,7 +115,8 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             client.register_validator(&operator, token, config.stake).await?;
         }
         let index = gpufuel_chain::query::account::<Validator, _>(client.chain(), &account).await?.index;
-        Ok(Self { client, store, operator, index, config })
+        let activated = (gpufuel_chain::query::account::<Validator, _>(client.chain(), &account).await?.activated != 0).into();
+        Ok(Self { client, store, operator, token: *token, index, config, verdicts: Mutex::default(), activated })
     }
 
     /// The operator's wallet.
@@ -100,30 +124,15 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
         self.operator.pubkey()
     }
 
-    /// One pass: vote on new results, settle decided jobs, expire overdue ones.
+    /// One pass: activate once bonded; over the submitted jobs (commit or reveal on its seats, appeal, draw, escalate,
+    /// settle), then over the overdue ones (expire).
     pub async fn tick(&self) -> Result<ValidatorTick, AgentError> {
         let mut out = ValidatorTick::default();
         let now = self.client.chain().unix_time().await?;
-        let params = self.client.market().await?.params;
+        self.activate(now).await?;
         for (address, job) in self.client.jobs(&[JobFilter::State(JobState::Submitted)]).await? {
-            let voted = job.voters.iter().any(|&v| v & !VOTE_FAIL == self.index);
-            let elapsed = now >= job.submitted_at.saturating_add(params.challenge_window_secs as i64);
-            if !voted && !elapsed && job.node != pda::node(&self.operator.pubkey()).to_bytes() {
-                let verdict = self.verify(&address, &job).await?;
-                if verdict != Verdict::Abstain {
-                    let pass = verdict == Verdict::Pass;
-                    match self.client.attest(&self.operator, &address, pass).await {
-                        Ok(_) => out.votes.push((address, verdict)),
-                        Err(e) => tracing::debug!(job = %address, "vote refused: {e}"),
-                    }
-                }
-            }
-            let job = self.client.job(&address).await?;
-            if job.state == JobState::Submitted as u8
-                && settlement::outcome(job.votes_pass, job.votes_fail, params.quorum, elapsed).is_some()
-                && self.client.settle(&self.operator, &address).await.is_ok()
-            {
-                out.settled += 1;
+            if let Err(e) = self.step(&address, &job, now, &mut out).await {
+                tracing::debug!(job = %address, "validator step: {e}");
             }
         }
         for state in [JobState::Open, JobState::Assigned] {
@@ -134,6 +143,98 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             }
         }
         Ok(out)
+    }
+
+    /// Puts its stake into the draw once its bonding period has passed.
+    async fn activate(&self, now: i64) -> Result<(), AgentError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.activated.load(Relaxed) {
+            return Ok(());
+        }
+        let v = self.client.validator(&self.operator.pubkey()).await?;
+        if v.activated == 0 && now >= v.active_from {
+            self.client.activate_validator(&self.operator, &self.operator.pubkey()).await?;
+        }
+        self.activated.store(v.activated != 0 || now >= v.active_from, Relaxed);
+        Ok(())
+    }
+
+    /// Moves one submitted job on, as far as this validator can.
+    async fn step(&self, address: &Address, job: &Job, now: i64, out: &mut ValidatorTick) -> Result<(), AgentError> {
+        // A job whose windows overflow is corrupt: nothing moves it.
+        let Ok(step) = committee::step(job, now) else { return Ok(()) };
+        match step {
+            Step::Draw | Step::Escalate => {
+                // Errs until the slot the draw reads has been produced: the next tick retries.
+                if self.client.draw_committee(&self.operator, address).await.is_ok() {
+                    out.drawn += 1;
+                }
+            }
+            Step::Commit => {
+                for seat in self.my_seats(job, SeatVote::Drawn) {
+                    let verdict = self.verdict(address, job).await?;
+                    if verdict == Verdict::Abstain {
+                        continue;
+                    }
+                    let pass = verdict == Verdict::Pass;
+                    self.client.commit_vote(&self.operator, address, (seat, job.round), pass, &self.salt(address, job.round, seat)).await?;
+                    out.votes.push((*address, verdict));
+                }
+            }
+            Step::Reveal => {
+                for seat in self.my_seats(job, SeatVote::Committed) {
+                    let salt = self.salt(address, job.round, seat);
+                    let committed = job.seats[usize::from(seat)].commitment;
+                    let matches = |pass| vote_commitment(sha256, &address.to_bytes(), job.round, seat, pass, &salt) == committed;
+                    if let Some(pass) = [true, false].into_iter().find(|&p| matches(p)) {
+                        self.client.reveal_vote(&self.operator, address, seat, pass, salt).await?;
+                        out.revealed += 1;
+                    }
+                }
+            }
+            Step::Appealable { outcome, .. } if self.config.watch => {
+                let verdict = self.verdict(address, job).await?;
+                let wrong = matches!((outcome, &verdict), (Outcome::Pass, Verdict::Fail(_)) | (Outcome::Fail, Verdict::Pass));
+                if wrong {
+                    self.client.appeal(&self.operator, address, &self.token).await?;
+                    out.appealed += 1;
+                }
+            }
+            Step::Appealable { .. } => {}
+            Step::Settle(_) => {
+                self.client.settle(&self.operator, address).await?;
+                out.settled += 1;
+                self.verdicts.lock().expect("verdicts lock").remove(&(*address, job.commitment));
+            }
+        }
+        Ok(())
+    }
+
+    /// This validator's seats of the job's current round at `vote`.
+    fn my_seats(&self, job: &Job, vote: SeatVote) -> Vec<u8> {
+        let first = if job.round == 0 { 0 } else { MAX_COMMITTEE };
+        job.round_seats(job.round)
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.validator == self.index && s.vote == vote as u8)
+            .map(|(i, _)| (first + i) as u8)
+            .collect()
+    }
+
+    /// The secret salt of a seat: the operator's key bound to the job, round and seat.
+    fn salt(&self, job: &Address, round: u8, seat: u8) -> [u8; 32] {
+        sha256(&[b"gpufuel-salt", self.operator.secret_bytes(), &job.to_bytes(), &[round, seat]])
+    }
+
+    /// The verdict on the job's result, checked once.
+    async fn verdict(&self, address: &Address, job: &Job) -> Result<Verdict, AgentError> {
+        let key = (*address, job.commitment);
+        if let Some(v) = self.verdicts.lock().expect("verdicts lock").get(&key) {
+            return Ok(v.clone());
+        }
+        let v = self.verify(address, job).await?;
+        self.verdicts.lock().expect("verdicts lock").insert(key, v.clone());
+        Ok(v)
     }
 
     /// Checks a submitted result. Errors are the validator's own trouble (chain or its store
@@ -156,8 +257,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             return Ok(Verdict::Fail(f));
         }
         let keys = keys(address, job);
-        // Fixed after the commitment: the latest blockhash, observed now, after the submission.
-        let seed = self.challenge_seed(address, &job.commitment).await?;
+        let seed = self.challenge_seed(address, job);
         let task = fetch_task(store, job).await?;
         let verdict = match task {
             Task::MatMul(t) => {
@@ -248,10 +348,11 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
         Ok(Ok(()))
     }
 
-    async fn challenge_seed(&self, job: &Address, commitment: &Hash) -> Result<Hash, AgentError> {
-        let (blockhash, _) = self.client.chain().latest_blockhash().await?;
-        let own = sha256(&[&blockhash.to_bytes(), &self.operator.pubkey().to_bytes()]);
-        Ok(gpufuel_core::proof::challenge::challenge_seed(&own, &job.to_bytes(), commitment))
+    /// The segments this validator re-executes: drawn from the committee seed (fixed after the
+    /// commitment) and its own key, so neither the node nor the other members know them.
+    fn challenge_seed(&self, job: &Address, j: &Job) -> Hash {
+        let own = sha256(&[&j.committee_seed, &self.operator.pubkey().to_bytes()]);
+        gpufuel_core::proof::challenge::challenge_seed(&own, &job.to_bytes(), &j.commitment)
     }
 }
 

@@ -15,7 +15,8 @@ pub mod processor;
 
 #[cfg(target_arch = "bpf")]
 mod entrypoint {
-    pinocchio::program_entrypoint!(crate::processor::process_instruction);
+    // The most accounts an instruction takes: a settlement's 11 and 16 seats, a draw's candidates.
+    pinocchio::program_entrypoint!(crate::processor::process_instruction, 64);
     pinocchio::default_allocator!();
     pinocchio::nostd_panic_handler!();
 }

@@ -2,7 +2,11 @@
 //! with the specific program error and leave every watched account and the vault unchanged.
 //! Sysvar spoofing does not apply: no instruction takes a sysvar account (clock, rent and slot
 //! hashes are read by syscall).
-use gpufuel_chain::{ChainError, ix, ix::Role, pda};
+use gpufuel_chain::{
+    ChainError,
+    ix::{self, Leaving, Role},
+    pda,
+};
 use gpufuel_core::{
     GpuFuelError,
     instruction::GpuFuelInstruction,
@@ -40,11 +44,12 @@ fn missing_signer() {
     w.m.chain.svm().airdrop(&thief.pubkey(), 1_000_000_000).unwrap();
     let n = w.nodes[0].address();
     let cases: Vec<Instruction> = vec![
-        ix::bid(&n, &job, CLASS, 500),
+        ix::bid(&n, &job, CLASS, 500, None),
         ix::heartbeat(&n),
-        ix::cancel(&w.submitter.address(), &job, CLASS, &w.submitter.token),
-        ix::request_unstake(&n, Role::Node, CLASS),
-        ix::update_params(&w.m.authority.address(), MarketParams::default()),
+        ix::cancel(&w.submitter.address(), &job, CLASS, &w.submitter.token, None),
+        ix::request_unstake(&n, Role::Node, Leaving::Node { gpu_class: CLASS }),
+        ix::propose_params(&w.m.authority.address(), MarketParams::default()),
+        ix::transfer_authority(&w.m.authority.address(), &n),
     ];
     for mut ix in cases {
         ix.accounts[0].is_signer = false;
@@ -64,7 +69,7 @@ fn missing_owner_check() {
     let n = &w.nodes[0];
     let (op, key) = (n.address(), n.keypair.insecure_clone());
     attack(&mut w, &[fake, pda::node(&op)], GpuFuelError::InvalidAccountOwner, |w| {
-        send(w, ix::bid(&op, &fake, CLASS, 500), &key)
+        send(w, ix::bid(&op, &fake, CLASS, 500, None), &key)
     });
 }
 
@@ -99,7 +104,7 @@ fn account_data_matching() {
 
     // Wrong vault: top up into the attacker's own token account.
     let n = w.nodes[0].clone();
-    let mut top_up = ix::top_up(&n.address(), Role::Node, &n.token, 1_000);
+    let mut top_up = ix::top_up(&n.address(), Role::Node, &n.token, 1_000, None);
     top_up.accounts[4].pubkey = w.nodes[1].token;
     attack(&mut w, &[pda::node(&n.address())], GpuFuelError::InvalidVault, |w| send(w, top_up, &n.keypair));
 
@@ -109,17 +114,18 @@ fn account_data_matching() {
     attack(&mut w, &[job], GpuFuelError::WrongNode, |w| send(w, ix, &n.keypair));
 
     // Payout redirection: settle with the node's token account swapped for the caller's.
-    let job = w.submitted_job(2, 1, 500);
-    w.attest(&job, 0, 1, true).unwrap();
-    w.attest(&job, 1, 1, true).unwrap();
+    let job = w.submitted_job(2, 0, 500);
+    w.vote(&job, |_, _| Some(true));
+    w.m.end_windows(&job);
     let mut accounts = w.m.settle_accounts(&job).unwrap();
     accounts.node_token = w.nodes[2].token;
     let thief = w.nodes[2].keypair.insecure_clone();
     let watched = [job, w.nodes[2].token];
     attack(&mut w, &watched, GpuFuelError::InvalidTokenOwner, |w| send(w, ix::settle(&accounts), &thief));
+    // A validator set of the attacker's making, where the market's belongs.
     let mut accounts = w.m.settle_accounts(&job).unwrap();
-    accounts.treasury = w.nodes[2].token;
-    attack(&mut w, &[job], GpuFuelError::InvalidTreasury, |w| send(w, ix::settle(&accounts), &thief));
+    accounts.validator_set = job;
+    attack(&mut w, &[job], GpuFuelError::InvalidValidatorSet, |w| send(w, ix::settle(&accounts), &thief));
 }
 
 #[test]
@@ -128,11 +134,11 @@ fn type_cosplay() {
     let job = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
     let n = w.nodes[0].clone();
     // A validator account (same owner program) where the node belongs.
-    let mut bid = ix::bid(&n.address(), &job, CLASS, 500);
+    let mut bid = ix::bid(&n.address(), &job, CLASS, 500, None);
     bid.accounts[2].pubkey = pda::validator(&w.validators[0].address());
     attack(&mut w, &[job], GpuFuelError::InvalidAccountType, |w| send(w, bid, &n.keypair));
     // The market where a job belongs.
-    let mut bid = ix::bid(&n.address(), &job, CLASS, 500);
+    let mut bid = ix::bid(&n.address(), &job, CLASS, 500, None);
     bid.accounts[3].pubkey = pda::market();
     attack(&mut w, &[job], GpuFuelError::InvalidAccountType, |w| send(w, bid, &n.keypair));
 }
@@ -141,10 +147,10 @@ fn type_cosplay() {
 fn reinitialisation() {
     let mut w = world();
     let a = w.m.authority.clone();
-    let t = w.m.treasury;
+    let set = w.m.validator_set;
     let mint = w.m.chain.mint();
-    attack(&mut w, &[pda::market()], GpuFuelError::AlreadyInitialized, |w| {
-        send(w, ix::init_market(&a.address(), &mint, &t, MarketParams::default()), &a.keypair)
+    attack(&mut w, &[pda::market(), set], GpuFuelError::AlreadyInitialized, |w| {
+        send(w, ix::init_market(&a.address(), &mint, &set, MarketParams::default()), &a.keypair)
     });
     let n = w.nodes[0].clone();
     attack(&mut w, &[pda::node(&n.address())], GpuFuelError::AlreadyInitialized, |w| {
@@ -163,7 +169,7 @@ fn arbitrary_cpi_target() {
     let mut w = world();
     let n = w.nodes[0].clone();
     for fake in [Address::new_unique(), solana_sdk_ids::system_program::ID] {
-        let mut top_up = ix::top_up(&n.address(), Role::Node, &n.token, 1_000);
+        let mut top_up = ix::top_up(&n.address(), Role::Node, &n.token, 1_000, None);
         top_up.accounts[5].pubkey = fake;
         attack(&mut w, &[pda::node(&n.address())], GpuFuelError::InvalidTokenProgram, |w| send(w, top_up, &n.keypair));
     }
@@ -179,10 +185,12 @@ fn arbitrary_cpi_target() {
 fn duplicate_mutable_accounts() {
     let mut w = world();
     let job = w.submitted_job(1, 0, 500);
-    w.attest(&job, 0, 0, true).unwrap();
-    w.attest(&job, 1, 0, true).unwrap();
+    w.vote(&job, |_, _| Some(true));
+    w.m.end_windows(&job);
+    // Seat 0's account replaced by another validator's (a seat may not be paid twice).
     let mut accounts = w.m.settle_accounts(&job).unwrap();
-    accounts.voters[1] = accounts.voters[0];
+    let others: Vec<Address> = w.validators.iter().map(|v| pda::validator(&v.address())).collect();
+    accounts.seats[0] = *others.iter().find(|a| **a != accounts.seats[0]).unwrap();
     let caller = w.nodes[1].keypair.insecure_clone();
     attack(&mut w, &[job], GpuFuelError::VoterMismatch, |w| send(w, ix::settle(&accounts), &caller));
     // The node's account passed as the submitter's account too.
@@ -219,15 +227,15 @@ fn pda_sharing_between_users() {
     let mut w = world();
     let job = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
     let thief = w.nodes[1].clone();
-    let mut bid = ix::bid(&thief.address(), &job, CLASS, 500);
+    let mut bid = ix::bid(&thief.address(), &job, CLASS, 500, None);
     bid.accounts[2].pubkey = pda::node(&w.nodes[0].address());
     attack(&mut w, &[job], GpuFuelError::Unauthorized, |w| send(w, bid, &thief.keypair));
     let victim = pda::node(&w.nodes[0].address());
-    let mut top_up = ix::top_up(&thief.address(), Role::Node, &thief.token, 5);
+    let mut top_up = ix::top_up(&thief.address(), Role::Node, &thief.token, 5, None);
     top_up.accounts[2].pubkey = victim;
     attack(&mut w, &[victim], GpuFuelError::Unauthorized, |w| send(w, top_up, &thief.keypair));
     let s = w.submitter.clone();
-    let mut cancel = ix::cancel(&thief.address(), &job, CLASS, &thief.token);
+    let mut cancel = ix::cancel(&thief.address(), &job, CLASS, &thief.token, None);
     cancel.accounts[3].pubkey = pda::submitter(&s.address());
     attack(&mut w, &[job], GpuFuelError::Unauthorized, |w| send(w, cancel, &thief.keypair));
 }
@@ -238,16 +246,16 @@ fn closed_account_cannot_be_revived() {
     let job = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
     let s = w.submitter.clone();
     refused(send(&mut w, ix::close_job(&s.address(), &job), &s.keypair), GpuFuelError::InvalidJobState);
-    send(&mut w, ix::cancel(&s.address(), &job, CLASS, &s.token), &s.keypair).unwrap();
+    send(&mut w, ix::cancel(&s.address(), &job, CLASS, &s.token, None), &s.keypair).unwrap();
     // Close and send lamports back in the same transaction: the address is a plain system account.
     let revive = solana_system_interface::instruction::transfer(&s.address(), &job, 10_000_000);
     w.m.chain.send(&[ix::close_job(&s.address(), &job), revive], &[&s.keypair]).unwrap();
     let n = w.nodes[0].clone();
     attack(&mut w, &[job], GpuFuelError::InvalidAccountOwner, |w| {
-        send(w, ix::bid(&n.address(), &job, CLASS, 500), &n.keypair)
+        send(w, ix::bid(&n.address(), &job, CLASS, 500, None), &n.keypair)
     });
     attack(&mut w, &[job], GpuFuelError::InvalidAccountOwner, |w| {
-        send(w, ix::cancel(&s.address(), &job, CLASS, &s.token), &s.keypair)
+        send(w, ix::cancel(&s.address(), &job, CLASS, &s.token, None), &s.keypair)
     });
 }
 
@@ -344,42 +352,61 @@ fn overflow_and_bad_input() {
         attack(&mut w, &[pda::node(&n.address())], GpuFuelError::InvalidInstruction, |w| send(w, bad, &n.keypair));
     }
     // Missing accounts.
-    let mut short = ix::bid(&n.address(), &pda::job(&s.address(), 1), CLASS, 5);
+    let mut short = ix::bid(&n.address(), &pda::job(&s.address(), 1), CLASS, 5, None);
     short.accounts.truncate(3);
     attack(&mut w, &[], GpuFuelError::NotEnoughAccounts, |w| send(w, short, &n.keypair));
     // Invalid market parameters.
     let a = w.m.authority.clone();
-    let params = MarketParams { protocol_fee_bps: 9_000, validator_fee_bps: 1_000, ..MarketParams::default() };
+    let mut params = MarketParams::default();
+    params.terms.protocol_fee_bps = 9_000;
     attack(&mut w, &[pda::market()], GpuFuelError::InvalidParams, |w| {
-        send(w, ix::update_params(&a.address(), params), &a.keypair)
+        send(w, ix::propose_params(&a.address(), params), &a.keypair)
     });
     let n2 = w.nodes[1].clone();
     attack(&mut w, &[pda::market()], GpuFuelError::Unauthorized, |w| {
-        send(w, ix::update_params(&n2.address(), MarketParams::default()), &n2.keypair)
+        send(w, ix::propose_params(&n2.address(), MarketParams::default()), &n2.keypair)
     });
 }
 
 #[test]
-fn double_vote_self_validation_double_settlement() {
+fn double_vote_outsider_vote_bad_reveal_double_settlement() {
     let mut w = world();
     let job = w.submitted_job(1, 0, 500);
-    w.attest(&job, 0, 0, false).unwrap();
-    let watch = [job, pda::validator(&w.validators[0].address())];
-    attack(&mut w, &watch, GpuFuelError::AlreadyVoted, |w| w.attest(&job, 0, 0, true));
-    // The node's operator registers as a validator and tries to vote on its own job.
-    let op = w.nodes[0].clone();
-    w.m.chain.mint_to(&op.token, STAKE).unwrap();
-    w.m.chain.send(&[ix::register_validator(&op.address(), &op.token, STAKE)], &[&op.keypair]).unwrap();
-    let node = pda::node(&op.address());
-    attack(&mut w, &[job], GpuFuelError::SelfValidation, |w| {
-        send(w, ix::attest(&op.address(), &job, &node, true), &op.keypair)
-    });
-    w.attest(&job, 1, 0, false).unwrap();
-    let accounts = w.m.settle_accounts(&job).unwrap();
+    w.m.chain.advance(1);
+    let payer = w.submitter.clone();
+    let (draw, _) = w.m.draw_ix(&job).unwrap();
+    w.send(draw, &payer).unwrap();
+    let seats = w.m.seats(&job).unwrap();
+    let (seat, key) = (seats[0].0, seats[0].1.insecure_clone());
+    let commit = w.m.commit_ix(&job, seat, &key.pubkey(), false).unwrap();
+    send(&mut w, commit.clone(), &key).unwrap();
+    attack(&mut w, &[job], GpuFuelError::AlreadyVoted, |w| send(w, commit, &key));
+    // A registered validator not drawn into the seat cannot vote on it.
+    let outsider = w.m.validator(STAKE, 0).unwrap();
+    let ix = w.m.commit_ix(&job, seats[1].0, &outsider.address(), false).unwrap();
+    attack(&mut w, &[job], GpuFuelError::NotOnCommittee, |w| send(w, ix, &outsider.keypair));
+    // Nor on a seat beyond the round's.
+    let ix = w.m.commit_ix(&job, 15, &key.pubkey(), false).unwrap();
+    attack(&mut w, &[job], GpuFuelError::NotOnCommittee, |w| send(w, ix, &key));
+    // A reveal must open the commitment: the other vote does not.
+    w.m.chain.advance(30);
+    let ix = w.m.reveal_ix(&job, seat, &key.pubkey(), true);
+    attack(&mut w, &[job], GpuFuelError::BadReveal, |w| send(w, ix, &key));
+    let ix = w.m.reveal_ix(&job, seat, &key.pubkey(), false);
+    send(&mut w, ix.clone(), &key).unwrap();
+    attack(&mut w, &[job], GpuFuelError::AlreadyVoted, |w| send(w, ix, &key));
+    // One fail of quorum two: undecided, so the round escalates; nothing settles it meanwhile.
+    w.m.chain.advance(31);
     let caller = w.nodes[1].keypair.insecure_clone();
+    let accounts = w.m.settle_accounts(&job).unwrap();
+    attack(&mut w, &[job], GpuFuelError::NotFinal, |w| send(w, ix::settle(&accounts), &caller));
+    w.send(w.m.draw_ix(&job).unwrap().0, &payer).unwrap();
+    w.vote(&job, |_, _| Some(false));
+    let accounts = w.m.settle_accounts(&job).unwrap();
     send(&mut w, ix::settle(&accounts), &caller).unwrap();
     attack(&mut w, &[job], GpuFuelError::InvalidJobState, |w| send(w, ix::settle(&accounts), &caller));
-    attack(&mut w, &[job], GpuFuelError::InvalidJobState, |w| w.attest(&job, 2, 0, true));
+    let ix = w.m.commit_ix(&job, seat, &key.pubkey(), true).unwrap();
+    attack(&mut w, &[job], GpuFuelError::InvalidJobState, |w| send(w, ix, &key));
 }
 
 #[test]
@@ -388,26 +415,33 @@ fn bidding_rules() {
     let weak = w.m.node(NodeSpec { vram_mib: 1_024, ..spec(100) }, STAKE, 0).unwrap();
     let job = w.m.create_job(&w.submitter, w.job_spec(1, 2_000)).unwrap();
     attack(&mut w, &[job], GpuFuelError::RequirementsNotMet, |w| {
-        send(w, ix::bid(&weak.address(), &job, CLASS, 500), &weak.keypair)
+        send(w, ix::bid(&weak.address(), &job, CLASS, 500, None), &weak.keypair)
     });
     let n = w.nodes[2].clone(); // floor 102
     attack(&mut w, &[job], GpuFuelError::BidBelowFloor, |w| {
-        send(w, ix::bid(&n.address(), &job, CLASS, 101), &n.keypair)
+        send(w, ix::bid(&n.address(), &job, CLASS, 101, None), &n.keypair)
     });
     attack(&mut w, &[job], GpuFuelError::BidAboveMax, |w| {
-        send(w, ix::bid(&n.address(), &job, CLASS, 2_001), &n.keypair)
+        send(w, ix::bid(&n.address(), &job, CLASS, 2_001, None), &n.keypair)
     });
-    send(&mut w, ix::bid(&n.address(), &job, CLASS, 500), &n.keypair).unwrap();
+    send(&mut w, ix::bid(&n.address(), &job, CLASS, 500, None), &n.keypair).unwrap();
     let m = w.nodes[0].clone();
+    let leader = pda::node(&n.address());
     attack(&mut w, &[job], GpuFuelError::BidNotBetter, |w| {
-        send(w, ix::bid(&m.address(), &job, CLASS, 500), &m.keypair)
+        send(w, ix::bid(&m.address(), &job, CLASS, 500, Some(&leader)), &m.keypair)
+    });
+    // Outbidding must release the real leader.
+    let wrong = pda::node(&w.nodes[1].address());
+    attack(&mut w, &[job, leader], GpuFuelError::WrongNode, |w| {
+        send(w, ix::bid(&m.address(), &job, CLASS, 400, Some(&wrong)), &m.keypair)
     });
     w.m.chain.advance(31);
     attack(&mut w, &[job], GpuFuelError::BiddingClosed, |w| {
-        send(w, ix::bid(&m.address(), &job, CLASS, 400), &m.keypair)
+        send(w, ix::bid(&m.address(), &job, CLASS, 400, Some(&leader)), &m.keypair)
     });
     // Assign must name the best bidder.
     let mut assign = w.m.assign_ix(&job).unwrap();
-    assign.accounts[1].pubkey = pda::node(&m.address());
+    assign.accounts[2].pubkey = pda::node(&m.address());
     attack(&mut w, &[job], GpuFuelError::WrongNode, |w| send(w, assign, &m.keypair));
 }
+

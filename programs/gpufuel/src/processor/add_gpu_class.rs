@@ -32,6 +32,6 @@ pub fn process(accounts: &mut [AccountView], args: &GpuClassArgs) -> ProgramResu
     state.class_id = class_id;
     state.ref_price = ref_price;
     state.min_price = min_price;
-    state.last_update_slot = clock()?.slot;
+    state.last_update_at = clock()?.unix_timestamp;
     Ok(())
 }

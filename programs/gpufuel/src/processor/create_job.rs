@@ -22,7 +22,7 @@ pub fn process(accounts: &mut [AccountView], spec: &JobSpec) -> ProgramResult {
     require(owner_key == &submitter.header.owner, GpuFuelError::Unauthorized)?;
     require(submitter.header.is_active(), GpuFuelError::StakerExiting)?;
     require(submitter.header.stake >= market.params.min_submitter_stake, GpuFuelError::StakeTooLow)?;
-    let class = load_mut::<GpuClass>(program_id, class)?;
+    let class = load::<GpuClass>(program_id, class)?;
     require(class.class_id == spec.gpu_class, GpuFuelError::UnknownGpuClass)?;
     require(spec.gpu_count > 0, GpuFuelError::InvalidGpuSpec)?;
     require(spec.gpu_seconds > 0 && spec.max_price > 0, GpuFuelError::ZeroAmount)?;
@@ -61,10 +61,12 @@ pub fn process(accounts: &mut [AccountView], spec: &JobSpec) -> ProgramResult {
     state.min_vram_mib = spec.min_vram_mib;
     state.submitter = *owner_key;
     state.input_cid = spec.input_cid;
+    // The market's terms now are the job's for its whole life.
+    state.terms = market.params.terms;
 
     submitter.header.in_flight = submitter.header.in_flight.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     submitter.jobs_created = submitter.jobs_created.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
-    class.open_jobs = class.open_jobs.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
-    class.update_price(now.slot);
+    // Demand counts the job once a node bids on it (`Bid`): a job nobody can or will run moves
+    // no price.
     deposit(owner_token, vault, owner, escrow.total)
 }

@@ -6,6 +6,9 @@ use pinocchio::{AccountView, ProgramResult};
 
 use super::shared::*;
 
+/// A job past its deadline without a result (anyone may call): the escrow returns, with the miss
+/// penalty of the node that held it (assigned, or leading an auction it let lapse) — a share of
+/// the job's value, not of the node's shrinking stake.
 #[inline(never)]
 pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     let program_id = &crate::ID;
@@ -19,26 +22,23 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     let parties = JobParties { submitter, class, vault, token_program: token, submitter_token };
     let (submitter, class) = parties.load(market, job)?;
 
-    let vault = Vault { market, market_account, vault };
     let mut refund = job.escrow;
-    if was == JobState::Open {
-        class.open_jobs = class.open_jobs.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
-    } else {
-        // The node that won the job let it lapse: part of its stake goes to the submitter.
+    if job.best_bid != 0 {
         let ([node_account], _) = take::<1>(rest)?;
         require(node_account.address().as_array() == &job.node, GpuFuelError::WrongNode)?;
         let node = load_mut::<Node>(program_id, node_account)?;
-        let penalty = settlement::miss_penalty(node.header.stake, &market.params).map_err(err)?;
-        node.header.stake -= penalty; // penalty <= stake
-        node.missed_deadlines = node.missed_deadlines.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
-        node.header.in_flight = node.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
-        if node.is_idle() {
-            class.idle_nodes = class.idle_nodes.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
+        if was == JobState::Open {
+            class.open_jobs = class.open_jobs.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
         }
+        release_work(node, class, job)?;
+        let value = job.value().ok_or(err(GpuFuelError::Overflow))?;
+        let penalty = settlement::miss_penalty(value, node.header.stake, &job.terms).map_err(err)?;
+        node.header.stake -= penalty; // ≤ stake
+        node.missed_deadlines = node.missed_deadlines.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
         refund = refund.checked_add(penalty).ok_or(err(GpuFuelError::Overflow))?;
     }
     job.set_state(JobState::Expired);
-    class.update_price(now.slot);
+    class.update_price(now.unix_timestamp, market.params.bid_window_secs);
     submitter.header.in_flight = submitter.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
-    pay_out(&vault, submitter_token, refund)
+    pay_out(&Vault { market, market_account, vault }, submitter_token, refund)
 }

@@ -70,7 +70,7 @@ pub fn node(accounts: &mut [AccountView], spec: &NodeSpec, stake: u64) -> Progra
     node.last_heartbeat = now.unix_timestamp;
     class.nodes = class.nodes.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     class.idle_nodes = class.idle_nodes.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
-    class.update_price(now.slot);
+    class.update_price(now.unix_timestamp, market.params.bid_window_secs);
     Ok(())
 }
 
@@ -79,12 +79,15 @@ pub fn validator(accounts: &mut [AccountView], stake: u64) -> ProgramResult {
     let program_id = &crate::ID;
     let ([owner, market, validator, owner_token, vault, system, token], _) = take::<7>(accounts)?;
     let market = load_mut::<Market>(program_id, market)?;
-    let index = market.validator_count.checked_add(1).filter(|i| *i < 1 << 31);
-    let index = index.ok_or(err(GpuFuelError::Overflow))?;
+    // Indices are positions in the stake tree; the set's capacity bounds them (ActivateValidator
+    // refuses an index beyond it).
+    let index = market.validator_count.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
     let accounts = Stake { owner, owner_token, vault, system, token };
     let min = market.params.min_validator_stake;
+    let bonding = market.params.validator_bonding_secs;
     let validator = open_stake::<Validator>(program_id, market, &accounts, validator, (seeds::VALIDATOR, stake, min))?;
     validator.index = index;
+    validator.active_from = add_secs(clock()?.unix_timestamp, bonding)?;
     market.validator_count = index;
     Ok(())
 }

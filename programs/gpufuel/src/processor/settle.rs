@@ -1,19 +1,24 @@
 use gpufuel_core::{
     GpuFuelError,
-    settlement::{self, Outcome},
-    state::{Job, JobState, Market, Node, VOTE_FAIL, Validator},
+    committee::{self, Step},
+    settlement::{self, Outcome, SeatResult},
+    state::{Job, JobState, MAX_SEATS, Market, Node, Seat, Validator},
 };
 use pinocchio::{AccountView, ProgramResult};
 
 use super::shared::*;
 
+/// Ends a decided job (anyone may call): the node is paid (pass), slashed by its cover (fail) or
+/// neither (unresolved); the submitter gets the rest of its escrow; every seat's validator is
+/// rewarded for voting with the outcome, slashed for voting against it, penalised for not
+/// revealing; an appeal's bond returns unless the decision it appealed was upheld.
 #[inline(never)]
 pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     let program_id = &crate::ID;
     let (
-        [market_account, job, node_account, submitter, class, vault, node_token, submitter_token, treasury, token],
-        voters,
-    ) = take::<10>(accounts)?;
+        [market_account, job, node_account, submitter, class, vault, node_token, submitter_token, set_account, token, appellant_token],
+        seat_accounts,
+    ) = take::<11>(accounts)?;
     let market = load::<Market>(program_id, market_account)?;
     let job = load_mut::<Job>(program_id, job)?;
     require_state(job, JobState::Submitted)?;
@@ -21,80 +26,103 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     let node = load_mut::<Node>(program_id, node_account)?;
     let parties = JobParties { submitter, class, vault, token_program: token, submitter_token };
     let (submitter, class) = parties.load(market, job)?;
-    require(treasury.address().as_array() == &market.treasury, GpuFuelError::InvalidTreasury)?;
-    require(treasury.is_writable(), GpuFuelError::AccountNotWritable)?;
     check_token_account(market, node_token, &node.header.owner)?;
-
     let now = clock()?;
-    let window_end = add_secs(job.submitted_at, market.params.challenge_window_secs)?;
-    let outcome =
-        settlement::outcome(job.votes_pass, job.votes_fail, market.params.quorum, now.unix_timestamp >= window_end);
-    let outcome = outcome.ok_or(err(GpuFuelError::NotFinal))?;
+    let Step::Settle(outcome) = committee::step(job, now.unix_timestamp).map_err(err)? else {
+        return Err(err(GpuFuelError::NotFinal));
+    };
 
-    // Amounts first, then state, then transfers: a failed transfer reverts everything.
-    let (node_pay, treasury_pay, submitter_pay, per_winner) = match outcome {
-        Outcome::Pass => {
-            let p = settlement::pass_payout(
-                job.escrow,
-                job.best_bid,
-                job.gpu_seconds,
-                job.premium,
-                job.votes_pass as u32,
-                &market.params,
-            )
-            .map_err(err)?;
+    // Amounts and state first, then transfers: a failed transfer reverts everything.
+    release_work(node, class, job)?;
+    let (node_pay, refund, mut pot, mut fees) = match outcome {
+        Some(Outcome::Pass) => {
+            let p = settlement::pass_payout(job.escrow, job.best_bid, job.gpu_seconds, job.premium, &job.terms)
+                .map_err(err)?;
             node.completed = node.completed.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
             job.set_state(JobState::Settled);
-            (p.node, p.treasury, p.refund, p.per_validator)
+            (p.node, p.refund, p.validators, p.treasury)
         }
-        Outcome::Fail => {
-            let s = settlement::slash_payout(node.header.stake, job.votes_fail as u32, &market.params).map_err(err)?;
-            node.header.stake -= s.slashed; // slashed <= stake
+        Some(Outcome::Fail) => {
+            let s = settlement::slash_payout(job.cover, node.header.stake, &job.terms).map_err(err)?;
+            node.header.stake -= s.slashed; // ≤ stake
             node.failed_validations = node.failed_validations.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
             job.set_state(JobState::Slashed);
             let refund = job.escrow.checked_add(s.submitter).ok_or(err(GpuFuelError::Overflow))?;
-            (0, 0, refund, s.per_validator)
+            (0, refund, s.validators, 0)
+        }
+        None => {
+            job.set_state(JobState::Unresolved);
+            (0, job.escrow, 0, 0)
         }
     };
-    node.header.in_flight = node.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
-    if node.is_idle() {
-        class.idle_nodes = class.idle_nodes.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
-    }
-    class.update_price(now.slot);
     submitter.header.in_flight = submitter.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+
+    let mut bond_back = 0;
+    if job.appeal_bond > 0 {
+        require(appellant_token.address().as_array() == &job.appellant, GpuFuelError::InvalidTokenOwner)?;
+        require(appellant_token.is_writable(), GpuFuelError::AccountNotWritable)?;
+        let (pass, fail) = job.tally(0);
+        let appealed = settlement::first_round(pass, fail, job.terms.quorum);
+        if outcome.is_some() && outcome == appealed {
+            pot = pot.checked_add(job.appeal_bond).ok_or(err(GpuFuelError::Overflow))?;
+        } else {
+            bond_back = job.appeal_bond;
+        }
+    }
+
+    let mut view = validator_set(market, set_account, true)?;
+    let seats: [&[Seat]; 2] = [job.round_seats(0), job.round_seats(1)];
+    let drawn = seats[0].len() + seats[1].len();
+    require(seat_accounts.len() == drawn, GpuFuelError::VoterMismatch)?;
+    let with_outcome = |s: &&Seat| outcome.is_some_and(|o| s.revealed().map(Outcome::of) == Some(o));
+    let winners = seats.iter().flat_map(|r| r.iter()).filter(with_outcome).count() as u32;
+    // Penalties first (the overruled stakes join the winners' pot), then the winners' shares.
+    let mut results = [SeatResult::Neither; MAX_SEATS];
+    for (i, (seat, account)) in seats.iter().flat_map(|r| r.iter()).zip(seat_accounts.iter_mut()).enumerate() {
+        let v = load_mut::<Validator>(program_id, account)?;
+        require(v.index == seat.validator, GpuFuelError::VoterMismatch)?;
+        let result = settlement::seat_result(v.header.stake, seat.revealed(), outcome, &job.terms).map_err(err)?;
+        let taken = match result {
+            SeatResult::Overruled(x) => {
+                v.overruled = v.overruled.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
+                pot = pot.checked_add(x).ok_or(err(GpuFuelError::Overflow))?;
+                x
+            }
+            SeatResult::Missed(x) => {
+                v.missed = v.missed.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
+                fees = fees.checked_add(x).ok_or(err(GpuFuelError::Overflow))?;
+                x
+            }
+            SeatResult::Reward | SeatResult::Neither => 0,
+        };
+        if seat.revealed().is_some() {
+            v.votes = v.votes.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
+        }
+        if taken > 0 {
+            v.header.stake -= taken; // a share of the stake
+            if v.activated == 1 {
+                view.set.sub(v.index, taken).map_err(err)?;
+            }
+        }
+        v.header.in_flight = v.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
+        results[i] = result;
+    }
+    let (per_winner, remainder) = settlement::share(pot, winners);
+    fees = fees.checked_add(remainder).ok_or(err(GpuFuelError::Overflow))?;
+    for (account, result) in seat_accounts.iter_mut().zip(&results[..drawn]) {
+        if *result == SeatResult::Reward {
+            let v = load_mut::<Validator>(program_id, account)?;
+            v.rewards = v.rewards.checked_add(per_winner).ok_or(err(GpuFuelError::Overflow))?;
+        }
+    }
+    view.store();
+    class.fees = class.fees.checked_add(fees).ok_or(err(GpuFuelError::Overflow))?;
+    class.update_price(now.unix_timestamp, market.params.bid_window_secs);
 
     let vault = Vault { market, market_account, vault };
     pay_out(&vault, node_token, node_pay)?;
-    pay_out(&vault, treasury, treasury_pay)?;
-    pay_out(&vault, submitter_token, submitter_pay)?;
-    pay_validators(&vault, job, voters, (outcome, per_winner))
-}
-
-/// Releases every voter's vote and pays those on the winning side. `voters` holds, for each vote
-/// in order, the validator account and its operator's token account.
-#[inline(always)]
-fn pay_validators(
-    vault: &Vault,
-    job: &Job,
-    voters: &mut [AccountView],
-    (outcome, per_winner): (Outcome, u64),
-) -> ProgramResult {
-    let program_id = &crate::ID;
-    let votes = job.voter_indices();
-    require(voters.len() / 2 == votes.len() && voters.len().is_multiple_of(2), GpuFuelError::VoterMismatch)?;
-    for (vote, pair) in votes.iter().zip(voters.chunks_exact_mut(2)) {
-        let [validator, token] = pair else { return Err(err(GpuFuelError::VoterMismatch)) };
-        let validator = load_mut::<Validator>(program_id, validator)?;
-        require(validator.index == vote & !VOTE_FAIL, GpuFuelError::VoterMismatch)?;
-        check_token_account(vault.market, token, &validator.header.owner)?;
-        validator.header.in_flight = validator.header.in_flight.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
-        let voted_pass = vote & VOTE_FAIL == 0;
-        if voted_pass == (outcome == Outcome::Pass) {
-            validator.earned = validator.earned.checked_add(per_winner).ok_or(err(GpuFuelError::Overflow))?;
-            pay_out(vault, token, per_winner)?;
-        } else {
-            validator.overruled = validator.overruled.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
-        }
+    if bond_back > 0 {
+        pay_out(&vault, appellant_token, bond_back)?;
     }
-    Ok(())
+    pay_out(&vault, submitter_token, refund)
 }

@@ -45,7 +45,7 @@ fn owned_staker<'a>(
 #[inline(never)]
 pub fn top_up(accounts: &mut [AccountView], amount: u64) -> ProgramResult {
     let program_id = &crate::ID;
-    let ([owner, market, staker, owner_token, vault, token], _) = take::<6>(accounts)?;
+    let ([owner, market, staker, owner_token, vault, token], rest) = take::<6>(accounts)?;
     let market = load::<Market>(program_id, market)?;
     let header = owned_staker(program_id, owner, staker)?;
     require(amount > 0, GpuFuelError::ZeroAmount)?;
@@ -54,6 +54,15 @@ pub fn top_up(accounts: &mut [AccountView], amount: u64) -> ProgramResult {
     check_token_program(token)?;
     check_token_account(market, owner_token, &header.owner)?;
     header.stake = header.stake.checked_add(amount).ok_or(err(GpuFuelError::Overflow))?;
+    let is_validator = header.kind == AccountKind::Validator as u8;
+    if is_validator && load::<Validator>(program_id, staker)?.activated == 1 {
+        // An activated validator's stake is its weight in the draw: the tree follows.
+        let ([set_account], _) = take::<1>(rest)?;
+        let index = load::<Validator>(program_id, staker)?.index;
+        let mut view = validator_set(market, set_account, true)?;
+        view.set.add(index, amount).map_err(err)?;
+        view.store();
+    }
     deposit(owner_token, vault, owner, amount)
 }
 
@@ -61,33 +70,45 @@ pub fn top_up(accounts: &mut [AccountView], amount: u64) -> ProgramResult {
 pub fn request_unstake(accounts: &mut [AccountView]) -> ProgramResult {
     let program_id = &crate::ID;
     let ([owner, market, staker], rest) = take::<3>(accounts)?;
-    load::<Market>(program_id, market)?;
-    let is_node = owned_staker(program_id, owner, staker)?.kind == AccountKind::Node as u8;
-    if is_node {
+    let market = load::<Market>(program_id, market)?;
+    let kind = owned_staker(program_id, owner, staker)?.kind;
+    if kind == AccountKind::Node as u8 {
         // A node leaves its class's supply: the class account follows the staker.
         let ([class], _) = take::<1>(rest)?;
         let node = load_mut::<Node>(program_id, staker)?;
         let class = load_mut::<GpuClass>(program_id, class)?;
         require(class.class_id == node.gpu_class, GpuFuelError::UnknownGpuClass)?;
         let idle = node.is_idle();
-        begin_exit(&mut node.header)?;
+        begin_exit(&mut node.header, market)?;
         class.nodes = class.nodes.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
         if idle {
             class.idle_nodes = class.idle_nodes.checked_sub(1).ok_or(err(GpuFuelError::Overflow))?;
         }
-        class.update_price(clock()?.slot);
+        class.update_price(clock()?.unix_timestamp, market.params.bid_window_secs);
+        Ok(())
+    } else if kind == AccountKind::Validator as u8 {
+        let validator = load_mut::<Validator>(program_id, staker)?;
+        begin_exit(&mut validator.header, market)?;
+        if validator.activated == 1 {
+            // Its stake leaves the draw: no new seat from now on.
+            let ([set_account], _) = take::<1>(rest)?;
+            let mut view = validator_set(market, set_account, true)?;
+            view.set.sub(validator.index, validator.header.stake).map_err(err)?;
+            view.store();
+            validator.activated = 0;
+        }
         Ok(())
     } else {
-        begin_exit(load_staker(program_id, staker)?)
+        begin_exit(load_staker(program_id, staker)?, market)
     }
 }
 
 #[inline(always)]
-fn begin_exit(header: &mut StakeHeader) -> ProgramResult {
+fn begin_exit(header: &mut StakeHeader, market: &Market) -> ProgramResult {
     require(header.is_active(), GpuFuelError::StakerExiting)?;
     require(header.in_flight == 0, GpuFuelError::StakerActive)?;
     header.status = StakerStatus::Exiting as u8;
-    header.unstake_requested_at = clock()?.unix_timestamp;
+    header.unstake_ready_at = add_secs(clock()?.unix_timestamp, market.params.unstake_cooldown_secs)?;
     Ok(())
 }
 
@@ -99,14 +120,19 @@ pub fn withdraw(accounts: &mut [AccountView]) -> ProgramResult {
     let header = owned_staker(program_id, owner, staker)?;
     require(header.status == StakerStatus::Exiting as u8, GpuFuelError::NotExiting)?;
     require(header.in_flight == 0, GpuFuelError::StakerActive)?;
-    let ready_at = add_secs(header.unstake_requested_at, market.params.unstake_cooldown_secs)?;
-    require(clock()?.unix_timestamp >= ready_at, GpuFuelError::CooldownActive)?;
+    require(clock()?.unix_timestamp >= header.unstake_ready_at, GpuFuelError::CooldownActive)?;
     check_vault(market, vault)?;
     check_token_program(token)?;
     check_token_account(market, owner_token, &header.owner)?;
     let vault = Vault { market, market_account, vault };
-    let stake = header.stake;
+    let mut amount = header.stake;
     header.stake = 0;
-    pay_out(&vault, owner_token, stake)?;
+    if header.kind == AccountKind::Validator as u8 {
+        // A leaving validator takes its unclaimed rewards too.
+        let validator = load_mut::<Validator>(program_id, staker)?;
+        amount = amount.checked_add(validator.rewards).ok_or(err(GpuFuelError::Overflow))?;
+        validator.rewards = 0;
+    }
+    pay_out(&vault, owner_token, amount)?;
     close(staker, owner)
 }

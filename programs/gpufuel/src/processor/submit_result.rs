@@ -1,12 +1,14 @@
 use gpufuel_core::{
     GpuFuelError,
     cid::Cid,
-    state::{Job, JobState, Node},
+    state::{Job, JobState, Node, Phase},
 };
 use pinocchio::{AccountView, ProgramResult};
 
 use super::shared::*;
 
+/// The result and its commitment; the first committee is drawn from the hash of a slot after
+/// this one, which the node cannot know when it submits.
 #[inline(never)]
 pub fn process(accounts: &mut [AccountView], result_cid: &Cid, commitment: &[u8; 32]) -> ProgramResult {
     let program_id = &crate::ID;
@@ -23,7 +25,9 @@ pub fn process(accounts: &mut [AccountView], result_cid: &Cid, commitment: &[u8;
     job.result_cid = *result_cid;
     job.commitment = *commitment;
     job.submitted_at = now.unix_timestamp;
-    job.submitted_slot = now.slot;
+    job.step_slot = now.slot;
+    job.round = 0;
+    job.phase = Phase::Drawing as u8;
     job.set_state(JobState::Submitted);
     Ok(())
 }

@@ -25,7 +25,7 @@ pub fn check_signer(account: &AccountView) -> Result<(), ProgramError> {
 }
 
 /// Reads a program account of type `T` in place: owner, length and kind are checked.
-#[inline(always)]
+#[inline(never)]
 pub fn load<'a, T: AccountData>(program_id: &Address, account: &'a AccountView) -> Result<&'a T, ProgramError> {
     require(account.owned_by(program_id), GpuFuelError::InvalidAccountOwner)?;
     // SAFETY: no mutable reference to this account's data is alive: handlers take each
@@ -35,7 +35,7 @@ pub fn load<'a, T: AccountData>(program_id: &Address, account: &'a AccountView) 
 }
 
 /// Like [`load`], for an account the instruction writes: it must also be writable.
-#[inline(always)]
+#[inline(never)]
 pub fn load_mut<'a, T: AccountData>(
     program_id: &Address,
     account: &'a mut AccountView,
@@ -47,7 +47,7 @@ pub fn load_mut<'a, T: AccountData>(
 }
 
 /// The account must be the market's vault and writable.
-#[inline(always)]
+#[inline(never)]
 pub fn check_vault(market: &Market, vault: &AccountView) -> Result<(), ProgramError> {
     require(vault.address().as_array() == &market.vault, GpuFuelError::InvalidVault)?;
     require(vault.is_writable(), GpuFuelError::AccountNotWritable)
@@ -78,7 +78,7 @@ pub struct JobParties<'a, 'b> {
 impl<'a> JobParties<'a, '_> {
     /// Checks every party against `job` and the market, and loads the submitter and GPU class for
     /// writing.
-    #[inline(always)]
+    #[inline(never)]
     pub fn load(self, market: &Market, job: &Job) -> Result<(&'a mut Submitter, &'a mut GpuClass), ProgramError> {
         let submitter = load_mut::<Submitter>(&crate::ID, self.submitter)?;
         require(submitter.header.owner == job.submitter, GpuFuelError::Unauthorized)?;

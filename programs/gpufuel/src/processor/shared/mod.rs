@@ -1,17 +1,23 @@
-//! Steps several instructions share: account checks, PDA creation, token moves, sysvars, and
-//! assignment.
+//! Steps several instructions share: account checks, PDA creation, token moves, sysvars,
+//! hashing, a node's work, assignment and reopening, and the validator set.
 
 mod accounts;
 mod assignment;
+mod hash;
 mod pda;
 mod sysvar;
 mod token;
+mod validators;
+mod work;
 
 pub use accounts::*;
 pub use assignment::*;
+pub use hash::*;
 pub use pda::*;
 pub use sysvar::*;
 pub use token::*;
+pub use validators::*;
+pub use work::*;
 
 use gpufuel_core::{
     GpuFuelError,
@@ -32,7 +38,7 @@ pub fn require(cond: bool, e: GpuFuelError) -> Result<(), ProgramError> {
 }
 
 /// The job must be in `expected` (a corrupt state byte is an error, never a state).
-#[inline(always)]
+#[inline(never)]
 pub fn require_state(job: &Job, expected: JobState) -> ProgramResult {
     require(job.job_state().map_err(err)? == expected, GpuFuelError::InvalidJobState)
 }

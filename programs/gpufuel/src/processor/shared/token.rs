@@ -8,7 +8,7 @@ const TOKEN: Address = Address::new_from_array(TOKEN_PROGRAM_ID);
 
 /// Checks that `account` is a token account of the market's mint owned by `owner`: payouts go
 /// only where they belong, whoever sends the instruction.
-#[inline(always)]
+#[inline(never)]
 pub fn check_token_account(market: &Market, account: &AccountView, owner: &[u8; 32]) -> Result<(), ProgramError> {
     let token = TokenAccount::from_account_view(account).map_err(|_| err(GpuFuelError::InvalidAccountOwner))?;
     require(token.mint().as_array() == &market.mint, GpuFuelError::InvalidMint)?;
@@ -17,7 +17,7 @@ pub fn check_token_account(market: &Market, account: &AccountView, owner: &[u8; 
 }
 
 /// Moves `amount` from the signer's token account into the vault.
-#[inline(always)]
+#[inline(never)]
 pub fn deposit(from: &AccountView, vault: &AccountView, owner: &AccountView, amount: u64) -> Result<(), ProgramError> {
     Transfer::<&AccountView>::new(from, vault, owner, amount).invoke_with_unverified_program(&TOKEN)
 }
