@@ -15,6 +15,7 @@
 //!   submission, against the Rust client in the same run.
 
 mod bindings;
+mod capture;
 mod chain;
 mod exec;
 mod matching;
@@ -29,13 +30,13 @@ use gpufuel_chain::{
     local::Wallet,
     pda,
 };
-use solana_signer::Signer;
 use gpufuel_core::{
     instruction::GpuClassArgs,
     state::{AccountData, GpuClass, Job, Market, MarketParams, Node, NodeSpec, Submitter, Validator},
 };
 use gpufuel_fixtures::{LocalMarket, job_spec, sample_cid};
 use serde_json::json;
+use solana_signer::Signer;
 
 const CLASS: u8 = 1;
 const STAKE: u64 = 10_000_000;
@@ -134,7 +135,10 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
     let mut out = vec![];
     let mut m = LocalMarket::new(MarketParams::default(), &[])?;
     let a = m.authority.clone();
-    out.push(("propose_params", m.chain.send(&[ix::propose_params(&a.address(), MarketParams::default())], &[&a.keypair])?));
+    out.push((
+        "propose_params",
+        m.chain.send(&[ix::propose_params(&a.address(), MarketParams::default())], &[&a.keypair])?,
+    ));
     m.chain.advance(3_600);
     out.push(("apply_params", m.chain.send(&[ix::apply_params()], &[&a.keypair])?));
     let args = GpuClassArgs { class_id: CLASS, ref_price: 1_000, min_price: 10 };
@@ -169,10 +173,14 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
     let reassign = ix::reassign(&job, &pda::node(&w.address()), CLASS);
     out.push(("reassign", m.chain.send(&[reassign], &[&a.keypair])?));
     m.chain.advance(3_600);
-    out.push(("expire", m.chain.send(&[m.expire_ix(&job)?], &[&w.keypair])?));
+    let expire = ix::expire(&w.address(), &job, CLASS, &w.token, None);
+    out.push(("expire", m.chain.send(&[expire], &[&w.keypair])?));
     out.push((
         "request_unstake",
-        m.chain.send(&[ix::request_unstake(&w.address(), Role::Node, Leaving::Node { gpu_class: CLASS })], &[&w.keypair])?,
+        m.chain.send(
+            &[ix::request_unstake(&w.address(), Role::Node, Leaving::Node { gpu_class: CLASS })],
+            &[&w.keypair],
+        )?,
     ));
     m.chain.advance(3_600);
     out.push(("withdraw", m.chain.send(&[ix::withdraw(&w.address(), Role::Node, &w.token)], &[&w.keypair])?));
@@ -269,7 +277,10 @@ fn cu() -> Result<(), Box<dyn std::error::Error>> {
         println!("account {name:<12} {len:>5} bytes");
     }
     let program_bytes = gpufuel_chain::PROGRAM_SO.len();
-    println!("program {program_bytes} bytes (target <= 131072: {})", if program_bytes <= 131_072 { "met" } else { "MISSED" });
+    println!(
+        "program {program_bytes} bytes (target <= 131072: {})",
+        if program_bytes <= 131_072 { "met" } else { "MISSED" }
+    );
     write_json(
         "cu",
         &json!({ "instructions": instructions, "lifecycle_total": total, "accounts": accounts, "program_bytes": program_bytes }),

@@ -6,7 +6,9 @@
 //!   the product, at n = 512, 1024, 2048 (the target) and 4096 (the trend);
 //! - watermark embed + verify against the same GEMM;
 //! - per strategy, 10,000 simulated jobs: detection rate, honest false rejections, and the
-//!   validator's cost against the job at representative sizes.
+//!   validator's cost against the job at representative sizes;
+//! - committee capture ([`crate::capture`]): for adversaries holding 1%, 10% and 33% of the
+//!   validator stake, the share of attacks they decide and their profit per attack.
 
 use std::time::Instant;
 
@@ -181,6 +183,14 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         min_detection * 100.0,
         verdict(min_detection >= 0.999)
     );
+    println!("\ncommittee capture (an honest job failed), 100,000 attacks each, default parameters");
+    println!("{:>6} {:>10} {:>16}", "stake", "p_decide", "profit/attack");
+    let mut committee_capture = serde_json::Map::new();
+    for (key, p) in [("0.01", 0.01), ("0.1", 0.1), ("0.33", 0.33)] {
+        let c = crate::capture::capture(p);
+        println!("{key:>6} {:>10.5} {:>16.0}", c.p_decide, c.profit);
+        committee_capture.insert(key.into(), json!({ "p_decide": c.p_decide, "profit": c.profit }));
+    }
     super::write_json(
         "proofs",
         &json!({
@@ -192,6 +202,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             "false_rejections": false_rejections,
             "validator_cost_ratio": validator_cost_ratio,
             "validator_cost": { "matmul_2048": matmul_validator_ratio, "iterative": iterative_ratio },
+            "committee_capture": committee_capture,
         }),
     )
 }

@@ -103,8 +103,8 @@ export declare class NodeAgent {
 }
 
 /**
- * A validator's agent: registers and stakes once, then each `tick()` checks submitted results,
- * attests, settles and expires.
+ * A validator's agent: registers and stakes once, then each `tick()` activates once bonded, votes (commit, then reveal) on the committees it is drawn into,
+ * appeals decisions it finds wrong, draws committees, settles and expires.
  */
 export declare class ValidatorAgent {
   static start(client: Client, stake?: number | undefined | null): Promise<ValidatorAgent>
@@ -182,6 +182,7 @@ export interface JobStatus {
   deadline: number
   node?: string
   submitter: string
+  round: number
   votesPass: number
   votesFail: number
 }

@@ -1,6 +1,6 @@
 //! [`GpuFuelClient`]: every GPUFuel instruction for each role, with typed arguments and results,
 //! over any [`Chain`]. Accounts a caller cannot be expected to know (PDAs, the assigned node,
-//! the treasury, the voters and their token accounts) are derived from chain state.
+//! a draw's candidates, settlement's seats and token accounts) are derived from chain state.
 
 use gpufuel_core::{
     cid::Cid,
@@ -68,7 +68,7 @@ impl<C: Chain> GpuFuelClient<C> {
 
     // Reads.
 
-    /// The market: authority, mint, vault, treasury, parameters.
+    /// The market: authority, mint, validator set, parameters (and any pending change).
     pub async fn market(&self) -> Result<Market, ChainError> {
         query::account(&self.chain, &pda::market()).await
     }
@@ -197,7 +197,12 @@ impl<C: Chain> GpuFuelClient<C> {
     }
 
     /// Pays a class's fee pool to `destination`, a token account of the mint.
-    pub async fn withdraw_fees(&self, authority: &Keypair, gpu_class: u8, destination: &Address) -> Result<Sent, ChainError> {
+    pub async fn withdraw_fees(
+        &self,
+        authority: &Keypair,
+        gpu_class: u8,
+        destination: &Address,
+    ) -> Result<Sent, ChainError> {
         self.send(&[ix::withdraw_fees(&authority.pubkey(), gpu_class, destination)], authority).await
     }
 
@@ -313,7 +318,7 @@ impl<C: Chain> GpuFuelClient<C> {
         self.send(&[ix::heartbeat(&operator.pubkey())], operator).await
     }
 
-    /// Bids on an open job (an urgent job is assigned at once at or under the reference price).
+    /// Bids on an open job, releasing the leader it outbids.
     pub async fn bid(&self, operator: &Keypair, job: &Address, price: u64) -> Result<Sent, ChainError> {
         let j = self.job(job).await?;
         let leader = holder(&j);
@@ -365,7 +370,8 @@ impl<C: Chain> GpuFuelClient<C> {
         let hashes = self.chain.account(&committee::SLOT_HASHES).await?;
         let hashes = hashes.ok_or_else(|| ChainError::Account("SlotHashes sysvar".into()))?;
         let slot_hash = committee::slot_hash_after(&hashes.data, j.step_slot)?;
-        let set = committee::validator_set(&self.chain, &Address::new_from_array(self.market().await?.validator_set)).await?;
+        let set =
+            committee::validator_set(&self.chain, &Address::new_from_array(self.market().await?.validator_set)).await?;
         let validators = committee::validators_by_index(&self.chain).await?;
         let node_owner = query::account::<Node, _>(&self.chain, &Address::new_from_array(j.node)).await?.header.owner;
         Ok(committee::plan(job, j, slot_hash, &set, &validators, node_owner))
@@ -380,7 +386,7 @@ impl<C: Chain> GpuFuelClient<C> {
         pass: bool,
         salt: &[u8; 32],
     ) -> Result<Sent, ChainError> {
-        let commitment = core_committee::vote_commitment(|p| sha256(p), &job.to_bytes(), round, seat, pass, salt);
+        let commitment = core_committee::vote_commitment(sha256, &job.to_bytes(), round, seat, pass, salt);
         self.send(&[ix::commit_vote(&operator.pubkey(), job, seat, commitment)], operator).await
     }
 

@@ -17,7 +17,10 @@ use crate::{Chain, ChainError, pda, query};
 pub const SLOT_HASHES: Address = solana_sdk_ids::sysvar::slot_hashes::ID;
 
 /// The stake tree of the validator set account at `address`.
-pub async fn validator_set<C: Chain + ?Sized>(chain: &C, address: &Address) -> Result<ValidatorSet<Vec<u64>>, ChainError> {
+pub async fn validator_set<C: Chain + ?Sized>(
+    chain: &C,
+    address: &Address,
+) -> Result<ValidatorSet<Vec<u64>>, ChainError> {
     let account = chain.account(address).await?.ok_or_else(|| ChainError::Account(address.to_string()))?;
     let bad = || ChainError::Account(format!("validator set {address}"));
     let (header, tree) = account.data.split_at_checked(HEADER_LEN).ok_or_else(bad)?;
@@ -45,7 +48,9 @@ pub fn slot_hash_after(data: &[u8], slot: u64) -> Result<Option<[u8; 32]>, Chain
 }
 
 /// Every validator by market index: its account and its state.
-pub async fn validators_by_index<C: Chain + ?Sized>(chain: &C) -> Result<HashMap<u32, (Address, Validator)>, ChainError> {
+pub async fn validators_by_index<C: Chain + ?Sized>(
+    chain: &C,
+) -> Result<HashMap<u32, (Address, Validator)>, ChainError> {
     Ok(query::validators(chain, None).await?.into_iter().map(|(a, v)| (v.index, (a, v))).collect())
 }
 
@@ -90,8 +95,7 @@ pub fn plan(
     node_owner: [u8; 32],
 ) -> Plan {
     let Some(slot_hash) = slot_hash else { return Plan::default() };
-    let hash = |p: &[&[u8]]| sha256(p);
-    let seed = committee::committee_seed(hash, &slot_hash, &job_address.to_bytes(), &job.commitment);
+    let seed = committee::committee_seed(sha256, &slot_hash, &job_address.to_bytes(), &job.commitment);
     let seats = if job.round == 0 {
         usize::from(job.terms.committee_size).min(MAX_COMMITTEE)
     } else {
@@ -104,7 +108,7 @@ pub fn plan(
         candidates: RefCell::default(),
     };
     let mut out = vec![0u32; seats];
-    let filled = committee::draw(hash, &seed, job.round, set, &recorder, &mut out);
+    let filled = committee::draw(sha256, &seed, job.round, set, &recorder, &mut out);
     out.truncate(filled);
     Plan { candidates: recorder.candidates.into_inner(), seats: out }
 }
@@ -112,7 +116,12 @@ pub fn plan(
 /// The validator accounts of a job's drawn seats, in seat order (what `Settle` takes).
 pub fn seat_accounts(job: &Job, validators: &HashMap<u32, (Address, Validator)>) -> Result<Vec<Address>, ChainError> {
     job.drawn_seats()
-        .map(|s| validators.get(&s.validator).map(|(a, _)| *a).ok_or_else(|| ChainError::Account(format!("validator {}", s.validator))))
+        .map(|s| {
+            validators
+                .get(&s.validator)
+                .map(|(a, _)| *a)
+                .ok_or_else(|| ChainError::Account(format!("validator {}", s.validator)))
+        })
         .collect()
 }
 

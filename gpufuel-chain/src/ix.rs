@@ -182,7 +182,13 @@ pub fn activate_validator(operator: &Address, validator_set: &Address) -> Instru
 
 /// [`Ix::TopUp`] of `owner`'s stake in `role`, from `token`; `validator_set` for an activated
 /// validator (its weight in the draw follows).
-pub fn top_up(owner: &Address, role: Role, token: &Address, amount: u64, validator_set: Option<&Address>) -> Instruction {
+pub fn top_up(
+    owner: &Address,
+    role: Role,
+    token: &Address,
+    amount: u64,
+    validator_set: Option<&Address>,
+) -> Instruction {
     let mut accounts = vec![
         readonly_signer(*owner),
         readonly(pda::market()),
@@ -402,7 +408,13 @@ pub fn settle(a: &SettleAccounts) -> Instruction {
 }
 
 /// [`Ix::Cancel`], refunding to `token`; `leader` is the leading node, if the job has a bid.
-pub fn cancel(submitter: &Address, job: &Address, gpu_class: u8, token: &Address, leader: Option<&Address>) -> Instruction {
+pub fn cancel(
+    submitter: &Address,
+    job: &Address,
+    gpu_class: u8,
+    token: &Address,
+    leader: Option<&Address>,
+) -> Instruction {
     let mut accounts = vec![
         readonly_signer(*submitter),
         readonly(pda::market()),

@@ -44,8 +44,9 @@ async fn a_transaction_that_would_fail_is_never_sent() {
     let height = w.m.chain.block_height().await.unwrap();
     let lamports = Chain::account(&w.m.chain, &n.address()).await.unwrap().unwrap().lamports;
     // Below the node's floor of 100.
-    let err =
-        send(&w.m.chain, &[ix::bid(&n.address(), &job, CLASS, 50, None)], &n.keypair, &[], &options()).await.unwrap_err();
+    let err = send(&w.m.chain, &[ix::bid(&n.address(), &job, CLASS, 50, None)], &n.keypair, &[], &options())
+        .await
+        .unwrap_err();
     assert_eq!(err.program_error(), Some(GpuFuelError::BidBelowFloor), "{err}");
     assert_eq!(w.m.chain.block_height().await.unwrap(), height, "nothing was submitted");
     assert_eq!(Chain::account(&w.m.chain, &n.address()).await.unwrap().unwrap().lamports, lamports, "no fee paid");

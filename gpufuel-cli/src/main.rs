@@ -51,7 +51,7 @@ enum Command {
         #[command(subcommand)]
         command: node::NodeCommand,
     },
-    /// Run a validator agent: check results, attest, settle.
+    /// Run a validator agent: bond, vote where drawn (commit, reveal), appeal, settle.
     Validator {
         #[command(subcommand)]
         command: validator::ValidatorCommand,

@@ -113,7 +113,12 @@ impl<T: AsMut<[u64]> + AsRef<[u64]>> ValidatorSet<T> {
 /// The seed a round's committee is drawn from: the hash of the first slot after the step that
 /// opened the round, bound to the job and its result.
 #[inline]
-pub fn committee_seed(hash: impl Fn(&[&[u8]]) -> [u8; 32], slot_hash: &[u8; 32], job: &[u8; 32], commitment: &[u8; 32]) -> [u8; 32] {
+pub fn committee_seed(
+    hash: impl Fn(&[&[u8]]) -> [u8; 32],
+    slot_hash: &[u8; 32],
+    job: &[u8; 32],
+    commitment: &[u8; 32],
+) -> [u8; 32] {
     hash(&[b"gpufuel-committee", slot_hash, job, commitment])
 }
 
@@ -160,7 +165,14 @@ pub fn draw<T: AsRef<[u64]>>(
 /// What a committee member commits to before revealing: its vote on the job, bound to the round,
 /// the seat and a secret salt.
 #[inline]
-pub fn vote_commitment(hash: impl Fn(&[&[u8]]) -> [u8; 32], job: &[u8; 32], round: u8, seat: u8, pass: bool, salt: &[u8; 32]) -> [u8; 32] {
+pub fn vote_commitment(
+    hash: impl Fn(&[&[u8]]) -> [u8; 32],
+    job: &[u8; 32],
+    round: u8,
+    seat: u8,
+    pass: bool,
+    salt: &[u8; 32],
+) -> [u8; 32] {
     hash(&[b"gpufuel-vote", job, &[round, seat, pass as u8], salt])
 }
 
@@ -258,7 +270,7 @@ mod tests {
         for j in 0..2_000u32 {
             let seed = sha256(&[&j.to_le_bytes()]);
             let mut seats = [0u32; 3];
-            assert_eq!(draw(|p| sha256(p), &seed, 0, &s, &Anyone, &mut seats), 3);
+            assert_eq!(draw(sha256, &seed, 0, &s, &Anyone, &mut seats), 3);
             seats.iter().for_each(|&i| counts[i as usize] += 1);
         }
         assert_eq!(counts[2], 0, "no stake, no seat");
@@ -267,7 +279,7 @@ mod tests {
         s.sub(4, 600).unwrap();
         assert!(s.sub(4, 1).is_err(), "no stake left to take");
         let mut seats = [0u32; 5];
-        draw(|p| sha256(p), &[7; 32], 1, &s, &Anyone, &mut seats);
+        draw(sha256, &[7; 32], 1, &s, &Anyone, &mut seats);
         assert!(seats.iter().all(|&i| i == 1 || i == 3));
         assert_eq!(s.add(5, 1), Err(GpuFuelError::InvalidValidatorSet));
     }
@@ -282,10 +294,10 @@ mod tests {
         }
         let s = set(&[400, 600]);
         let mut seats = [0u32; 3];
-        assert_eq!(draw(|p| sha256(p), &[1; 32], 0, &s, &Rich, &mut seats), 3);
+        assert_eq!(draw(sha256, &[1; 32], 0, &s, &Rich, &mut seats), 3);
         assert_eq!(seats, [2, 2, 2]);
         let poor = set(&[100, 200]);
-        assert_eq!(draw(|p| sha256(p), &[1; 32], 0, &poor, &Rich, &mut seats), 0);
+        assert_eq!(draw(sha256, &[1; 32], 0, &poor, &Rich, &mut seats), 0);
     }
 
     #[test]

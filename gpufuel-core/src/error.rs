@@ -41,9 +41,6 @@ pub enum GpuFuelError {
     /// The vault is not the market's vault.
     #[error("the vault is not the market's vault")]
     InvalidVault,
-    /// The treasury is not the market's treasury.
-    #[error("the treasury is not the market's treasury")]
-    InvalidTreasury,
     /// The token account has the wrong mint.
     #[error("the token account has the wrong mint")]
     InvalidMint,
@@ -119,17 +116,15 @@ pub enum GpuFuelError {
     /// The job's deadline has not passed.
     #[error("the job's deadline has not passed")]
     DeadlineNotReached,
-    /// A validator may not attest a job it ran or submitted.
-    #[error("a validator may not attest a job it ran or submitted")]
-    SelfValidation,
     /// The validator already voted on this job.
     #[error("the validator already voted on this job")]
     AlreadyVoted,
     /// Voting on this job is closed.
     #[error("voting on this job is closed")]
     VotingClosed,
-    /// The job has neither a quorum nor an elapsed challenge window.
-    #[error("the job has neither a quorum nor an elapsed challenge window")]
+    /// The job is not decided yet: its committee is still to be drawn or voting, its first
+    /// decision is still appealable, or it must be escalated to the appeal committee.
+    #[error("the job is not decided yet (drawing, voting, appealable or to be escalated)")]
     NotFinal,
     /// The validator accounts do not match the job's voters.
     #[error("the validator accounts do not match the job's voters")]

@@ -495,6 +495,7 @@ impl GpuFuelInstruction {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::JobTerms;
     use proptest::prelude::*;
 
     fn cid(fill: u8) -> Cid {
@@ -506,10 +507,9 @@ mod tests {
     proptest! {
         #[test]
         fn unpack_reads_back_what_pack_writes(v: u64, w: u32, b: u8, flag: bool, salt: [u8; 32]) {
-            let mut params = MarketParams::default();
-            params.min_job_value = v;
-            params.terms.appeal_window_secs = w;
-            params.terms.quorum = b;
+            let d = MarketParams::default();
+            let terms = JobTerms { appeal_window_secs: w, quorum: b, ..d.terms };
+            let params = MarketParams { min_job_value: v, terms, ..d };
             let spec = JobSpec {
                 job_id: v,
                 workload: Workload::Iterative,

@@ -99,7 +99,7 @@ pub struct PassPayout {
     /// To the node operator: gross pay less fees.
     pub node: u64,
     /// Protocol fee, to the class's fee pool.
-    pub treasury: u64,
+    pub protocol_fee: u64,
     /// Validator fee, shared by the seats that voted pass.
     pub validators: u64,
     /// Unused escrow back to the submitter.
@@ -117,10 +117,10 @@ pub fn pass_payout(
 ) -> Result<PassPayout, GpuFuelError> {
     let gross = job_value(price, gpu_seconds, premium)?;
     let refund = escrow.checked_sub(gross).ok_or(GpuFuelError::Overflow)?;
-    let treasury = bps_of(gross, u64::from(terms.protocol_fee_bps)).ok_or(GpuFuelError::Overflow)?;
+    let protocol_fee = bps_of(gross, u64::from(terms.protocol_fee_bps)).ok_or(GpuFuelError::Overflow)?;
     let validators = bps_of(gross, u64::from(terms.validator_fee_bps)).ok_or(GpuFuelError::Overflow)?;
-    let node = gross - treasury - validators; // fees ≤ 20% of gross (JobTerms::validate)
-    Ok(PassPayout { node, treasury, validators, refund })
+    let node = gross - protocol_fee - validators; // fees ≤ 20% of gross (JobTerms::validate)
+    Ok(PassPayout { node, protocol_fee, validators, refund })
 }
 
 /// The split of a failed job's slash.
@@ -217,7 +217,10 @@ mod tests {
         assert_eq!(miss_penalty(1_000, 600, &t).unwrap(), 600, "capped by what is staked");
         assert_eq!(appeal_bond(1_000, &t).unwrap(), 100);
         assert_eq!(appeal_bond(3, &t).unwrap(), 1);
-        assert_eq!(slash_payout(2_000, 1_500, &t).unwrap(), SlashPayout { slashed: 1_500, submitter: 750, validators: 750 });
+        assert_eq!(
+            slash_payout(2_000, 1_500, &t).unwrap(),
+            SlashPayout { slashed: 1_500, submitter: 750, validators: 750 }
+        );
         assert_eq!(seat_result(10_000, None, Some(Outcome::Pass), &t).unwrap(), SeatResult::Missed(100));
         assert_eq!(seat_result(10_000, Some(false), Some(Outcome::Pass), &t).unwrap(), SeatResult::Overruled(5_000));
         assert_eq!(seat_result(10_000, Some(true), Some(Outcome::Pass), &t).unwrap(), SeatResult::Reward);
@@ -233,7 +236,7 @@ mod tests {
             let e = escrow(max_price, secs, urgent, &p).unwrap();
             let price = (max_price * price_frac / 100).max(1);
             let out = pass_payout(e.total, price, secs, e.premium, &p.terms).unwrap();
-            prop_assert_eq!(out.node + out.treasury + out.validators + out.refund, e.total);
+            prop_assert_eq!(out.node + out.protocol_fee + out.validators + out.refund, e.total);
         }
 
         #[test]

@@ -8,7 +8,7 @@ use gpufuel_chain::{
     Chain, ChainError, GpuFuelClient, LocalChain, ix,
     send::{PriorityFee, SendOptions, send},
 };
-use gpufuel_core::state::{MarketParams, NodeSpec};
+use gpufuel_core::state::{JobTerms, MarketParams, NodeSpec};
 use solana_address::Address;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -76,13 +76,9 @@ pub struct Market<'a> {
 /// The cluster market's parameters: committees of one validator and no bonding period, so a
 /// single registered validator decides.
 pub fn params() -> MarketParams {
-    let mut p = MarketParams::default();
-    p.validator_bonding_secs = 0;
-    p.terms.committee_size = 1;
-    p.terms.quorum = 1;
-    p.terms.appeal_committee_size = 1;
-    p.terms.appeal_quorum = 1;
-    p
+    let d = MarketParams::default();
+    let terms = JobTerms { committee_size: 1, quorum: 1, appeal_committee_size: 1, appeal_quorum: 1, ..d.terms };
+    MarketParams { validator_bonding_secs: 0, terms, ..d }
 }
 
 impl<'a> Market<'a> {

@@ -82,8 +82,13 @@ impl LocalMarket {
         let set = Keypair::new();
         let len = account_len(64);
         let rent = chain.svm().minimum_balance_for_rent_exemption(len);
-        let create =
-            solana_system_interface::instruction::create_account(&authority.address(), &set.pubkey(), rent, len as u64, &PROGRAM_ID);
+        let create = solana_system_interface::instruction::create_account(
+            &authority.address(),
+            &set.pubkey(),
+            rent,
+            len as u64,
+            &PROGRAM_ID,
+        );
         let init = ix::init_market(&authority.address(), &chain.mint(), &set.pubkey(), params);
         chain.send(&[create, init], &[&authority.keypair, &set])?;
         for &(class_id, ref_price, min_price) in classes {
@@ -209,7 +214,8 @@ impl LocalMarket {
         if j.phase == Phase::Voting as u8 {
             return Ok((ix::draw_committee(job, &node, &self.validator_set, &[]), vec![]));
         }
-        let hashes = self.chain.data(&committee::SLOT_HASHES).ok_or_else(|| ChainError::Account("SlotHashes".into()))?;
+        let hashes =
+            self.chain.data(&committee::SLOT_HASHES).ok_or_else(|| ChainError::Account("SlotHashes".into()))?;
         let slot_hash = committee::slot_hash_after(&hashes, j.step_slot)?;
         let data = self.chain.data(&self.validator_set).ok_or_else(|| ChainError::Account("validator set".into()))?;
         let set = gpufuel_core::committee::ValidatorSet {
@@ -233,9 +239,15 @@ impl LocalMarket {
     }
 
     /// The commit instruction of the validator on `seat` voting `pass`, with [`salt`].
-    pub fn commit_ix(&self, job: &Address, seat: u8, operator: &Address, pass: bool) -> Result<Instruction, ChainError> {
+    pub fn commit_ix(
+        &self,
+        job: &Address,
+        seat: u8,
+        operator: &Address,
+        pass: bool,
+    ) -> Result<Instruction, ChainError> {
         let round = self.job(job)?.round;
-        let commitment = vote_commitment(|p| sha256(p), &job.to_bytes(), round, seat, pass, &salt(job, seat));
+        let commitment = vote_commitment(sha256, &job.to_bytes(), round, seat, pass, &salt(job, seat));
         Ok(ix::commit_vote(operator, job, seat, commitment))
     }
 

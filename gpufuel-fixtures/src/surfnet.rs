@@ -15,12 +15,12 @@ use std::{
 use async_trait::async_trait;
 use crossbeam_channel::{Sender, unbounded};
 use gpufuel_chain::{Chain, RpcChain};
-use solana_keypair::Keypair;
-use solana_signer::Signer;
 use solana_address::Address;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
+use solana_keypair::Keypair;
 use solana_rpc_client_api::request::RpcRequest;
+use solana_signer::Signer;
 use surfpool_core::{
     runloops::start_local_surfnet_runloop,
     surfnet::{

@@ -119,8 +119,8 @@ pub struct ValidatorTick {
     pub expired: u32,
 }
 
-/// A validator's agent: registers and stakes once, then each `tick()` checks submitted results,
-/// attests, settles and expires.
+/// A validator's agent: registers and stakes once, then each `tick()` activates once bonded, votes (commit, then reveal) on the committees it is drawn into,
+/// appeals decisions it finds wrong, draws committees, settles and expires.
 #[napi]
 pub struct ValidatorAgent(Arc<rs::ValidatorAgent<Dyn>>);
 

@@ -49,6 +49,7 @@ pub struct JobStatus {
     pub deadline: f64,
     pub node: Option<String>,
     pub submitter: String,
+    pub round: u32,
     pub votes_pass: u32,
     pub votes_fail: u32,
 }
@@ -69,6 +70,7 @@ impl From<rs::JobStatus> for JobStatus {
             deadline: j.deadline as f64,
             node: j.node.map(|n| n.to_string()),
             submitter: j.submitter.to_string(),
+            round: j.round.into(),
             votes_pass: j.votes_pass.into(),
             votes_fail: j.votes_fail.into(),
         }

@@ -82,7 +82,8 @@ impl NodeAgent {
 }
 
 /// A validator's agent on the client's market: registers and stakes (once), then each `tick()`
-/// checks submitted results, attests, settles and expires.
+/// activates once bonded, votes (commit, then reveal) on the committees it is drawn into,
+/// appeals decisions it finds wrong, draws committees, settles and expires.
 #[pyclass(frozen, module = "gpufuel")]
 pub struct ValidatorAgent(Arc<rs::ValidatorAgent<Dyn>>);
 

@@ -50,6 +50,7 @@ pub struct JobStatus {
     pub deadline: i64,
     pub node: Option<String>,
     pub submitter: String,
+    pub round: u8,
     pub votes_pass: u8,
     pub votes_fail: u8,
 }
@@ -70,6 +71,7 @@ impl From<sdk::JobStatus> for JobStatus {
             deadline: j.deadline,
             node: j.node.map(|n| n.to_string()),
             submitter: j.submitter.to_string(),
+            round: j.round,
             votes_pass: j.votes_pass,
             votes_fail: j.votes_fail,
         }

@@ -279,7 +279,11 @@ impl Job {
     /// The seats of `round` (0 or 1).
     pub fn round_seats(&self, round: u8) -> &[Seat] {
         let (s0, s1) = (usize::from(self.seats0).min(MAX_COMMITTEE), usize::from(self.seats1));
-        if round == 0 { &self.seats[..s0] } else { &self.seats[MAX_COMMITTEE..MAX_COMMITTEE + s1.min(MAX_APPEAL_COMMITTEE)] }
+        if round == 0 {
+            &self.seats[..s0]
+        } else {
+            &self.seats[MAX_COMMITTEE..MAX_COMMITTEE + s1.min(MAX_APPEAL_COMMITTEE)]
+        }
     }
 
     /// Every drawn seat, both rounds.
@@ -314,8 +318,11 @@ impl Job {
 
     /// Revealed (pass, fail) votes of `round`.
     pub fn tally(&self, round: u8) -> (u8, u8) {
-        self.round_seats(round).iter().filter_map(Seat::revealed).fold((0, 0), |(p, f), v| {
-            if v { (p + 1, f) } else { (p, f + 1) }
-        })
+        self.round_seats(round).iter().filter_map(Seat::revealed).fold(
+            (0, 0),
+            |(p, f), v| {
+                if v { (p + 1, f) } else { (p, f + 1) }
+            },
+        )
     }
 }

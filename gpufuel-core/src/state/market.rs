@@ -134,8 +134,7 @@ impl JobTerms {
     /// Checks the bounds: no window that could lock funds, fees within [`MAX_FEE_BPS`], a node's
     /// cover at least the job's value, committees that can decide.
     pub fn validate(&self) -> Result<(), GpuFuelError> {
-        let windows =
-            [self.assign_grace_secs, self.start_grace_secs, self.commit_window_secs, self.reveal_window_secs];
+        let windows = [self.assign_grace_secs, self.start_grace_secs, self.commit_window_secs, self.reveal_window_secs];
         let bps = BPS as u16;
         let (c0, c1) = (self.committee_size, self.appeal_committee_size);
         let ok = windows.iter().chain([&self.appeal_window_secs]).all(|&w| w > 0 && u64::from(w) <= MAX_WINDOW_SECS)

@@ -76,7 +76,7 @@ pub struct Node {
     pub vram_mib: u32,
     /// Reputation: jobs settled in the node's favour.
     pub completed: u32,
-    /// Reputation: jobs where a quorum found the result invalid.
+    /// Reputation: jobs whose committee found the result invalid.
     pub failed_validations: u32,
     /// Reputation: jobs that expired while assigned to the node.
     pub missed_deadlines: u32,

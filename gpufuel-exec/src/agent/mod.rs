@@ -1,5 +1,5 @@
 //! The agents that run the market off chain: [`NodeAgent`] (bids, executes, proves, collects) and
-//! [`ValidatorAgent`] (checks results, attests, settles, expires). Each acts in `tick`s: one pass
+//! [`ValidatorAgent`] (votes on the committees it is drawn into, appeals, settles, expires). Each acts in `tick`s: one pass
 //! over chain state, so a restarted agent picks up where chain state says it is.
 
 mod behaviour;

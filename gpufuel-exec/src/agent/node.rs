@@ -12,10 +12,10 @@ use std::{
 
 use gpufuel_chain::{Chain, GpuFuelClient, pda, query::JobFilter};
 use gpufuel_core::{
+    committee::{self, Step},
     matching::{MatchingEngine, NodeOffer, OpenJob},
     proof::freivalds::Precision,
     quote::PricingStrategy,
-    committee::{self, Step},
     settlement::Outcome,
     state::{JOB_ACKED, Job, JobState, Node},
     task::{MARK_TOLERANCE, MARK_TOLERANCE_BF16, ResultManifest, Task, bf16_bytes, f32_bytes},
@@ -225,10 +225,14 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                     }
                 }
                 Ok(JobState::Submitted) => match committee::step(job, now) {
-                    Ok(Step::Settle(_)) if self.client.settle(&self.operator, address).await.is_ok() => out.settled += 1,
+                    Ok(Step::Settle(_)) if self.client.settle(&self.operator, address).await.is_ok() => {
+                        out.settled += 1
+                    }
                     // An honest node knows its result is right: a committee that failed it is
                     // appealed (the bond returns when the appeal overturns it).
-                    Ok(Step::Appealable { outcome: Outcome::Fail, .. }) if self.config.behaviour == Behaviour::Honest => {
+                    Ok(Step::Appealable { outcome: Outcome::Fail, .. })
+                        if self.config.behaviour == Behaviour::Honest =>
+                    {
                         match self.client.appeal(&self.operator, address, &self.token).await {
                             Ok(_) => out.appealed += 1,
                             Err(e) => tracing::debug!(job = %address, "appeal refused: {e}"),

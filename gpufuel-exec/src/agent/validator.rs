@@ -115,7 +115,8 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             client.register_validator(&operator, token, config.stake).await?;
         }
         let index = gpufuel_chain::query::account::<Validator, _>(client.chain(), &account).await?.index;
-        let activated = (gpufuel_chain::query::account::<Validator, _>(client.chain(), &account).await?.activated != 0).into();
+        let activated =
+            (gpufuel_chain::query::account::<Validator, _>(client.chain(), &account).await?.activated != 0).into();
         Ok(Self { client, store, operator, token: *token, index, config, verdicts: Mutex::default(), activated })
     }
 
@@ -177,7 +178,15 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                         continue;
                     }
                     let pass = verdict == Verdict::Pass;
-                    self.client.commit_vote(&self.operator, address, (seat, job.round), pass, &self.salt(address, job.round, seat)).await?;
+                    self.client
+                        .commit_vote(
+                            &self.operator,
+                            address,
+                            (seat, job.round),
+                            pass,
+                            &self.salt(address, job.round, seat),
+                        )
+                        .await?;
                     out.votes.push((*address, verdict));
                 }
             }
@@ -185,7 +194,8 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                 for seat in self.my_seats(job, SeatVote::Committed) {
                     let salt = self.salt(address, job.round, seat);
                     let committed = job.seats[usize::from(seat)].commitment;
-                    let matches = |pass| vote_commitment(sha256, &address.to_bytes(), job.round, seat, pass, &salt) == committed;
+                    let matches =
+                        |pass| vote_commitment(sha256, &address.to_bytes(), job.round, seat, pass, &salt) == committed;
                     if let Some(pass) = [true, false].into_iter().find(|&p| matches(p)) {
                         self.client.reveal_vote(&self.operator, address, seat, pass, salt).await?;
                         out.revealed += 1;
@@ -194,7 +204,8 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             }
             Step::Appealable { outcome, .. } if self.config.watch => {
                 let verdict = self.verdict(address, job).await?;
-                let wrong = matches!((outcome, &verdict), (Outcome::Pass, Verdict::Fail(_)) | (Outcome::Fail, Verdict::Pass));
+                let wrong =
+                    matches!((outcome, &verdict), (Outcome::Pass, Verdict::Fail(_)) | (Outcome::Fail, Verdict::Pass));
                 if wrong {
                     self.client.appeal(&self.operator, address, &self.token).await?;
                     out.appealed += 1;

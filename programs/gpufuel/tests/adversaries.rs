@@ -107,7 +107,8 @@ fn a_submitters_bonded_sybil_validators_lose_stake_failing_an_honest_result() {
     // Cheap sybils hold 1 of 31 stake units; keep submitting until one is drawn.
     for id in 1..=100 {
         let job = w.submitted_job(id, 0, 500);
-        let stakes: Vec<(u32, u64)> = sybils.iter().map(|s| (validator(&w, s).index, validator(&w, s).header.stake)).collect();
+        let stakes: Vec<(u32, u64)> =
+            sybils.iter().map(|s| (validator(&w, s).index, validator(&w, s).header.stake)).collect();
         let (node_before, sub_before) = (w.m.chain.balance(&w.nodes[0].token), w.m.chain.balance(&w.submitter.token));
         let escrow = w.m.job(&job).unwrap().escrow;
         w.m.chain.advance(1);
@@ -151,7 +152,8 @@ fn a_nodes_own_validators_are_never_drawn_and_its_sybils_cannot_pass_garbage() {
     for id in 1..=100 {
         let stake_before = node(&w, &cheat).header.stake;
         let job = w.submitted_job(id, 0, 500); // garbage: the honest committee fails it
-        let stakes: Vec<(u32, u64)> = sybils.iter().map(|s| (validator(&w, s).index, validator(&w, s).header.stake)).collect();
+        let stakes: Vec<(u32, u64)> =
+            sybils.iter().map(|s| (validator(&w, s).index, validator(&w, s).header.stake)).collect();
         w.m.chain.advance(1);
         let (_, plan) = w.m.draw_ix(&job).unwrap();
         assert!(!plan.contains(&own), "the node's own validator is drawn again, never seated");
@@ -180,7 +182,8 @@ fn no_votes_never_pass_the_job_is_refunded_and_silent_seats_pay() {
     let before = w.m.chain.balance(&w.submitter.token);
     let job = w.submitted_job(1, 0, 500);
     let node_stake = node(&w, &w.nodes[0]).header.stake;
-    let stakes: Vec<(u32, u64)> = w.validators.iter().map(|v| (validator(&w, v).index, validator(&w, v).header.stake)).collect();
+    let stakes: Vec<(u32, u64)> =
+        w.validators.iter().map(|v| (validator(&w, v).index, validator(&w, v).header.stake)).collect();
     w.vote(&job, |_, _| None);
     // The windows passed with no vote: nothing passes by default; settling is refused.
     refused(w.send(ix::settle(&w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
@@ -220,10 +223,7 @@ fn a_lazy_member_cannot_copy_votes_it_has_not_seen() {
     // opens before every seat committed or the commit window ended.
     let s = w.m.job(&job).unwrap().seats[usize::from(seat)];
     assert_eq!((s.vote, s.revealed()), (gpufuel_core::state::SeatVote::Committed as u8, None));
-    refused(
-        w.m.chain.send(&[w.m.reveal_ix(&job, seat, &key.pubkey(), true)], &[&key]),
-        GpuFuelError::WindowClosed,
-    );
+    refused(w.m.chain.send(&[w.m.reveal_ix(&job, seat, &key.pubkey(), true)], &[&key]), GpuFuelError::WindowClosed);
     // A member that commits late, after the window, is refused: it had its chance.
     w.m.chain.advance(30);
     let (late_seat, late) = (seats[1].0, seats[1].1.insecure_clone());
@@ -340,7 +340,10 @@ fn self_bid_pumping_moves_the_price_one_bounded_step_per_window_and_captures_no_
     w.m.create_job(&w.submitter, w.job_spec(50, 2_000)).unwrap();
     w.send(w.m.bid_ix(&pumper.address(), &pda::job(&w.submitter.address(), 50), 2_000).unwrap(), &pumper).unwrap();
     let pumped = class(&w);
-    assert_eq!(pumped.ref_price, next_reference_price(after.ref_price, after.min_price, pumped.open_jobs, pumped.idle_nodes));
+    assert_eq!(
+        pumped.ref_price,
+        next_reference_price(after.ref_price, after.min_price, pumped.open_jobs, pumped.idle_nodes)
+    );
     // A victim's urgent job: the pumper bids the pumped reference; it is still an auction, and an
     // honest node's lower bid takes it.
     let mut spec = w.job_spec(99, 2_000);
@@ -416,8 +419,8 @@ fn a_change_waits_for_the_timelock_and_never_applies_to_jobs_already_created() {
     w.settle(&old).unwrap();
     let p = settlement::pass_payout(2_000 * 100, 500, 100, 0, &terms).unwrap();
     assert_eq!(w.m.chain.balance(&w.nodes[0].token) - before, p.node);
-    assert_eq!(class(&w).fees - fees, p.treasury + settlement::share(p.validators, 3).1);
-    assert_eq!(p.treasury, 500 * 100 * 2 / 100);
+    assert_eq!(class(&w).fees - fees, p.protocol_fee + settlement::share(p.validators, 3).1);
+    assert_eq!(p.protocol_fee, 500 * 100 * 2 / 100);
     // A new job carries the new terms.
     let new = w.m.create_job(&w.submitter, w.job_spec(2, 2_000)).unwrap();
     assert_eq!(w.m.job(&new).unwrap().terms.protocol_fee_bps, 1_000);
@@ -443,7 +446,10 @@ fn the_authority_moves_in_two_steps_and_only_it_withdraws_the_fee_pools() {
     w.settle(&job).unwrap();
     let fees = class(&w).fees;
     assert!(fees > 0);
-    refused(w.send(ix::withdraw_fees(&stranger.address(), CLASS, &stranger.token), &stranger), GpuFuelError::Unauthorized);
+    refused(
+        w.send(ix::withdraw_fees(&stranger.address(), CLASS, &stranger.token), &stranger),
+        GpuFuelError::Unauthorized,
+    );
     w.send(ix::withdraw_fees(&next.address(), CLASS, &next.token), &next).unwrap();
     assert_eq!((w.m.chain.balance(&next.token), class(&w).fees), (fees, 0));
     w.assert_conserved();
@@ -455,7 +461,13 @@ fn init_market_is_the_upgrade_authoritys_and_a_freezable_mint_is_refused() {
     let create_set = |payer: &Keypair, set: &Keypair| {
         let len = account_len(8);
         let rent = chain.svm().minimum_balance_for_rent_exemption(len);
-        solana_system_interface::instruction::create_account(&payer.pubkey(), &set.pubkey(), rent, len as u64, &PROGRAM_ID)
+        solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &set.pubkey(),
+            rent,
+            len as u64,
+            &PROGRAM_ID,
+        )
     };
     // Front-running the deployment: anyone else is refused.
     let squatter = chain.wallet(0).unwrap();
@@ -467,8 +479,13 @@ fn init_market_is_the_upgrade_authoritys_and_a_freezable_mint_is_refused() {
     let admin = chain.admin();
     let mint = Keypair::new();
     let rent = chain.svm().minimum_balance_for_rent_exemption(82);
-    let create_mint =
-        solana_system_interface::instruction::create_account(&admin.pubkey(), &mint.pubkey(), rent, 82, &spl_token_interface::ID);
+    let create_mint = solana_system_interface::instruction::create_account(
+        &admin.pubkey(),
+        &mint.pubkey(),
+        rent,
+        82,
+        &spl_token_interface::ID,
+    );
     let init_mint = spl_token_interface::instruction::initialize_mint2(
         &spl_token_interface::ID,
         &mint.pubkey(),

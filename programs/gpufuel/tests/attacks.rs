@@ -444,4 +444,3 @@ fn bidding_rules() {
     assign.accounts[2].pubkey = pda::node(&m.address());
     attack(&mut w, &[job], GpuFuelError::WrongNode, |w| send(w, assign, &m.keypair));
 }
-

@@ -19,32 +19,92 @@ const VALIDATORS: usize = 6;
 
 #[derive(Debug, Clone)]
 enum Action {
-    Create { price: u64, gpu_seconds: u32, urgent: bool },
-    Bid { node: usize, job: usize, price: u64 },
-    Advance { secs: i64 },
-    Assign { job: usize },
-    Acknowledge { node: usize, job: usize },
-    Reassign { job: usize },
-    Submit { node: usize, job: usize },
-    Draw { job: usize },
-    Commit { validator: usize, job: usize, seat: u8, pass: bool },
-    Reveal { validator: usize, job: usize, seat: u8, pass: bool },
-    Appeal { validator: usize, job: usize },
-    Settle { job: usize },
-    Cancel { job: usize },
-    Expire { job: usize },
-    TopUp { node: usize, amount: u64 },
-    Unstake { node: usize },
-    Withdraw { node: usize },
-    Activate { validator: usize },
-    Claim { validator: usize },
-    Propose { hostile: usize },
+    Create {
+        price: u64,
+        gpu_seconds: u32,
+        urgent: bool,
+    },
+    Bid {
+        node: usize,
+        job: usize,
+        price: u64,
+    },
+    Advance {
+        secs: i64,
+    },
+    Assign {
+        job: usize,
+    },
+    Acknowledge {
+        node: usize,
+        job: usize,
+    },
+    Reassign {
+        job: usize,
+    },
+    Submit {
+        node: usize,
+        job: usize,
+    },
+    Draw {
+        job: usize,
+    },
+    Commit {
+        validator: usize,
+        job: usize,
+        seat: u8,
+        pass: bool,
+    },
+    Reveal {
+        validator: usize,
+        job: usize,
+        seat: u8,
+        pass: bool,
+    },
+    Appeal {
+        validator: usize,
+        job: usize,
+    },
+    Settle {
+        job: usize,
+    },
+    Cancel {
+        job: usize,
+    },
+    Expire {
+        job: usize,
+    },
+    TopUp {
+        node: usize,
+        amount: u64,
+    },
+    Unstake {
+        node: usize,
+    },
+    Withdraw {
+        node: usize,
+    },
+    Activate {
+        validator: usize,
+    },
+    Claim {
+        validator: usize,
+    },
+    Propose {
+        hostile: usize,
+    },
     Apply,
     /// Create, bid, close, assign, acknowledge and submit in a row (each step may be refused).
-    Work { node: usize, price: u64 },
+    Work {
+        node: usize,
+        price: u64,
+    },
     /// Draw the job's round and have its seats vote: two bits per seat (0 silent, 2 fail, else
     /// pass).
-    Vote { job: usize, pattern: u32 },
+    Vote {
+        job: usize,
+        pattern: u32,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {

@@ -76,12 +76,12 @@ fn happy_path_pays_the_node_the_committee_and_the_fee_pool_and_refunds_the_rest(
     w.settle(&job).unwrap();
     let p = settlement::pass_payout(escrow, 600, 100, 0, &terms).unwrap();
     let (per_seat, remainder) = settlement::share(p.validators, 3);
-    assert_eq!((p.node, p.treasury, p.validators, p.refund), (57_000, 1_200, 1_800, 140_000));
+    assert_eq!((p.node, p.protocol_fee, p.validators, p.refund), (57_000, 1_200, 1_800, 140_000));
     assert_eq!(w.m.chain.balance(&w.nodes[2].token) - node_before, p.node);
     assert_eq!(w.m.chain.balance(&w.submitter.token) - sub_before, p.refund);
-    assert_eq!(class(&w).fees - fees_before, p.treasury + remainder);
-    for i in 0..3 {
-        assert_eq!(validator(&w, i).rewards - rewards_before[i], per_seat * seats_of(&w, &job, i), "validator {i}");
+    assert_eq!(class(&w).fees - fees_before, p.protocol_fee + remainder);
+    for (i, before) in rewards_before.iter().enumerate() {
+        assert_eq!(validator(&w, i).rewards - before, per_seat * seats_of(&w, &job, i), "validator {i}");
     }
     assert_eq!(state(&w, &job), JobState::Settled as u8);
     let node: Node = w.m.chain.account(&pda::node(&w.nodes[2].address())).unwrap();
@@ -161,8 +161,8 @@ fn a_unanimous_fail_slashes_the_nodes_cover_and_refunds_the_submitter() {
     assert_eq!((s.slashed, s.submitter, s.validators), (100_000, 50_000, 50_000), "twice the value, split");
     assert_eq!(w.m.chain.balance(&w.submitter.token), before + s.submitter);
     let (per_seat, remainder) = settlement::share(s.validators, 3);
-    for i in 0..3 {
-        assert_eq!(validator(&w, i).rewards - rewards_before[i], per_seat * seats_of(&w, &job, i));
+    for (i, before) in rewards_before.iter().enumerate() {
+        assert_eq!(validator(&w, i).rewards - before, per_seat * seats_of(&w, &job, i));
     }
     assert_eq!(class(&w).fees - fees_before, remainder);
     let node: Node = w.m.chain.account(&pda::node(&w.nodes[0].address())).unwrap();
@@ -259,7 +259,10 @@ fn an_urgent_job_is_a_short_auction_with_a_premium_and_the_lowest_bid_wins() {
     w.m.chain.advance(5);
     w.send(w.m.assign_ix(&job).unwrap(), &w.submitter).unwrap();
     let j = w.m.job(&job).unwrap();
-    assert_eq!((j.state, j.best_bid, j.node), (JobState::Assigned as u8, 700, pda::node(&w.nodes[1].address()).to_bytes()));
+    assert_eq!(
+        (j.state, j.best_bid, j.node),
+        (JobState::Assigned as u8, 700, pda::node(&w.nodes[1].address()).to_bytes())
+    );
     assert_eq!(j.value(), Some(700 * 100 + 50_000), "the premium is part of what the node earns");
     w.assert_conserved();
 }

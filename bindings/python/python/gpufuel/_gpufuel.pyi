@@ -37,6 +37,7 @@ class JobStatus:
     deadline: int
     node: str | None
     submitter: str
+    round: int
     votes_pass: int
     votes_fail: int
 

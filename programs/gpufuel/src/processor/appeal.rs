@@ -30,7 +30,8 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     }
     check_vault(market, vault)?;
     check_token_program(token)?;
-    let source = TokenAccount::from_account_view(appellant_token).map_err(|_| err(GpuFuelError::InvalidAccountOwner))?;
+    let source =
+        TokenAccount::from_account_view(appellant_token).map_err(|_| err(GpuFuelError::InvalidAccountOwner))?;
     require(source.mint().as_array() == &market.mint, GpuFuelError::InvalidMint)?;
     drop(source);
     let value = job.value().ok_or(err(GpuFuelError::Overflow))?;

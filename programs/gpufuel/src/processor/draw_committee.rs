@@ -51,7 +51,8 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
                 min_stake: value,
                 excluded: [node_owner, job.submitter],
             };
-            let filled = committee::draw(sha256, &job.committee_seed, job.round, &view.set, &eligible, &mut drawn[..seats]);
+            let filled =
+                committee::draw(sha256, &job.committee_seed, job.round, &view.set, &eligible, &mut drawn[..seats]);
             if let Some(e) = eligible.failed.take() {
                 return Err(e);
             }
@@ -63,7 +64,11 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
         seat.validator = validator;
         seat.vote = SeatVote::Drawn as u8;
     }
-    if job.round == 0 { job.seats0 = filled as u8 } else { job.seats1 = filled as u8 }
+    if job.round == 0 {
+        job.seats0 = filled as u8
+    } else {
+        job.seats1 = filled as u8
+    }
     job.phase = Phase::Voting as u8;
     job.drawn_at = now.unix_timestamp;
     job.decided_at = 0;

@@ -15,8 +15,8 @@ use super::shared::*;
 
 /// The upgradeable loader (`BPFLoaderUpgradeab1e11111111111111111111111`).
 const UPGRADEABLE_LOADER: Address = Address::new_from_array([
-    2, 168, 246, 145, 78, 136, 161, 176, 226, 16, 21, 62, 247, 99, 174, 43, 0, 194, 185, 61, 22, 193, 36, 210, 192,
-    83, 122, 16, 4, 128, 0, 0,
+    2, 168, 246, 145, 78, 136, 161, 176, 226, 16, 21, 62, 247, 99, 174, 43, 0, 194, 185, 61, 22, 193, 36, 210, 192, 83,
+    122, 16, 4, 128, 0, 0,
 ]);
 
 /// `UpgradeableLoaderState::ProgramData` (bincode): tag 3 (u32), slot (u64), then an

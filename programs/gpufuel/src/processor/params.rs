@@ -12,7 +12,10 @@ use super::shared::*;
 
 /// The market, written, with its authority signing.
 #[inline(always)]
-fn authorised<'a>(authority: &AccountView, market: &'a mut AccountView) -> Result<&'a mut Market, pinocchio::error::ProgramError> {
+fn authorised<'a>(
+    authority: &AccountView,
+    market: &'a mut AccountView,
+) -> Result<&'a mut Market, pinocchio::error::ProgramError> {
     check_signer(authority)?;
     let market = load_mut::<Market>(&crate::ID, market)?;
     require(authority.address().as_array() == &market.authority, GpuFuelError::Unauthorized)?;

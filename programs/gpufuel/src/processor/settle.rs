@@ -16,7 +16,19 @@ use super::shared::*;
 pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     let program_id = &crate::ID;
     let (
-        [market_account, job, node_account, submitter, class, vault, node_token, submitter_token, set_account, token, appellant_token],
+        [
+            market_account,
+            job,
+            node_account,
+            submitter,
+            class,
+            vault,
+            node_token,
+            submitter_token,
+            set_account,
+            token,
+            appellant_token,
+        ],
         seat_accounts,
     ) = take::<11>(accounts)?;
     let market = load::<Market>(program_id, market_account)?;
@@ -40,7 +52,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
                 .map_err(err)?;
             node.completed = node.completed.checked_add(1).ok_or(err(GpuFuelError::Overflow))?;
             job.set_state(JobState::Settled);
-            (p.node, p.refund, p.validators, p.treasury)
+            (p.node, p.refund, p.validators, p.protocol_fee)
         }
         Some(Outcome::Fail) => {
             let s = settlement::slash_payout(job.cover, node.header.stake, &job.terms).map_err(err)?;

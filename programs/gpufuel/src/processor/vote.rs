@@ -12,10 +12,7 @@ use super::shared::*;
 
 /// The seat of the current round `seat` names, held by the signing operator's validator.
 #[inline(always)]
-fn member_seat<'a>(
-    accounts: &'a mut [AccountView],
-    seat: u8,
-) -> Result<(&'a mut Job, usize, [u8; 32]), ProgramError> {
+fn member_seat(accounts: &mut [AccountView], seat: u8) -> Result<(&mut Job, usize, [u8; 32]), ProgramError> {
     let program_id = &crate::ID;
     let ([operator, validator, job_account], _) = take::<3>(accounts)?;
     check_signer(operator)?;

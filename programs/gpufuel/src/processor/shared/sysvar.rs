@@ -61,7 +61,13 @@ fn f64_ceil(bits: u64) -> u64 {
     let (negative, exponent, fraction) = (bits >> 63 == 1, ((bits >> 52) & 0x7ff) as i64, bits & ((1 << 52) - 1));
     match exponent {
         _ if negative => 0,
-        0x7ff => if fraction == 0 { u64::MAX } else { 0 },
+        0x7ff => {
+            if fraction == 0 {
+                u64::MAX
+            } else {
+                0
+            }
+        }
         0 => u64::from(fraction != 0),
         e if e < 1023 => 1,
         e if e - 1023 >= 32 => u64::MAX,
@@ -123,7 +129,17 @@ mod tests {
 
     #[test]
     fn ceil_of_the_exemption_threshold() {
-        for (x, want) in [(2.0f64, 2), (1.0, 1), (1.5, 2), (0.5, 1), (0.0, 0), (3.999, 4), (-1.0, 0), (f64::NAN, 0), (1e12, u64::MAX)] {
+        for (x, want) in [
+            (2.0f64, 2),
+            (1.0, 1),
+            (1.5, 2),
+            (0.5, 1),
+            (0.0, 0),
+            (3.999, 4),
+            (-1.0, 0),
+            (f64::NAN, 0),
+            (1e12, u64::MAX),
+        ] {
             assert_eq!(f64_ceil(x.to_bits()), want, "{x}");
         }
     }
