@@ -3,7 +3,8 @@
 //!
 //! - `cu`: compute units of every instruction and of the whole job lifecycle (create job, 3
 //!   bids, assign, acknowledge, submit result, draw a committee of 3, 3 commits, 3 reveals,
-//!   settle) on the real SBF program in LiteSVM, the account sizes and the program's size.
+//!   settle) on the real SBF program in LiteSVM, a draw from 10,000 validators, the account
+//!   sizes and the program's size.
 //! - `lifecycle`: the same lifecycle printed step by step with every balance (the README demo).
 //! - `chain`: job lifecycles per second through the typed client on the embedded chain.
 //! - `matching`: the matching engine at 1k to 1M open jobs against 10k nodes.
@@ -224,6 +225,85 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
     Ok(out)
 }
 
+/// Validators in the set [`draw_at_scale`] draws from.
+const AT_SCALE: u32 = 10_000;
+
+/// CU of a three-seat draw from a set of `n` activated validators of equal stake. The validator
+/// accounts and the stake tree are written straight into LiteSVM (registering 10,000 by
+/// transaction would measure nothing more); the draw itself goes through the client, which
+/// finds its candidates by running the program's draw on the same state.
+fn draw_at_scale(n: u32) -> Result<u64, Box<dyn std::error::Error>> {
+    use gpufuel_core::{
+        committee::{HEADER_LEN, ValidatorSet, account_len},
+        state::{AccountKind, StakeHeader, StakerStatus},
+    };
+    let mut w = gpufuel_fixtures::world::world();
+    let job = w.submitted_job(1, 0, 500);
+    let mut set = ValidatorSet { total: 0, tree: vec![0u64; n as usize] };
+    for v in &w.validators {
+        let v = w.m.chain.account::<Validator>(&pda::validator(&v.address()))?;
+        set.add(v.index, v.header.stake)?;
+    }
+    let first = w.validators.len() as u32 + 1;
+    let mut svm = w.m.chain.svm();
+    let lamports = svm.minimum_balance_for_rent_exemption(Validator::LEN);
+    for index in first..=n {
+        let owner = solana_address::Address::new_unique();
+        let header = StakeHeader {
+            kind: AccountKind::Validator as u8,
+            bump: 255,
+            status: StakerStatus::Active as u8,
+            _pad: 0,
+            in_flight: 0,
+            stake: STAKE,
+            unstake_ready_at: 0,
+            owner: owner.to_bytes(),
+        };
+        let v = Validator {
+            header,
+            rewards: 0,
+            active_from: 0,
+            index,
+            votes: 0,
+            overruled: 0,
+            missed: 0,
+            activated: 1,
+            _pad: [0; 7],
+        };
+        let data = borsh::to_vec(&v)?;
+        let account = solana_account::Account {
+            lamports,
+            data,
+            owner: gpufuel_chain::PROGRAM_ID,
+            executable: false,
+            rent_epoch: 0,
+        };
+        svm.set_account(pda::validator(&owner), account)?;
+        set.add(index, STAKE)?;
+    }
+    let mut data = vec![0u8; account_len(n)];
+    data[0] = AccountKind::ValidatorSet as u8;
+    data[4..8].copy_from_slice(&n.to_le_bytes());
+    data[8..16].copy_from_slice(&set.total.to_le_bytes());
+    for (i, leaf) in set.tree.iter().enumerate() {
+        data[HEADER_LEN + 8 * i..HEADER_LEN + 8 * i + 8].copy_from_slice(&leaf.to_le_bytes());
+    }
+    let lamports = svm.minimum_balance_for_rent_exemption(data.len());
+    let account =
+        solana_account::Account { lamports, data, owner: gpufuel_chain::PROGRAM_ID, executable: false, rent_epoch: 0 };
+    svm.set_account(w.m.validator_set, account)?;
+    drop(svm);
+    w.m.chain.advance(1);
+    let client = gpufuel_chain::GpuFuelClient::new(w.m.chain.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    let sent = runtime.block_on(client.draw_committee(&w.submitter.keypair, &job))?;
+    let seated = w.m.job(&job)?.seats0;
+    if seated != 3 {
+        return Err(format!("{seated} of 3 seats filled from {n} validators").into());
+    }
+    Ok(sent.units)
+}
+
 fn cu() -> Result<(), Box<dyn std::error::Error>> {
     let steps = lifecycle(false)?;
     let total: u64 = steps.iter().map(|(_, cu)| cu).sum();
@@ -276,6 +356,8 @@ fn cu() -> Result<(), Box<dyn std::error::Error>> {
     for (name, len) in &accounts {
         println!("account {name:<12} {len:>5} bytes");
     }
+    let at_scale = draw_at_scale(AT_SCALE)?;
+    println!("{:<20} {at_scale:>8}  three seats from {AT_SCALE} validators", "draw_committee_10k");
     let program_bytes = gpufuel_chain::PROGRAM_SO.len();
     println!(
         "program {program_bytes} bytes (target <= 131072: {})",
@@ -283,7 +365,13 @@ fn cu() -> Result<(), Box<dyn std::error::Error>> {
     );
     write_json(
         "cu",
-        &json!({ "instructions": instructions, "lifecycle_total": total, "accounts": accounts, "program_bytes": program_bytes }),
+        &json!({
+            "instructions": instructions,
+            "lifecycle_total": total,
+            "accounts": accounts,
+            "program_bytes": program_bytes,
+            "draw_committee_10k": at_scale,
+        }),
     )
 }
 
