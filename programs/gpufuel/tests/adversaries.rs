@@ -55,14 +55,22 @@ fn seated(w: &World, job: &Address, sybils: &[Wallet]) -> bool {
 }
 
 /// Runs the first committee with `sybils` voting `sybil_vote` and the honest validators the
-/// truth; escalates and runs the appeal committee the same way when the first did not decide.
+/// truth; when a sybil sat on it, runs the appeal committee the same way (escalated after a
+/// dissent, appealed by an honest validator after a unanimous sybil decision).
 fn contested_vote(w: &World, job: &Address, sybils: &[Wallet], sybil_vote: bool, truth: bool) {
     let ops: Vec<Address> = sybils.iter().map(Wallet::address).collect();
     let vote = |_: usize, op: &Address| Some(if ops.contains(op) { sybil_vote } else { truth });
     w.vote(job, vote);
     if seated(w, job, sybils) {
         w.m.chain.advance(1);
-        w.send(w.m.draw_ix(job).unwrap().0, &w.submitter).unwrap();
+        let (pass, fail) = w.m.job(job).unwrap().tally(0);
+        if pass == 0 || fail == 0 {
+            // The sybils held every seat: an honest validator appeals, as its agent would.
+            let v = &w.validators[0];
+            w.send(ix::appeal(&v.address(), job, &v.token), v).unwrap();
+        } else {
+            w.send(w.m.draw_ix(job).unwrap().0, &w.submitter).unwrap();
+        }
         w.vote(job, vote);
     }
 }
