@@ -176,8 +176,8 @@ fn a_dissent_goes_to_the_appeal_committee_whose_majority_decides_and_overrules_t
     let mut w = world();
     let terms = MarketParams::default().terms;
     let job = w.submitted_job(1, 0, 500);
-    // Round 0: the first seat dissents.
-    w.vote(&job, |seat, _| Some(seat != 0));
+    // Round 0: the first seat passes the result, the others fail it.
+    w.vote(&job, |seat, _| Some(seat == 0));
     let dissenter = w.m.job(&job).unwrap().seats[0].validator;
     refused(w.send(ix::settle(&w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
     // Escalation opens round 1, drawn by a later call; everyone fails it there.
