@@ -38,7 +38,8 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             let mut s = job_spec(id, 1, 2_000, m.chain.now());
             s.urgent = true;
             let job = client.create_job(&submitter.keypair, &submitter.token, s).await?;
-            let price = client.gpu_class(1).await?.ref_price;
+            // Time passes with an idle node, so the reference falls: never below the floor.
+            let price = client.gpu_class(1).await?.ref_price.max(spec.price_floor);
             client.bid(&node.keypair, &job, price).await?;
             m.chain.advance(params.urgent_bid_window_secs as i64);
             client.assign(&node.keypair, &job).await?;
