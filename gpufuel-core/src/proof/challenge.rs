@@ -50,8 +50,14 @@ pub fn escape_probability(segments: u32, faked: u32, samples: u32) -> f64 {
     (0..s).fold(1.0, |p, i| p * f64::from(segments.saturating_sub(faked).saturating_sub(i)) / f64::from(segments - i))
 }
 
+/// Probability that a result with `faked` of `units` chunks or segments faked passes a committee
+/// of `members`, each drawing `samples` distinct units under its own seed (independent draws).
+pub fn committee_escape_probability(units: u32, faked: u32, samples: u32, members: u32) -> f64 {
+    escape_probability(units, faked, samples).powi(members as i32)
+}
+
 /// How far a recomputed value may be from the committed one: `|a − b| ≤ abs + rel·|a|`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Tolerance {
     /// Relative part.
     pub rel: f32,
@@ -116,6 +122,9 @@ mod tests {
         assert_eq!(escape_probability(10, 10, 1), 0.0);
         assert!((escape_probability(10, 5, 2) - 5.0 / 10.0 * 4.0 / 9.0).abs() < 1e-12);
         assert!(escape_probability(512, 256, DEFAULT_SAMPLES) < 2f64.powi(-16));
+        // Three members, each 16 of 512 chunks: a node faking 10% escapes below 1%.
+        let p = committee_escape_probability(512, 51, DEFAULT_SAMPLES, 3);
+        assert!(p < 0.01 && (p - escape_probability(512, 51, DEFAULT_SAMPLES).powi(3)).abs() < 1e-15, "{p}");
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! A job's input CID names a [`Task`] (borsh, behind [`TASK_MAGIC`]); the task names its data by
 //! CID. A node's result CID names a [`ResultManifest`] listing the output and checkpoint files, and
 //! the commitment posted on chain is [`ResultManifest::commitment`]. Numeric data is little-endian
-//! `f32`, row-major. [`verify`] holds the checks a validator runs on each kind; [`mlp`] the
-//! deterministic training step of [`IterativeTask`].
+//! `f32`, row-major. [`verify`] holds the checks a validator runs on each kind; [`onnx`] the ONNX
+//! jobs' shapes, limits and comparisons; [`mlp`] the deterministic training step of
+//! [`IterativeTask`].
 
 pub mod mlp;
+pub mod onnx;
 pub mod verify;
 
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -52,6 +54,9 @@ pub enum TaskError {
         /// Bytes it has.
         got: u64,
     },
+    /// The task needs something this protocol does not run (a custom operator domain, say).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
     /// The data fails a proof primitive's own checks.
     #[error(transparent)]
     Proof(#[from] ProofError),
@@ -310,7 +315,8 @@ impl MatMulTask {
 mod tests {
     use super::*;
 
-    fn cid(fill: u8) -> Cid {
+    /// A CID filled with `fill` (a raw-leaf CIDv1 shape).
+    pub(super) fn cid(fill: u8) -> Cid {
         let mut b = [fill; 36];
         b[..4].copy_from_slice(&[1, 0x55, 0x12, 0x20]);
         Cid::new(&b).unwrap()
