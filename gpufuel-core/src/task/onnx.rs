@@ -228,8 +228,8 @@ impl OnnxTask {
     /// Checks names, shapes and limits.
     pub fn validate(&self) -> Result<(), TaskError> {
         self.model.validate()?;
-        tensors(&self.inputs)?;
-        outputs(&self.outputs)?;
+        tensors(&self.inputs.iter().collect::<Vec<_>>())?;
+        outputs(&self.outputs.iter().collect::<Vec<_>>())?;
         let rows = self.rows();
         if !self.inputs.iter().filter(|t| t.batched).all(|t| t.shape[0] == rows) {
             return Err(TaskError::Invalid("batched inputs must have the same rows (axis 0)"));
@@ -289,11 +289,9 @@ impl OnnxStepsTask {
         if self.state.iter().any(|s| s.input.batched) {
             return Err(TaskError::Invalid("a state tensor is not batched"));
         }
-        let fed: Vec<TensorSpec> =
-            self.state.iter().map(|s| s.input.clone()).chain(self.inputs.iter().cloned()).collect();
+        let fed: Vec<&TensorSpec> = self.state.iter().map(|s| &s.input).chain(&self.inputs).collect();
         tensors(&fed)?;
-        let next: Vec<OutputSpec> = self.state.iter().map(|s| s.next.clone()).collect();
-        outputs(&next)?;
+        outputs(&self.state.iter().map(|s| &s.next).collect::<Vec<_>>())?;
         if self.step_input.as_ref().is_some_and(|n| n.is_empty() || fed.iter().any(|t| &t.name == n)) {
             return Err(TaskError::Invalid("the step input needs its own name"));
         }
@@ -319,7 +317,7 @@ pub fn check_domain(domain: &str) -> Result<(), TaskError> {
     }
 }
 
-fn tensors(inputs: &[TensorSpec]) -> Result<(), TaskError> {
+fn tensors(inputs: &[&TensorSpec]) -> Result<(), TaskError> {
     if inputs.is_empty() || inputs.len() > MAX_TENSORS {
         return Err(TaskError::Invalid("a job feeds 1 to 64 inputs"));
     }
@@ -332,7 +330,7 @@ fn tensors(inputs: &[TensorSpec]) -> Result<(), TaskError> {
     Ok(())
 }
 
-fn outputs(outputs: &[OutputSpec]) -> Result<(), TaskError> {
+fn outputs(outputs: &[&OutputSpec]) -> Result<(), TaskError> {
     if outputs.is_empty() || outputs.len() > MAX_TENSORS {
         return Err(TaskError::Invalid("a job returns 1 to 64 outputs"));
     }
