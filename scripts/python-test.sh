@@ -24,7 +24,7 @@ python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --find-links "$TOOLS/pip-wheels" "$WHEEL[test]" 2>/dev/null \
   || "$VENV/bin/pip" install -q "$WHEEL[test]"
 # Keep the dependency wheels for the next run (no download when the cache is present).
-"$VENV/bin/pip" download -q -d "$TOOLS/pip-wheels" numpy pytest pytest-asyncio >/dev/null 2>&1 || true
+"$VENV/bin/pip" download -q -d "$TOOLS/pip-wheels" numpy pytest pytest-asyncio onnx==1.23.2 onnxruntime==1.31.1 >/dev/null 2>&1 || true
 cd bindings/python
 # Run from the tests directory's parent but import the installed package, never ./python.
 "../../$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

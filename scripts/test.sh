@@ -9,6 +9,9 @@ bash scripts/build-program.sh
 # The real Kubo core (PyPI wheel) that the storage tests compare CIDs with.
 GPUFUEL_KUBO_PYTHON=$(bash scripts/kubo-env.sh | tail -n1)
 export GPUFUEL_KUBO_PYTHON
+# ONNX Runtime's library (PyPI wheel onnxruntime==1.31.1), which the ONNX engine loads at run time.
+ORT_DYLIB_PATH=$(bash scripts/onnx-env.sh | tail -n1)
+export ORT_DYLIB_PATH
 # The Python binding is built by maturin (scripts/python-test.sh), with pyo3's extension-module.
 # One build of every target (the Node addon included) with the tests' feature set, so nothing is
 # compiled twice; the Rust example runs as a test of its binary.

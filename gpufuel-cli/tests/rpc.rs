@@ -12,6 +12,7 @@ use gpufuel_core::{
     committee::{self, Step},
     instruction::GpuClassArgs,
     state::JobState,
+    task::tensor::{DType, Tensor},
 };
 use gpufuel_exec::executor::cpu_gemm;
 use gpufuel_fixtures::{Cluster, Market, Surfnet, Wallet};
@@ -75,6 +76,31 @@ fn f32_file(path: &Path, values: &[f32]) {
     std::fs::write(path, values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>()).unwrap();
 }
 
+/// Follows a job to its end. The cluster's clock only moves with its slots: jump past the bidding
+/// window once a bid is in, and past the appeal window once the committee decided.
+async fn follow(surfnet: &Surfnet, market: &Market<'_>, job: &Address, logs: &dyn Fn() -> String) -> JobState {
+    let client = market.client();
+    let (start, mut advanced) = (Instant::now(), false);
+    loop {
+        let j = client.job(job).await.unwrap();
+        let state = j.job_state().unwrap();
+        if state.is_terminal() {
+            return state;
+        }
+        if state == JobState::Open && j.best_bid > 0 && !advanced {
+            surfnet.advance(j.bid_close - market.now().await + 1).await;
+            advanced = true;
+        }
+        if state == JobState::Submitted
+            && let Ok(Step::Appealable { closes, .. }) = committee::step(&j, market.now().await)
+        {
+            surfnet.advance(closes - market.now().await + 1).await;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "job still {state:?}\n{}", logs());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     let surfnet = Surfnet::start().await;
@@ -130,28 +156,7 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
         format!("node:\n{}\nvalidator:\n{}", read(&node_log), read(&validator_log))
     };
 
-    // The cluster's clock only moves with its slots: jump past the bidding window once a bid is
-    // in, and past the appeal window once the committee decided.
-    let (start, mut advanced) = (Instant::now(), false);
-    let state = loop {
-        let j = client.job(&job).await.unwrap();
-        let state = j.job_state().unwrap();
-        if state.is_terminal() {
-            break state;
-        }
-        if state == JobState::Open && j.best_bid > 0 && !advanced {
-            surfnet.advance(j.bid_close - market.now().await + 1).await;
-            advanced = true;
-        }
-        if state == JobState::Submitted
-            && let Ok(Step::Appealable { closes, .. }) = committee::step(&j, market.now().await)
-        {
-            surfnet.advance(closes - market.now().await + 1).await;
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "job still {state:?}\n{}", logs());
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
-    assert_eq!(state, JobState::Settled, "{}", logs());
+    assert_eq!(follow(&surfnet, &market, &job, &logs).await, JobState::Settled, "{}", logs());
 
     let out = dir.path().join("c.f32");
     cli.run(&["job", "result", &job.to_string(), out.to_str().unwrap(), "--timeout", "10"]).unwrap();
@@ -163,4 +168,43 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     let j = client.job(&job).await.unwrap();
     assert_eq!((j.round, j.tally(0)), (0, (1, 0)), "the one-seat committee passed it");
     assert_eq!(market.balance(&submitter.token).await, 20_000_000 - minimum - j.best_bid * 2);
+
+    // An ONNX job: a model and a `.npy` input in, one `.npy` per output out.
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../gpufuel-fixtures/models/classifier.onnx");
+    let values: Vec<f32> = (0..12 * 64).map(|i| ((i * 7919 % 2001) as f32 / 1000.0) - 1.0).collect();
+    let x = Tensor::new(DType::F32, vec![12, 1, 8, 8], values.iter().flat_map(|v| v.to_le_bytes()).collect()).unwrap();
+    let x_file = dir.path().join("x.npy");
+    std::fs::write(&x_file, x.to_npy()).unwrap();
+    let input = format!("x={}", x_file.display());
+    let onnx = [
+        "job",
+        "submit-onnx",
+        model,
+        "--input",
+        &input,
+        "--chunk-rows",
+        "4",
+        "--max-price",
+        "500",
+        "--gpu-seconds",
+        "2",
+    ];
+    let before = market.balance(&submitter.token).await;
+    let wrong = cli.run(&[&onnx[..3], &["--input", "y=/dev/null"]].concat()).unwrap_err();
+    assert!(wrong.contains("x.npy") || wrong.contains("/dev/null"), "{wrong}");
+    let renamed = format!("y={}", x_file.display());
+    let wrong = cli.run(&[&onnx[..3], &["--input", &renamed]].concat()).unwrap_err();
+    assert!(wrong.contains("no input \"y\""), "{wrong}");
+    assert_eq!(market.balance(&submitter.token).await, before, "nothing escrowed for refused jobs");
+    let job: Address = cli.run(&onnx).unwrap().trim().parse().unwrap();
+    assert_eq!(follow(&surfnet, &market, &job, &logs).await, JobState::Settled, "{}", logs());
+    let outputs = dir.path().join("outputs");
+    cli.run(&["job", "result", &job.to_string(), outputs.to_str().unwrap(), "--timeout", "10"]).unwrap();
+    let read = |name: &str| Tensor::from_npy(&std::fs::read(outputs.join(name)).unwrap()).unwrap();
+    let (logits, label) = (read("logits.npy"), read("label.npy"));
+    assert_eq!((logits.shape.clone(), label.shape.clone()), (vec![12, 10], vec![12]));
+    assert!(read("probs.npy").to_f64s().chunks(10).all(|row| (row.iter().sum::<f64>() - 1.0).abs() < 1e-5));
+    for (row, &l) in logits.to_f64s().chunks(10).zip(&label.to_f64s()) {
+        assert_eq!(row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0 as f64, l);
+    }
 }

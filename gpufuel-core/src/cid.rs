@@ -10,7 +10,7 @@ use crate::GpuFuelError;
 pub const MAX_CID_LEN: usize = 36;
 
 /// A binary CID in a fixed slot: its length, then its bytes, zero-padded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize)]
 #[repr(C)]
 pub struct Cid {
     /// Length of the CID in `bytes` (34 or 36; 0 for none).

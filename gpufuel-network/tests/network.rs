@@ -1,27 +1,24 @@
 //! End to end on the local network: the real SBF program in LiteSVM, the embedded store, CPU node
 //! agents and validators.
 
+mod common;
+
+use common::{network, node_of, state};
 use gpufuel_core::proof::freivalds::Precision;
 use gpufuel_core::{
     state::{JobState, Node},
     task::{Task, mlp::Mlp},
 };
 use gpufuel_exec::{agent::Behaviour, executor::cpu_gemm};
-use gpufuel_network::{LocalNetwork, LocalNetworkConfig};
+use gpufuel_network::LocalNetwork;
 use gpufuel_sdk::{
     ClientError, JobOptions, JobResult,
     job::{self, Training},
 };
 use gpufuel_store::ContentStore;
-use solana_address::Address;
 
 fn matrix(rows: usize, cols: usize, salt: usize) -> Vec<f32> {
     (0..rows * cols).map(|i| (((i * 7919 + salt * 104_729) % 2001) as f32 / 1000.0) - 1.0).collect()
-}
-
-async fn network(nodes: usize, dishonest: Vec<Behaviour>) -> LocalNetwork {
-    let config = LocalNetworkConfig { nodes, dishonest, use_gpu: false, ..LocalNetworkConfig::default() };
-    LocalNetwork::start(config).await.expect("network starts")
 }
 
 async fn matmul(net: &LocalNetwork, salt: usize) -> (Task, Vec<f32>) {
@@ -40,15 +37,6 @@ async fn iterative(net: &LocalNetwork) -> Task {
     let init: Vec<f32> = matrix(1, model.params(), 9).iter().map(|v| v * 0.3).collect();
     let training = Training { model, batch: 16, learning_rate: 0.05, segments: 24, steps_per_segment: 3 };
     job::iterative_task(net.store.as_ref(), training, &x, &y, &init).await.unwrap()
-}
-
-fn state(net: &LocalNetwork, job: &Address) -> JobState {
-    net.chain.account::<gpufuel_core::state::Job>(job).unwrap().job_state().unwrap()
-}
-
-fn node_of(net: &LocalNetwork, job: &Address) -> Node {
-    let j = net.chain.account::<gpufuel_core::state::Job>(job).unwrap();
-    net.chain.account::<Node>(&Address::new_from_array(j.node)).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

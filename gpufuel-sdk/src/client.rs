@@ -224,6 +224,13 @@ impl Client {
         self.submit(&task, options).await
     }
 
+    /// Checks an ONNX job against its model, stores the model and inputs, and submits it.
+    /// Nothing is stored or escrowed when the job is refused.
+    pub async fn submit_onnx(&self, job: crate::OnnxJob, options: JobOptions) -> Result<Address, ClientError> {
+        let task = job.task(self.store.as_ref()).await?;
+        self.submit(&task, options).await
+    }
+
     /// A job's status.
     pub async fn status(&self, job: &Address) -> Result<JobStatus, ClientError> {
         Ok(JobStatus::of(*job, &self.gpufuel.job(job).await?)?)

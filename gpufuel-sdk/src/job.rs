@@ -161,6 +161,8 @@ pub enum JobResult {
     },
     /// A kernel's output buffers.
     Buffers(Vec<Vec<u8>>),
+    /// An ONNX job's outputs, whole (chunks joined along axis 0), in the task's order.
+    Tensors(Vec<(String, gpufuel_core::task::tensor::Tensor)>),
 }
 
 /// The verified result of a settled job.
@@ -199,5 +201,6 @@ async fn read_result(store: &dyn ContentStore, j: &Job) -> Result<JobResult, Cli
             JobResult::Tensor { shape: vec![values.len()], values }
         }
         Task::Kernel(_) => JobResult::Buffers(outputs),
+        Task::Onnx(t) => JobResult::Tensors(crate::onnx::outputs(&t, &outputs)?),
     })
 }

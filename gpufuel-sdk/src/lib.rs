@@ -9,11 +9,13 @@
 mod client;
 mod error;
 pub mod job;
+pub mod onnx;
 mod status;
 
 pub use client::{Client, ConnectOptions, DEFAULT_WAIT};
 pub use error::ClientError;
 pub use job::{JobOptions, JobResult, Training};
+pub use onnx::OnnxJob;
 pub use status::{JobStatus, NodeStatus};
 
 /// The README's Rust example, compiled and type-checked with the doctests.

@@ -1,9 +1,17 @@
 //! `Client`: the SDK's [`gpufuel_sdk::Client`] with Promises and typed arrays. Options left
 //! `undefined` take the SDK's defaults ([`JobOptions`], [`Training`]).
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use gpufuel_core::{class::class_name, proof::freivalds::Precision, task::mlp::Mlp};
+use gpufuel_core::{
+    class::class_name,
+    proof::{challenge::Tolerance, freivalds::Precision},
+    task::{
+        mlp::Mlp,
+        onnx::OutputSpec,
+        tensor::{DType, Tensor},
+    },
+};
 use gpufuel_sdk::{self as rs, ConnectOptions, JobOptions, JobResult, Training};
 use napi::{
     Env,
@@ -12,7 +20,7 @@ use napi::{
 use napi_derive::napi;
 
 use crate::{
-    convert::{address, gpu_class, opt},
+    convert::{address, gpu_class, opt, uint},
     error::{Result, coded, invalid, promise},
 };
 
@@ -122,12 +130,58 @@ pub struct Price {
 }
 
 /// A verified result: a row-major `values` tensor of `shape` (a product `[m, n]` or trained
-/// parameters `[count]`), or a kernel's output `buffers`.
+/// parameters `[count]`), a kernel's output `buffers`, or an ONNX job's named `tensors`.
 #[napi(object, js_name = "JobResult")]
 pub struct JobOutput {
     pub values: Option<Float32Array>,
     pub shape: Vec<u32>,
     pub buffers: Option<Vec<Buffer>>,
+    pub tensors: Option<Vec<NamedTensor>>,
+}
+
+/// An ONNX output: its little-endian, row-major bytes with their dtype (`f32`, `i64`, …) and shape.
+#[napi(object)]
+pub struct NamedTensor {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Vec<f64>,
+    pub data: Buffer,
+}
+
+/// An input of an ONNX job: its bytes (little-endian, row-major; `Buffer.from(a.buffer,
+/// a.byteOffset, a.byteLength)` views a typed array without copying), dtype (`f32`, `i64`, …) and
+/// shape. Split along axis 0 into chunks unless `constant`.
+#[napi(object)]
+pub struct OnnxInput {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Vec<f64>,
+    pub data: Buffer,
+    /// Fed whole to every chunk (weights, constants); default false.
+    pub constant: Option<bool>,
+}
+
+/// How an ONNX job returns and checks its outputs.
+#[napi(object)]
+#[derive(Default)]
+pub struct OnnxOptions {
+    /// Outputs returned (default: every output of the graph).
+    pub outputs: Option<Vec<String>>,
+    /// Rows per chunk (default: the batch in at most 512 chunks).
+    pub chunk_rows: Option<f64>,
+    /// Index output (argmax, top-k) → the scores it indexes, so near-ties are judged by score.
+    pub scores: Option<HashMap<String, String>>,
+    /// Output → its comparison tolerance.
+    pub tolerances: Option<HashMap<String, OutputTolerance>>,
+    /// Accept NaN and infinities in float inputs (default false).
+    pub allow_non_finite: Option<bool>,
+}
+
+/// `|recomputed − committed| ≤ abs + rel·|recomputed|`.
+#[napi(object)]
+pub struct OutputTolerance {
+    pub rel: f64,
+    pub abs: f64,
 }
 
 /// The shape of `C = A·B`.
@@ -317,6 +371,54 @@ impl Client {
         })
     }
 
+    /// Submits batched inference of an ONNX `model` (the `.onnx` bytes) on `inputs`. The job is
+    /// checked against the model's signature before anything is stored or escrowed: a wrong input
+    /// name, dtype or shape, a custom operator domain or a malformed model rejects with
+    /// `INVALID_TASK`.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn submit_onnx<'env>(
+        &self,
+        env: &'env Env,
+        model: Buffer,
+        inputs: Vec<OnnxInput>,
+        onnx: Option<OnnxOptions>,
+        request: Option<JobRequest>,
+    ) -> Promise<'env, String> {
+        let checked = (|| {
+            let options = request.unwrap_or_default().options()?;
+            let onnx = onnx.unwrap_or_default();
+            let mut job = rs::OnnxJob::new(model.to_vec()).allow_non_finite(onnx.allow_non_finite.unwrap_or(false));
+            for input in inputs {
+                let dtype = input.dtype.parse::<DType>().map_err(|e| invalid(format!("{}: {e}", input.name)))?;
+                let shape = input.shape.iter().map(|&d| uint::<u64>("shape", d)).collect::<Result<Vec<_>>>()?;
+                let tensor = Tensor::new(dtype, shape, input.data.to_vec())
+                    .map_err(|e| invalid(format!("{}: {e}", input.name)))?;
+                job = if input.constant.unwrap_or(false) {
+                    job.constant(input.name, tensor)
+                } else {
+                    job.batched(input.name, tensor)
+                };
+            }
+            let (mut scores, mut tolerances) = (onnx.scores.unwrap_or_default(), onnx.tolerances.unwrap_or_default());
+            for name in onnx.outputs.unwrap_or_default() {
+                let tolerance = tolerances.remove(&name).map(|t| Tolerance { rel: t.rel as f32, abs: t.abs as f32 });
+                job = job.output_spec(OutputSpec { scores: scores.remove(&name), tolerance, name });
+            }
+            if let Some(name) = scores.keys().chain(tolerances.keys()).next() {
+                return Err(invalid(format!("{name:?} has scores or a tolerance but is not in outputs")));
+            }
+            if let Some(rows) = opt("chunkRows", onnx.chunk_rows)? {
+                job = job.chunk_rows(rows);
+            }
+            Ok((job, options))
+        })();
+        let c = self.0.clone();
+        promise(env, async move {
+            let (job, options) = checked?;
+            Ok(c.submit_onnx(job, options).await.map_err(coded)?.to_string())
+        })
+    }
+
     /// Submits the training of an MLP on `x` (`rows×inputs`, row-major) and `y` (`rows`) from the
     /// parameters `init`; the verified result is the trained parameters.
     #[napi(ts_return_type = "Promise<string>")]
@@ -408,10 +510,29 @@ impl Client {
                     values: Some(Float32Array::new(values)),
                     shape: shape.iter().map(|&d| d as u32).collect(),
                     buffers: None,
+                    tensors: None,
                 },
-                JobResult::Buffers(b) => {
-                    JobOutput { values: None, shape: vec![], buffers: Some(b.into_iter().map(Buffer::from).collect()) }
-                }
+                JobResult::Buffers(b) => JobOutput {
+                    values: None,
+                    shape: vec![],
+                    buffers: Some(b.into_iter().map(Buffer::from).collect()),
+                    tensors: None,
+                },
+                JobResult::Tensors(ts) => JobOutput {
+                    values: None,
+                    shape: vec![],
+                    buffers: None,
+                    tensors: Some(
+                        ts.into_iter()
+                            .map(|(name, t)| NamedTensor {
+                                name,
+                                dtype: t.dtype.name().to_string(),
+                                shape: t.shape.iter().map(|&d| d as f64).collect(),
+                                data: Buffer::from(t.data),
+                            })
+                            .collect(),
+                    ),
+                },
             })
         })
     }

@@ -4,7 +4,11 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use gpufuel_core::{class::class_name, proof::freivalds::Precision, task::mlp::Mlp};
+use gpufuel_core::{
+    class::class_name,
+    proof::{challenge::Tolerance, freivalds::Precision},
+    task::{mlp::Mlp, onnx::OutputSpec},
+};
 use gpufuel_sdk::{self as sdk, ConnectOptions, JobOptions, JobResult, Training};
 use pyo3::{
     prelude::*,
@@ -162,8 +166,8 @@ fn timeout(secs: Option<f64>) -> PyResult<Duration> {
         .map_err(|_| invalid(format!("timeout must be a non-negative number of seconds, got {secs}")))
 }
 
-/// A verified result as Python sees it: a float32 array, or a list of `bytes` buffers (converted
-/// where it is delivered, inside Python).
+/// A verified result as Python sees it: a float32 array, a list of `bytes` buffers, or (an ONNX
+/// job's) a dict of output name to numpy array (converted where it is delivered, inside Python).
 struct Output(JobResult);
 
 impl<'py> IntoPyObject<'py> for Output {
@@ -176,6 +180,13 @@ impl<'py> IntoPyObject<'py> for Output {
             JobResult::Tensor { values, shape } => convert::ndarray(py, values, shape),
             JobResult::Buffers(buffers) => {
                 Ok(buffers.iter().map(|b| PyBytes::new(py, b)).collect::<Vec<_>>().into_pyobject(py)?.into_any())
+            }
+            JobResult::Tensors(tensors) => {
+                let outputs = PyDict::new(py);
+                for (name, t) in tensors {
+                    outputs.set_item(name, convert::tensor(py, &t)?)?;
+                }
+                Ok(outputs.into_any())
             }
         }
     }
@@ -368,6 +379,74 @@ impl Client {
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         call_blocking(slf, "submit_training", args, kwargs)
+    }
+
+    /// Submits batched inference of an ONNX model. `model` is a path, the model's bytes or an
+    /// `onnx.ModelProto`; `inputs` maps graph input names to arrays split along axis 0 into
+    /// chunks; `constants` to arrays fed whole to every chunk. `outputs` names the outputs
+    /// returned (default: all); `scores` maps an index output (argmax, top-k) to the scores it
+    /// indexes, so near-ties are judged by score; `tolerances` maps an output to `(rel, abs)`.
+    /// The job is checked against the model's signature before anything is stored or escrowed.
+    #[pyo3(signature = (model, inputs, *, constants=None, outputs=None, chunk_rows=None, scores=None, tolerances=None,
+        allow_non_finite=false, gpu_class=None, gpu_seconds=None, max_price=None, deadline_secs=None, urgent=None,
+        gpu_count=None, min_vram_mib=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn submit_onnx<'py>(
+        &self,
+        py: Python<'py>,
+        model: &Bound<'py, PyAny>,
+        inputs: &Bound<'py, PyDict>,
+        constants: Option<&Bound<'py, PyDict>>,
+        outputs: Option<Vec<String>>,
+        chunk_rows: Option<i128>,
+        scores: Option<std::collections::HashMap<String, String>>,
+        tolerances: Option<std::collections::HashMap<String, (f32, f32)>>,
+        allow_non_finite: bool,
+        gpu_class: Option<&Bound<'py, PyAny>>,
+        gpu_seconds: Option<i128>,
+        max_price: Option<i128>,
+        deadline_secs: Option<i128>,
+        urgent: Option<bool>,
+        gpu_count: Option<i128>,
+        min_vram_mib: Option<i128>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options =
+            Request { gpu_class, gpu_count, min_vram_mib, gpu_seconds, max_price, deadline_secs, urgent }.options()?;
+        let mut job = sdk::OnnxJob::new(convert::model(model)?).allow_non_finite(allow_non_finite);
+        for (name, value) in inputs {
+            let name: String = name.extract()?;
+            job = job.batched(name.clone(), convert::tensor_in(&name, &value)?);
+        }
+        for (name, value) in constants.into_iter().flatten() {
+            let name: String = name.extract()?;
+            job = job.constant(name.clone(), convert::tensor_in(&name, &value)?);
+        }
+        let (mut scores, mut tolerances) = (scores.unwrap_or_default(), tolerances.unwrap_or_default());
+        for name in outputs.unwrap_or_default() {
+            let tolerance = tolerances.remove(&name).map(|(rel, abs)| Tolerance { rel, abs });
+            job = job.output_spec(OutputSpec { scores: scores.remove(&name), tolerance, name });
+        }
+        if let Some(name) = scores.keys().chain(tolerances.keys()).next() {
+            return Err(invalid(format!("{name:?} has scores or a tolerance but is not in outputs")));
+        }
+        if let Some(rows) = opt("chunk_rows", chunk_rows)? {
+            job = job.chunk_rows(rows);
+        }
+        let client = self.0.clone();
+        run(py, async move {
+            let job = client.submit_onnx(job, options).await.map_err(coded)?;
+            Ok(job.to_string())
+        })
+    }
+
+    /// `submit_onnx`, blocking.
+    #[pyo3(signature = (*args, **kwargs))]
+    fn submit_onnx_sync<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call_blocking(slf, "submit_onnx", args, kwargs)
     }
 
     /// A job's status.

@@ -87,3 +87,43 @@ pub fn matrix(
 pub fn ndarray<'py>(py: Python<'py>, values: Vec<f32>, shape: Vec<usize>) -> PyResult<Bound<'py, PyAny>> {
     Ok(PyArray1::from_vec(py, values).reshape(shape)?.into_any())
 }
+
+/// An ONNX model: a path (`str` or `os.PathLike`), its bytes, or an `onnx.ModelProto`.
+pub fn model(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if value.is_instance_of::<PyBytes>() || value.is_instance_of::<pyo3::types::PyByteArray>() {
+        return value.extract();
+    }
+    if value.hasattr("SerializeToString")? {
+        return value.call_method0("SerializeToString")?.extract();
+    }
+    let path: std::path::PathBuf = value
+        .extract()
+        .map_err(|_| invalid(format!("model must be a path, bytes or an onnx.ModelProto, not {}", type_name(value))))?;
+    std::fs::read(&path).map_err(|e| invalid(format!("model: cannot read {}: {e}", path.display())))
+}
+
+/// An array (anything `numpy.asarray` takes) as a typed tensor, in C order and little-endian.
+/// Its dtype must be one jobs carry (float16/32/64, bfloat16, int8/32/64, uint8, bool).
+pub fn tensor_in(name: &str, value: &Bound<'_, PyAny>) -> PyResult<gpufuel_core::task::tensor::Tensor> {
+    use gpufuel_core::task::tensor::{DType, Tensor};
+    let np = value.py().import("numpy")?;
+    let arr = np.call_method1("asarray", (value,)).map_err(|e| invalid(format!("{name}: not an array ({e})")))?;
+    let descr: String = arr.getattr("dtype")?.getattr("str")?.extract()?;
+    let Some(dtype) = DType::ALL.into_iter().find(|d| d.npy_descr() == descr) else {
+        let dtype = arr.getattr("dtype")?.str()?.to_string();
+        return Err(invalid(format!(
+            "{name}: dtype {dtype} is not one ONNX jobs carry (float16/32/64, bfloat16, int8/32/64, uint8, bool)"
+        )));
+    };
+    let shape: Vec<u64> = arr.getattr("shape")?.extract()?;
+    let data: Vec<u8> = np.call_method1("ascontiguousarray", (arr,))?.call_method0("tobytes")?.extract()?;
+    Tensor::new(dtype, shape, data).map_err(|e| invalid(format!("{name}: {e}")))
+}
+
+/// A typed tensor as a numpy array of its dtype (bfloat16 as two-byte voids: view it with
+/// `ml_dtypes.bfloat16`).
+pub fn tensor<'py>(py: Python<'py>, t: &gpufuel_core::task::tensor::Tensor) -> PyResult<Bound<'py, PyAny>> {
+    let numpy = py.import("numpy")?;
+    let flat = numpy.call_method1("frombuffer", (pyo3::types::PyBytes::new(py, &t.data), t.dtype.npy_descr()))?;
+    flat.call_method1("reshape", (t.shape.clone(),))?.call_method0("copy")
+}

@@ -6,6 +6,7 @@
 //! | [`watermark`] | copied, replayed or foreign-keyed outputs | one pass over the output, no float ops | `2^-marks` |
 //! | [`freivalds`] | wrong matrix products beyond rounding | `O(k n²)` against `O(n³)` | `2^-k` |
 //! | [`challenge`] segments | skipped or faked steps of iterative work | `samples / segments` of the job | `(1 - f)^samples` for a fraction `f` faked |
+//! | [`challenge`] chunks (ONNX) | faked or skipped chunks of batched inference | `samples / chunks` of the job per member | `C(C−f,s)/C(C,s)` per member, to the power `members` ([`challenge::committee_escape_probability`]) |
 //!
 //! Every random choice derives from [`Prf`]: SHA-256 in counter mode under a key built from public,
 //! on-chain values, so node and validators derive the same marks and challenges, and the node

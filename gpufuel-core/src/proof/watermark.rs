@@ -19,7 +19,7 @@
 //!
 //! Cost: one pseudo-random byte per block and one bit write per mark.
 
-use half::bf16;
+use half::{bf16, f16};
 
 use super::{Hash, Prf, ProofError};
 
@@ -63,6 +63,32 @@ impl Markable for bf16 {
     }
     fn with_low_bit(self, bit: bool) -> Self {
         bf16::from_bits(self.to_bits() & !1 | u16::from(bit))
+    }
+}
+
+impl Markable for f16 {
+    const MAX_RELATIVE_CHANGE: f64 = 1.0 / 1024.0;
+    fn finite(self) -> bool {
+        self.is_finite()
+    }
+    fn low_bit(self) -> bool {
+        self.to_bits() & 1 == 1
+    }
+    fn with_low_bit(self, bit: bool) -> Self {
+        f16::from_bits(self.to_bits() & !1 | u16::from(bit))
+    }
+}
+
+impl Markable for f64 {
+    const MAX_RELATIVE_CHANGE: f64 = 1.0 / (1u64 << 52) as f64;
+    fn finite(self) -> bool {
+        self.is_finite()
+    }
+    fn low_bit(self) -> bool {
+        self.to_bits() & 1 == 1
+    }
+    fn with_low_bit(self, bit: bool) -> Self {
+        f64::from_bits(self.to_bits() & !1 | u64::from(bit))
     }
 }
 

@@ -139,6 +139,8 @@ pub enum Workload {
     Iterative = 1,
     /// A user CUDA kernel, checked by re-executing sampled blocks on a GPU.
     Kernel = 2,
+    /// Batched inference of an ONNX model, checked by re-running sampled chunks.
+    Onnx = 3,
 }
 
 impl TryFrom<u8> for Workload {
@@ -150,6 +152,7 @@ impl TryFrom<u8> for Workload {
             0 => Self::MatMul,
             1 => Self::Iterative,
             2 => Self::Kernel,
+            3 => Self::Onnx,
             _ => return Err(GpuFuelError::CorruptAccount),
         })
     }

@@ -5,11 +5,13 @@
 //! CID. A node's result CID names a [`ResultManifest`] listing the output and checkpoint files, and
 //! the commitment posted on chain is [`ResultManifest::commitment`]. Numeric data is little-endian
 //! `f32`, row-major. [`verify`] holds the checks a validator runs on each kind; [`onnx`] the ONNX
-//! jobs' shapes, limits and comparisons; [`mlp`] the deterministic training step of
-//! [`IterativeTask`].
+//! jobs' shapes, limits and comparisons, [`model`] what an ONNX model file declares, [`tensor`] the
+//! `.npy` tensors ONNX jobs return; [`mlp`] the deterministic training step of [`IterativeTask`].
 
 pub mod mlp;
+pub mod model;
 pub mod onnx;
+pub mod tensor;
 pub mod verify;
 
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -54,6 +56,9 @@ pub enum TaskError {
         /// Bytes it has.
         got: u64,
     },
+    /// The job does not fit the model's signature (an input name, dtype or shape, an output).
+    #[error("the job does not fit the model: {0}")]
+    Signature(String),
     /// The task needs something this protocol does not run (a custom operator domain, say).
     #[error("unsupported: {0}")]
     Unsupported(String),
@@ -149,6 +154,8 @@ pub enum Task {
     Iterative(IterativeTask),
     /// A user CUDA kernel.
     Kernel(KernelTask),
+    /// Batched inference of an ONNX model.
+    Onnx(onnx::OnnxTask),
 }
 
 impl Task {
@@ -158,6 +165,7 @@ impl Task {
             Self::MatMul(_) => Workload::MatMul,
             Self::Iterative(_) => Workload::Iterative,
             Self::Kernel(_) => Workload::Kernel,
+            Self::Onnx(_) => Workload::Onnx,
         }
     }
 
@@ -192,6 +200,7 @@ impl Task {
                 }
                 Ok(())
             }
+            Self::Onnx(t) => t.validate(),
         }
     }
 

@@ -18,7 +18,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use super::TaskError;
+use super::{TaskError, tensor::DType};
 use crate::{cid::Cid, proof::challenge::Tolerance};
 
 /// Largest model file (ONNX's protobuf limit is 2 GiB; larger weights go in external data).
@@ -36,61 +36,6 @@ pub const MAX_STEPS: u32 = 1 << 24;
 /// Operator domains a model may use: ONNX's own. Custom domains name code a node would have to
 /// trust, so they are refused before anything is submitted.
 pub const ALLOWED_DOMAINS: &[&str] = &["", "ai.onnx", "ai.onnx.ml"];
-
-/// Element type of a tensor (ONNX `TensorProto.DataType` names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-#[borsh(use_discriminant = true)]
-#[repr(u8)]
-pub enum DType {
-    /// 32-bit float.
-    F32 = 1,
-    /// Unsigned byte.
-    U8 = 2,
-    /// Signed byte.
-    I8 = 3,
-    /// 32-bit integer.
-    I32 = 6,
-    /// 64-bit integer.
-    I64 = 7,
-    /// Boolean, one byte.
-    Bool = 9,
-    /// 16-bit float.
-    F16 = 10,
-    /// 64-bit float.
-    F64 = 11,
-    /// bfloat16.
-    BF16 = 16,
-}
-
-impl DType {
-    /// Bytes per element.
-    pub fn size(self) -> u64 {
-        match self {
-            Self::U8 | Self::I8 | Self::Bool => 1,
-            Self::F16 | Self::BF16 => 2,
-            Self::F32 | Self::I32 => 4,
-            Self::I64 | Self::F64 => 8,
-        }
-    }
-
-    /// Whether values are floats (compared within a tolerance, and watermarked).
-    pub fn is_float(self) -> bool {
-        matches!(self, Self::F32 | Self::F16 | Self::BF16 | Self::F64)
-    }
-
-    /// The default comparison: a few units in the last place of the type's precision after
-    /// reordered sums (engines, thread counts and graph optimisations change the order), above the
-    /// watermark's change; exact for integers.
-    pub fn default_tolerance(self) -> Tolerance {
-        match self {
-            Self::F64 => Tolerance { rel: 1e-9, abs: 1e-12 },
-            Self::F32 => Tolerance { rel: 1e-4, abs: 1e-5 },
-            Self::F16 => Tolerance { rel: 1e-2, abs: 1e-3 },
-            Self::BF16 => Tolerance { rel: 3e-2, abs: 1e-2 },
-            Self::U8 | Self::I8 | Self::I32 | Self::I64 | Self::Bool => Tolerance { rel: 0.0, abs: 0.0 },
-        }
-    }
-}
 
 /// A named input tensor and the file holding its values (little-endian, row-major).
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]

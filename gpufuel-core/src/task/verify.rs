@@ -1,7 +1,11 @@
 //! The checks a validator runs on a result, per workload kind. The validator agent fetches the
 //! files (by CID, so their contents are already bound to the commitment) and calls these.
 
-use super::{IterativeTask, MatMulTask, ResultManifest, TaskError, bf16s, f32s, mlp};
+use super::{
+    IterativeTask, MatMulTask, ResultManifest, TaskError, bf16s, f32s, mlp,
+    onnx::{self, OnnxTask},
+    tensor::{DType, Tensor},
+};
 use crate::proof::{
     Hash,
     challenge::{self, Tolerance},
@@ -42,6 +46,16 @@ pub enum Failure {
         /// The segment re-executed.
         segment: u32,
         /// Values out of tolerance.
+        mismatches: usize,
+    },
+    /// A re-run chunk of an ONNX job does not reproduce the committed output.
+    #[error("chunk {chunk}, output {output:?}: {mismatches} values out of tolerance")]
+    Chunk {
+        /// The chunk re-run.
+        chunk: u32,
+        /// The output's name.
+        output: String,
+        /// Values out of tolerance (`usize::MAX` when type or shape differ).
         mismatches: usize,
     },
 }
@@ -158,6 +172,60 @@ pub fn challenged_segments(task: &IterativeTask, seed: &Hash) -> Result<Vec<u32>
     Ok(challenge::select_segments(seed, task.segments, samples).map_err(TaskError::from)?)
 }
 
+/// The layout of a batched ONNX result: one file per chunk and output, no checkpoints.
+pub fn check_onnx_layout(task: &OnnxTask, manifest: &ResultManifest) -> Result<(), Failure> {
+    let files = task.chunks() as usize * task.outputs.len();
+    if manifest.outputs.len() != files || !manifest.checkpoints.is_empty() {
+        return Err(Failure::Layout("one file per chunk and output"));
+    }
+    Ok(())
+}
+
+/// The chunks a validator re-runs, from a challenge seed fixed after the commitment.
+pub fn challenged_chunks(task: &OnnxTask, seed: &Hash) -> Result<Vec<u32>, Failure> {
+    let chunks = task.chunks() as u32; // at most MAX_CHUNKS, checked by validate
+    let samples = challenge::DEFAULT_SAMPLES.min(chunks);
+    Ok(challenge::select_segments(seed, chunks, samples).map_err(TaskError::from)?)
+}
+
+/// Checks chunk `chunk` of a batched ONNX result: each of the node's files (`.npy`, in the task's
+/// output order) must carry the watermark part of its file index where it is a finite float
+/// tensor, and agree with the validator's `recomputed` output within the output's tolerance. An
+/// index output with `scores` passes a near-tie resolved the other way ([`onnx::indices_agree`]).
+pub fn check_onnx_chunk(
+    task: &OnnxTask,
+    chunk: u32,
+    files: &[Vec<u8>],
+    recomputed: &[Tensor],
+    keys: &Keys,
+) -> Result<(), Failure> {
+    if files.len() != task.outputs.len() || recomputed.len() != task.outputs.len() {
+        return Err(Failure::Layout("one file per output"));
+    }
+    let committed = files.iter().map(|f| Tensor::from_npy(f)).collect::<Result<Vec<_>, _>>()?;
+    for (j, ((spec, node), mine)) in task.outputs.iter().zip(&committed).zip(recomputed).enumerate() {
+        let file = task.output_file(u64::from(chunk), j) as u32;
+        marked(node.marked(&keys.watermark(Some(file)))?, file)?;
+        let scores = spec.scores.as_ref().and_then(|s| task.outputs.iter().position(|o| &o.name == s));
+        // A near-tie is judged by the scores' own tolerance.
+        let mismatches = match scores.map(|k| (&recomputed[k], task.outputs[k].tolerance_for(recomputed[k].dtype))) {
+            Some((scores, tol)) if node.dtype == DType::I64 && mine.dtype == DType::I64 && node.shape == mine.shape => {
+                let ints = |t: &Tensor| t.to_f64s().into_iter().map(|v| v as i64).collect::<Vec<_>>();
+                let values: Vec<f32> = scores.to_f64s().into_iter().map(|v| v as f32).collect();
+                let width = scores.shape.last().copied().unwrap_or(1) as usize;
+                let agree = onnx::indices_agree(&ints(node), &ints(mine), &values, width, tol);
+                Some(usize::from(!agree))
+            }
+            _ => node.mismatches(mine, spec.tolerance_for(mine.dtype)),
+        };
+        match mismatches {
+            Some(0) => {}
+            m => return Err(Failure::Chunk { chunk, output: spec.name.clone(), mismatches: m.unwrap_or(usize::MAX) }),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +292,82 @@ mod tests {
             Err(Failure::Segment { segment: 3, .. })
         ));
         assert!(matches!(check_segment(&task, &data[1..], 3, &cps[3], &cps[4], tol), Err(Failure::Malformed(_))));
+    }
+
+    /// A classifier's result: per chunk, `logits` (rows×3, f32) and `label` (argmax, i64).
+    fn classifier() -> OnnxTask {
+        let cid = Cid::new(&[[1, 0x55, 0x12, 0x20].as_slice(), &[7; 32]].concat()).unwrap();
+        OnnxTask {
+            model: onnx::ModelRef { model: cid, external: vec![] },
+            inputs: vec![onnx::TensorSpec {
+                name: "x".into(),
+                dtype: DType::F32,
+                shape: vec![4, 2],
+                data: cid,
+                batched: true,
+            }],
+            chunk_rows: 2,
+            outputs: vec![
+                onnx::OutputSpec::named("logits"),
+                onnx::OutputSpec { name: "label".into(), tolerance: None, scores: Some("logits".into()) },
+            ],
+        }
+    }
+
+    fn outputs(logits: &[f32], labels: &[i64]) -> Vec<Tensor> {
+        vec![
+            Tensor::new(DType::F32, vec![2, 3], logits.iter().flat_map(|v| v.to_le_bytes()).collect()).unwrap(),
+            Tensor::new(DType::I64, vec![2], labels.iter().flat_map(|v| v.to_le_bytes()).collect()).unwrap(),
+        ]
+    }
+
+    fn files(task: &OnnxTask, chunk: u32, tensors: &[Tensor], keys: &Keys) -> Vec<Vec<u8>> {
+        let mut tensors = tensors.to_vec();
+        for (j, t) in tensors.iter_mut().enumerate() {
+            t.mark(&keys.watermark(Some(task.output_file(u64::from(chunk), j) as u32))).unwrap();
+        }
+        tensors.iter().map(Tensor::to_npy).collect()
+    }
+
+    #[test]
+    fn onnx_chunks_pass_when_honest_and_fail_when_faked_copied_or_moved() {
+        let task = classifier();
+        let keys = Keys { job: [1; 32], node: [2; 32], seed: [3; 32] };
+        let mine = outputs(&[0.1, 0.7, 0.2, 0.9, 0.05, 0.05], &[1, 0]);
+        check_onnx_chunk(&task, 1, &files(&task, 1, &mine, &keys), &mine, &keys).unwrap();
+        // A near-tie resolved the other way passes; a wrong pick fails.
+        let tied = outputs(&[0.1, 0.70001, 0.7, 0.9, 0.05, 0.05], &[1, 0]);
+        let other_pick = outputs(&[0.1, 0.70001, 0.7, 0.9, 0.05, 0.05], &[2, 0]);
+        check_onnx_chunk(&task, 1, &files(&task, 1, &other_pick, &keys), &tied, &keys).unwrap();
+        let wrong = outputs(&[0.1, 0.7, 0.2, 0.9, 0.05, 0.05], &[0, 0]);
+        assert!(matches!(
+            check_onnx_chunk(&task, 1, &files(&task, 1, &wrong, &keys), &mine, &keys),
+            Err(Failure::Chunk { chunk: 1, ref output, .. }) if output == "label"
+        ));
+        let lazy = outputs(&[0.0; 6], &[0, 0]);
+        assert!(matches!(
+            check_onnx_chunk(&task, 1, &files(&task, 1, &lazy, &keys), &mine, &keys),
+            Err(Failure::Chunk { chunk: 1, mismatches: 6, .. })
+        ));
+        // Another node's files, or this chunk's files filed under another chunk, lack the marks.
+        let thief = Keys { node: [9; 32], ..keys };
+        assert_eq!(
+            check_onnx_chunk(&task, 1, &files(&task, 1, &mine, &thief), &mine, &keys),
+            Err(Failure::Watermark { file: 2 })
+        );
+        assert_eq!(
+            check_onnx_chunk(&task, 1, &files(&task, 0, &mine, &keys), &mine, &keys),
+            Err(Failure::Watermark { file: 2 })
+        );
+        assert!(matches!(check_onnx_chunk(&task, 1, &[vec![1, 2], vec![]], &mine, &keys), Err(Failure::Malformed(_))));
+        let manifest = ResultManifest {
+            outputs: vec![Cid::new(&[[1, 0x55, 0x12, 0x20].as_slice(), &[1; 32]].concat()).unwrap(); 4],
+            checkpoints: vec![],
+        };
+        check_onnx_layout(&task, &manifest).unwrap();
+        assert!(
+            check_onnx_layout(&task, &ResultManifest { outputs: manifest.outputs[..3].to_vec(), ..manifest }).is_err()
+        );
+        assert_eq!(challenged_chunks(&task, &[5; 32]).unwrap(), vec![0, 1]);
     }
 }

@@ -16,12 +16,14 @@ pub enum Behaviour {
     /// Runs the work.
     #[default]
     Honest,
-    /// Computes nothing: zero outputs and checkpoints, correctly watermarked.
+    /// Computes nothing: zero outputs and checkpoints, correctly watermarked (for ONNX jobs, zeros
+    /// of the outputs' shapes).
     Lazy,
     /// Re-posts another node's result for a job with the same inputs (computes honestly when it
     /// finds none).
     Copying,
-    /// Does half the work: half the inner dimension of a product, half the steps of a segment.
+    /// Does half the work: half the inner dimension of a product, half the steps of a segment,
+    /// every other chunk of an ONNX job (the rest zeros).
     Partial,
 }
 
@@ -54,7 +56,7 @@ impl Behaviour {
     /// The cheated output, or `None` when this behaviour runs the executor.
     pub(super) fn cheat(self, work: &Work, ctx: &RunContext) -> Option<Result<Output, ExecError>> {
         let out = match (self, work) {
-            (Self::Honest | Self::Copying, _) | (_, Work::Kernel { .. }) => return None,
+            (Self::Honest | Self::Copying, _) | (_, Work::Kernel { .. } | Work::Onnx { .. }) => return None,
             (Self::Lazy, Work::MatMul { task, .. }) => Ok(vec![0.0; (task.m * task.n) as usize]),
             (Self::Partial, Work::MatMul { task, a, b }) => {
                 let (k, half) = (task.k as usize, task.k as usize / 2);
@@ -80,5 +82,22 @@ impl Behaviour {
             })(),
         };
         Some(out.map(Output::Tensor))
+    }
+
+    /// The result a cheater posts for ONNX work, made from the honest `output`: the same files,
+    /// with zeros where it skipped the work (`chunk_files` files per chunk).
+    pub(super) fn tamper(self, output: Output, chunk_files: usize) -> Output {
+        let Output::Tensors(mut files) = output else { return output };
+        for (i, file) in files.iter_mut().enumerate() {
+            let skipped = match self {
+                Self::Lazy => true,
+                Self::Partial => (i / chunk_files.max(1)) % 2 == 1,
+                Self::Honest | Self::Copying => false,
+            };
+            if skipped {
+                file.data.fill(0);
+            }
+        }
+        Output::Tensors(files)
     }
 }

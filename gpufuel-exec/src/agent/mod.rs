@@ -94,5 +94,34 @@ async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<Work, AgentE
             }
             Work::Kernel { task: t, inputs }
         }
+        Task::Onnx(t) => {
+            let (model, inputs) = fetch_onnx(store, &t.model, &t.inputs).await?;
+            Work::Onnx { task: t, model, inputs }
+        }
     })
+}
+
+/// Fetches an ONNX model with its external-data files, and its inputs, each of the size its spec
+/// gives.
+async fn fetch_onnx(
+    store: &dyn ContentStore,
+    model: &gpufuel_core::task::onnx::ModelRef,
+    specs: &[gpufuel_core::task::onnx::TensorSpec],
+) -> Result<(crate::executor::onnx::Model, Vec<Vec<u8>>), AgentError> {
+    let mut external = Vec::with_capacity(model.external.len());
+    for (location, cid) in &model.external {
+        external.push((location.clone(), store.get(cid).await?.into()));
+    }
+    let model =
+        crate::executor::onnx::Model { cid: model.model, bytes: store.get(&model.model).await?.into(), external };
+    let mut inputs = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let bytes = store.get(&spec.data).await?;
+        let expected = spec.elements() * spec.dtype.size();
+        if bytes.len() as u64 != expected {
+            return Err(TaskError::Size { what: "ONNX input", expected, got: bytes.len() as u64 }.into());
+        }
+        inputs.push(bytes);
+    }
+    Ok((model, inputs))
 }

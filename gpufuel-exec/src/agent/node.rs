@@ -17,7 +17,7 @@ use gpufuel_core::{
     proof::freivalds::Precision,
     quote::PricingStrategy,
     settlement::Outcome,
-    state::{JOB_ACKED, Job, JobState, Node},
+    state::{JOB_ACKED, Job, JobState, Node, Workload},
     task::{MARK_TOLERANCE, MARK_TOLERANCE_BF16, ResultManifest, Task, bf16_bytes, f32_bytes},
 };
 use solana_address::Address;
@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 use gpufuel_store::{Cid, ContentStore, ImportOptions, StoreError, from_chain, to_chain};
 
 use super::{AgentError, Behaviour, fetch_task, fetch_work, keys};
-use crate::executor::{Executor, Output, Progress, RunContext};
+use crate::executor::{Executor, Output, Progress, RunContext, Work};
 
 /// How a node agent behaves on the market.
 #[derive(Clone)]
@@ -296,6 +296,10 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             open.iter()
                 .filter(|(_, j)| j.gpu_class == node.gpu_class && j.node != self.node.to_bytes())
                 .filter(|(_, j)| j.excluded != self.node.to_bytes())
+                // Only work this node's executor runs (no ONNX Runtime, no ONNX jobs).
+                .filter(|(_, j)| {
+                    Workload::try_from(j.workload).is_ok_and(|w| self.executor.capabilities().workloads.contains(&w))
+                })
                 .filter_map(|(a, j)| OpenJob::from_account(a.to_bytes(), j)),
         );
         engine.upsert_node(offer);
@@ -421,10 +425,15 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             }
         };
         let run = async {
+            let chunk_files = match &work {
+                Work::Onnx { task, .. } => task.outputs.len(),
+                _ => 0,
+            };
             let output = match self.config.behaviour.cheat(&work, &ctx) {
                 Some(cheated) => cheated,
                 None => self.executor.run(work, ctx.clone()).await,
             };
+            let output = output.map(|o| self.config.behaviour.tamper(o, chunk_files));
             timings.compute = t.elapsed();
             let _ = finished.send(true);
             output
@@ -450,6 +459,13 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             Output::Buffers(buffers) => {
                 for b in buffers {
                     manifest.outputs.push(to_chain(&add(b).await?)?);
+                }
+            }
+            // ONNX outputs: each file marked with the watermark part of its index, as `.npy`.
+            Output::Tensors(tensors) => {
+                for (i, mut t) in tensors.into_iter().enumerate() {
+                    t.mark(&ctx.keys().watermark(Some(i as u32)))?;
+                    manifest.outputs.push(to_chain(&add(t.to_npy()).await?)?);
                 }
             }
         }

@@ -28,8 +28,11 @@ use solana_signer::Signer;
 
 use gpufuel_store::{ContentStore, StoreError};
 
-use super::{AgentError, fetch_f32s, fetch_task, fetch_work, keys};
-use crate::executor::{Executor, Output, RunContext};
+use super::{AgentError, fetch_f32s, fetch_onnx, fetch_task, fetch_work, keys};
+use crate::executor::{
+    Executor, Output, RunContext,
+    onnx::{EngineOptions, OnnxEngine},
+};
 
 /// How a validator checks.
 #[derive(Clone)]
@@ -42,6 +45,9 @@ pub struct ValidatorConfig {
     pub tolerance: Tolerance,
     /// Re-executes kernels (a GPU executor); without one, kernel jobs are left to others.
     pub executor: Option<Arc<dyn Executor>>,
+    /// How it re-runs ONNX chunks (default: ONNX Runtime's CPU provider, all optimisations, a
+    /// thread per core); where ONNX Runtime does not load, ONNX jobs are left to others.
+    pub onnx: EngineOptions,
     /// Also checks unanimous decisions it did not sit on, and appeals those it finds wrong
     /// (default yes): what keeps a captured committee from deciding.
     pub watch: bool,
@@ -54,6 +60,7 @@ impl Default for ValidatorConfig {
             freivalds_rounds: freivalds::DEFAULT_ROUNDS,
             tolerance: Tolerance::default(),
             executor: None,
+            onnx: EngineOptions::default(),
             watch: true,
         }
     }
@@ -99,6 +106,8 @@ pub struct ValidatorAgent<C: Chain> {
     verdicts: Mutex<HashMap<(Address, Hash), Verdict>>,
     /// Whether its stake is in the draw yet.
     activated: std::sync::atomic::AtomicBool,
+    /// The ONNX engine, built on the first ONNX job (`None`: ONNX Runtime does not load here).
+    onnx: std::sync::OnceLock<Option<Arc<OnnxEngine>>>,
 }
 
 impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
@@ -117,7 +126,17 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
         let index = gpufuel_chain::query::account::<Validator, _>(client.chain(), &account).await?.index;
         let activated =
             (gpufuel_chain::query::account::<Validator, _>(client.chain(), &account).await?.activated != 0).into();
-        Ok(Self { client, store, operator, token: *token, index, config, verdicts: Mutex::default(), activated })
+        Ok(Self {
+            client,
+            store,
+            operator,
+            token: *token,
+            index,
+            config,
+            verdicts: Mutex::default(),
+            activated,
+            onnx: std::sync::OnceLock::new(),
+        })
     }
 
     /// The operator's wallet.
@@ -285,6 +304,10 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                     .map_err(|e| crate::executor::ExecError::Failed(e.to_string()))?
             }
             Task::Iterative(t) => self.check_iterative(t, &manifest, &keys, &seed).await?,
+            Task::Onnx(t) => {
+                let Some(engine) = self.onnx_engine() else { return Ok(Verdict::Abstain) };
+                self.check_onnx(engine, t, &manifest, &keys, &seed).await?
+            }
             Task::Kernel(t) => {
                 let Some(executor) =
                     self.config.executor.clone().filter(|e| e.capabilities().workloads.contains(&Workload::Kernel))
@@ -357,6 +380,59 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             }
         }
         Ok(Ok(()))
+    }
+
+    fn onnx_engine(&self) -> Option<Arc<OnnxEngine>> {
+        self.onnx
+            .get_or_init(|| match OnnxEngine::new(self.config.onnx) {
+                Ok(engine) => Some(Arc::new(engine)),
+                Err(e) => {
+                    tracing::warn!("abstaining on ONNX jobs: {e}");
+                    None
+                }
+            })
+            .clone()
+    }
+
+    /// Re-runs the challenged chunks of an ONNX result and compares them with the node's files.
+    async fn check_onnx(
+        &self,
+        engine: Arc<OnnxEngine>,
+        t: gpufuel_core::task::onnx::OnnxTask,
+        manifest: &ResultManifest,
+        keys: &verify::Keys,
+        seed: &Hash,
+    ) -> Result<Result<(), Failure>, AgentError> {
+        if let Err(f) = verify::check_onnx_layout(&t, manifest) {
+            return Ok(Err(f));
+        }
+        let picked = match verify::challenged_chunks(&t, seed) {
+            Ok(p) => p,
+            Err(f) => return Ok(Err(f)),
+        };
+        let store = self.store.as_ref();
+        let (model, inputs) = fetch_onnx(store, &t.model, &t.inputs).await?;
+        let mut files = Vec::with_capacity(picked.len());
+        for &chunk in &picked {
+            let mut chunk_files = Vec::with_capacity(t.outputs.len());
+            for j in 0..t.outputs.len() {
+                chunk_files.push(store.get(&manifest.outputs[t.output_file(u64::from(chunk), j)]).await?);
+            }
+            files.push(chunk_files);
+        }
+        let keys = *keys;
+        let rerun = move || -> Result<Result<(), Failure>, crate::executor::ExecError> {
+            for (chunk, files) in picked.into_iter().zip(files) {
+                let recomputed = engine.run_chunk(&t, &model, &inputs, u64::from(chunk))?;
+                if let Err(f) = verify::check_onnx_chunk(&t, chunk, &files, &recomputed, &keys) {
+                    return Ok(Err(f));
+                }
+            }
+            Ok(Ok(()))
+        };
+        let verdict =
+            tokio::task::spawn_blocking(rerun).await.map_err(|e| crate::executor::ExecError::Failed(e.to_string()))?;
+        Ok(verdict?)
     }
 
     /// The segments this validator re-executes: drawn from the committee seed (fixed after the

@@ -1,5 +1,8 @@
 //! The CPU executor: matrix products through matrixmultiply (multi-threaded, a well-kept pure-Rust
-//! GEMM: no BLAS to install) and the iterative workload through the core's reference trainer.
+//! GEMM: no BLAS to install), the iterative workload through the core's reference trainer, and
+//! ONNX models through ONNX Runtime's CPU provider where its library loads.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use gpufuel_core::{
@@ -7,12 +10,17 @@ use gpufuel_core::{
     task::{IterativeTask, mlp},
 };
 
-use super::{CPU_CLASS, Capabilities, DEFAULT_VRAM_MIB, ExecError, Executor, Output, RunContext, Work};
+use super::{
+    CPU_CLASS, Capabilities, DEFAULT_VRAM_MIB, ExecError, Executor, Output, RunContext, Work,
+    onnx::{self, EngineOptions, OnnxEngine},
+};
 
-/// Runs `MatMul` and `Iterative` work on the CPU; `Kernel` work needs a GPU.
+/// Runs `MatMul`, `Iterative` and (with ONNX Runtime) `Onnx` work on the CPU; `Kernel` work
+/// needs a GPU.
 #[derive(Debug, Clone)]
 pub struct CpuExecutor {
     capabilities: Capabilities,
+    onnx: Option<Arc<OnnxEngine>>,
 }
 
 impl Default for CpuExecutor {
@@ -22,8 +30,14 @@ impl Default for CpuExecutor {
 }
 
 impl CpuExecutor {
-    /// An executor offering this machine's cores as class 0 (`cpu`) with [`DEFAULT_VRAM_MIB`].
+    /// An executor offering this machine's cores as class 0 (`cpu`) with [`DEFAULT_VRAM_MIB`],
+    /// and ONNX jobs when ONNX Runtime loads here (with its default options).
     pub fn new() -> Self {
+        Self::with_onnx(EngineOptions::default())
+    }
+
+    /// The same, its ONNX sessions built with `options` (threads, optimisation level).
+    pub fn with_onnx(options: EngineOptions) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let capabilities = Capabilities {
             device: format!("CPU ({cores} threads)"),
@@ -36,7 +50,15 @@ impl CpuExecutor {
             },
             workloads: vec![Workload::MatMul, Workload::Iterative],
         };
-        Self { capabilities }
+        let mut executor = Self { capabilities, onnx: None };
+        match OnnxEngine::new(options) {
+            Ok(engine) => {
+                executor.capabilities.workloads.push(Workload::Onnx);
+                executor.onnx = Some(Arc::new(engine));
+            }
+            Err(e) => tracing::info!("no ONNX jobs on this node: {e}"),
+        }
+        executor
     }
 }
 
@@ -110,6 +132,7 @@ impl Executor for CpuExecutor {
     }
 
     async fn run(&self, work: Work, ctx: RunContext) -> Result<Output, ExecError> {
+        let onnx = self.onnx.clone();
         let blocking = move || match work {
             Work::MatMul { task, a, b } => {
                 check_matmul(&task, &a, &b)?;
@@ -120,6 +143,10 @@ impl Executor for CpuExecutor {
             }
             Work::Iterative { task, data, init } => train(&task, &data, &init, &ctx).map(Output::Tensor),
             Work::Kernel { .. } => Err(ExecError::NeedsGpu(Workload::Kernel)),
+            Work::Onnx { task, model, inputs } => match &onnx {
+                Some(engine) => onnx::run_task(engine, &task, &model, &inputs, &ctx),
+                None => Err(ExecError::Unsupported(Workload::Onnx)),
+            },
         };
         tokio::task::spawn_blocking(blocking).await.map_err(|e| ExecError::Failed(e.to_string()))?
     }

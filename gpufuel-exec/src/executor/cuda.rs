@@ -16,7 +16,10 @@ use gpufuel_core::{
     task::{IterativeTask, KernelSource, KernelTask, MatMulTask, mlp},
 };
 
-use super::{Capabilities, ExecError, Executor, Output, RunContext, Work, cpu};
+use super::{
+    Capabilities, ExecError, Executor, Output, RunContext, Work, cpu,
+    onnx::{self, Device, EngineOptions, OnnxEngine},
+};
 
 /// Why no GPU can be used here, or `Ok` when libcuda loads and reports a device.
 pub fn cuda_available() -> Result<(), String> {
@@ -39,6 +42,7 @@ fn cuda(e: impl std::fmt::Display) -> ExecError {
 pub struct CudaExecutor {
     capabilities: Capabilities,
     gpu: Arc<Gpu>,
+    onnx: Option<Arc<OnnxEngine>>,
 }
 
 /// The device and the libraries found for it; shared with the worker threads that block on it.
@@ -68,6 +72,22 @@ impl CudaExecutor {
         if nvrtc {
             workloads.extend([Workload::Iterative, Workload::Kernel]);
         }
+        // ONNX on this device through the CUDA execution provider (onnxruntime-gpu's library),
+        // else on the CPU provider, saying so.
+        let options = EngineOptions { device: Device::Cuda(ordinal as i32), ..EngineOptions::default() };
+        let onnx = match OnnxEngine::new(options) {
+            Ok(engine) => {
+                if let Some(why) = engine.fallback() {
+                    tracing::warn!("{why}");
+                }
+                workloads.push(Workload::Onnx);
+                Some(Arc::new(engine))
+            }
+            Err(e) => {
+                tracing::info!("no ONNX jobs on this node: {e}");
+                None
+            }
+        };
         let spec = NodeSpec {
             gpu_class: gpufuel_core::class::class_of_device(&name),
             gpu_count: 1,
@@ -77,7 +97,7 @@ impl CudaExecutor {
         };
         let capabilities =
             Capabilities { device: format!("{name} (sm_{major}{minor}, {vram_mib} MiB)"), spec, workloads };
-        Ok(Self { capabilities, gpu: Arc::new(Gpu { ctx, cublas, nvrtc }) })
+        Ok(Self { capabilities, gpu: Arc::new(Gpu { ctx, cublas, nvrtc }), onnx })
     }
 
     /// The device, for direct use (benchmarks compare its GEMM with the executor's).
@@ -230,7 +250,7 @@ impl Executor for CudaExecutor {
 
     async fn run(&self, work: Work, ctx: RunContext) -> Result<Output, ExecError> {
         // Kernels and copies block the thread: keep them off the async workers.
-        let gpu = self.gpu.clone();
+        let (gpu, engine) = (self.gpu.clone(), self.onnx.clone());
         let blocking = move || match work {
             Work::MatMul { task, a, b } => {
                 ctx.check()?;
@@ -240,6 +260,10 @@ impl Executor for CudaExecutor {
             }
             Work::Iterative { task, data, init } => gpu.train(&task, &data, &init, &ctx).map(Output::Tensor),
             Work::Kernel { task, inputs } => gpu.kernel(&task, &inputs).map(Output::Buffers),
+            Work::Onnx { task, model, inputs } => match &engine {
+                Some(engine) => onnx::run_task(engine, &task, &model, &inputs, &ctx),
+                None => Err(ExecError::Unsupported(Workload::Onnx)),
+            },
         };
         tokio::task::spawn_blocking(blocking).await.map_err(|e| ExecError::Failed(e.to_string()))?
     }

@@ -1,4 +1,5 @@
-//! Executors run a job's work: [`CpuExecutor`] anywhere, [`CudaExecutor`] on an NVIDIA GPU. The
+//! Executors run a job's work: [`CpuExecutor`] anywhere, [`CudaExecutor`] on an NVIDIA GPU, both
+//! running ONNX models through the [`OnnxEngine`] where ONNX Runtime loads. The
 //! node agent fetches the inputs, hands them over as [`Work`], and gets an [`Output`] back; the
 //! watermark and the checkpoint commitments are the agent's business ([`RunContext`]), so a custom
 //! executor gets them without doing anything.
@@ -7,19 +8,21 @@ mod callback;
 mod context;
 mod cpu;
 mod cuda;
+pub mod onnx;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use gpufuel_core::{
     state::{NodeSpec, Workload},
-    task::{IterativeTask, KernelTask, MatMulTask, TaskError},
+    task::{IterativeTask, KernelTask, MatMulTask, TaskError, onnx::OnnxTask, tensor::Tensor},
 };
 
 pub use callback::{CallbackExecutor, MatMulFn};
 pub use context::{Progress, RunContext};
 pub use cpu::{CpuExecutor, gemm as cpu_gemm};
 pub use cuda::{CudaExecutor, cuda_available};
+pub use onnx::{EngineOptions, OnnxEngine, engine_available};
 
 /// Why a workload could not run.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,12 @@ pub enum ExecError {
     /// The GPU, its driver or a CUDA library failed.
     #[error("CUDA: {0}")]
     Cuda(String),
+    /// ONNX Runtime could not be loaded (the library is missing or too old).
+    #[error("ONNX Runtime: {0}")]
+    Engine(String),
+    /// ONNX Runtime refused the model or failed to run it.
+    #[error("the ONNX model failed: {0}")]
+    Model(String),
     /// The executor failed otherwise (a caller's function raised, a worker panicked).
     #[error("the executor failed: {0}")]
     Failed(String),
@@ -83,6 +92,15 @@ pub enum Work {
         /// Input buffers in the task's order (`None`: zero-filled).
         inputs: Vec<Option<Vec<u8>>>,
     },
+    /// Batched inference of an ONNX model.
+    Onnx {
+        /// The model, inputs, chunks and outputs.
+        task: OnnxTask,
+        /// The model's files.
+        model: onnx::Model,
+        /// Every input's bytes, in the task's order.
+        inputs: Vec<Vec<u8>>,
+    },
 }
 
 impl Work {
@@ -92,6 +110,7 @@ impl Work {
             Self::MatMul { .. } => Workload::MatMul,
             Self::Iterative { .. } => Workload::Iterative,
             Self::Kernel { .. } => Workload::Kernel,
+            Self::Onnx { .. } => Workload::Onnx,
         }
     }
 }
@@ -103,6 +122,8 @@ pub enum Output {
     Tensor(Vec<f32>),
     /// A kernel's output buffers, in the task's order.
     Buffers(Vec<Vec<u8>>),
+    /// An ONNX job's outputs, chunk-major (`OnnxTask::output_file`).
+    Tensors(Vec<Tensor>),
 }
 
 /// Runs work.

@@ -64,7 +64,10 @@ class Work:
     b: npt.NDArray[np.float32]
 
 Executor = Callable[[Work], Union[npt.ArrayLike, Awaitable[npt.ArrayLike]]]
-Result = Union[npt.NDArray[np.float32], list[bytes]]
+# A product or trained parameters; a kernel's buffers; an ONNX job's outputs by name.
+Result = Union[npt.NDArray[np.float32], list[bytes], dict[str, npt.NDArray]]
+# An ONNX model: a path, its bytes, or an onnx.ModelProto.
+Model = Union[str, PathLike, bytes, bytearray, object]
 
 class Client:
     @staticmethod
@@ -158,6 +161,44 @@ class Client:
         max_price: int | None = None,
         deadline_secs: int | None = None,
         urgent: bool | None = None,
+    ) -> str: ...
+    def submit_onnx(
+        self,
+        model: Model,
+        inputs: dict[str, npt.ArrayLike],
+        *,
+        constants: dict[str, npt.ArrayLike] | None = None,
+        outputs: list[str] | None = None,
+        chunk_rows: int | None = None,
+        scores: dict[str, str] | None = None,
+        tolerances: dict[str, tuple[float, float]] | None = None,
+        allow_non_finite: bool = False,
+        gpu_class: GpuClass | None = None,
+        gpu_seconds: int | None = None,
+        max_price: int | None = None,
+        deadline_secs: int | None = None,
+        urgent: bool | None = None,
+        gpu_count: int | None = None,
+        min_vram_mib: int | None = None,
+    ) -> Awaitable[str]: ...
+    def submit_onnx_sync(
+        self,
+        model: Model,
+        inputs: dict[str, npt.ArrayLike],
+        *,
+        constants: dict[str, npt.ArrayLike] | None = None,
+        outputs: list[str] | None = None,
+        chunk_rows: int | None = None,
+        scores: dict[str, str] | None = None,
+        tolerances: dict[str, tuple[float, float]] | None = None,
+        allow_non_finite: bool = False,
+        gpu_class: GpuClass | None = None,
+        gpu_seconds: int | None = None,
+        max_price: int | None = None,
+        deadline_secs: int | None = None,
+        urgent: bool | None = None,
+        gpu_count: int | None = None,
+        min_vram_mib: int | None = None,
     ) -> str: ...
     def status(self, job: str) -> JobStatus: ...
     def jobs(self, mine: bool = False) -> list[JobStatus]: ...

@@ -1,0 +1,316 @@
+//! The ONNX engine: ONNX Runtime through `ort`, its library loaded at run time.
+//!
+//! Nothing is downloaded or linked at build time. The library is looked for, once per process, at
+//! [`ORT_DYLIB_PATH`] when set, else where `scripts/onnx-env.sh` installs the PyPI wheel
+//! `onnxruntime==1.31.1` (`$GPUFUEL_TOOLS/onnx-venv`, default `~/.cache/gpufuel-tools`), else as
+//! `libonnxruntime.so` on the loader's path. Where it cannot be loaded, [`engine_available`] says
+//! why: a node then offers no ONNX work and a validator abstains on it.
+//!
+//! Sessions are built once per model CID and reused for every chunk. A GPU engine registers the
+//! CUDA execution provider (from the `onnxruntime-gpu` wheel) and falls back to the CPU, saying so,
+//! where the provider or the device is missing.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, Mutex, OnceLock},
+};
+
+use gpufuel_core::{
+    cid::Cid,
+    task::{
+        onnx::{OnnxTask, TensorSpec},
+        tensor::{DType, Tensor},
+    },
+};
+use ort::{
+    environment::Environment,
+    memory::Allocator,
+    session::{Session, builder::GraphOptimizationLevel},
+    value::{DynTensor, DynTensorValueType, TensorElementType},
+};
+
+use super::ExecError;
+
+/// The environment variable naming the ONNX Runtime library (ort's own).
+pub const ORT_DYLIB_PATH: &str = "ORT_DYLIB_PATH";
+/// The ONNX Runtime release the engine is built against (`ort`'s `api-31`).
+pub const ORT_VERSION: &str = "1.31.1";
+
+/// Where a session runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// ONNX Runtime's CPU provider.
+    #[default]
+    Cpu,
+    /// The CUDA execution provider on this device ordinal.
+    Cuda(i32),
+}
+
+/// Graph optimisations applied when a session is built (ONNX Runtime's levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Optimization {
+    /// None: the graph as written.
+    Disabled,
+    /// Constant folding and redundant-node removal.
+    Basic,
+    /// Also operator fusions.
+    Extended,
+    /// Also layout changes (ONNX Runtime's default).
+    #[default]
+    All,
+}
+
+/// How the engine builds sessions. Validators may differ from nodes in all of these: the
+/// tolerances absorb the differences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EngineOptions {
+    /// Where sessions run (default: the CPU).
+    pub device: Device,
+    /// Threads of one session's operators (default 0: ONNX Runtime's choice, one per core).
+    pub threads: usize,
+    /// Graph optimisations (default: all).
+    pub optimization: Optimization,
+}
+
+/// A model and its external-data files, as the job names them.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The model file's CID (sessions are cached by it).
+    pub cid: Cid,
+    /// The `.onnx` bytes.
+    pub bytes: Arc<[u8]>,
+    /// External-data files by the location the model gives them.
+    pub external: Vec<(String, Arc<[u8]>)>,
+}
+
+/// Runs ONNX models.
+pub struct OnnxEngine {
+    options: EngineOptions,
+    /// Why the engine runs on the CPU although a GPU was asked for.
+    fallback: Option<String>,
+    sessions: Mutex<HashMap<Cid, Arc<Mutex<Session>>>>,
+}
+
+impl std::fmt::Debug for OnnxEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxEngine").field("options", &self.options).field("fallback", &self.fallback).finish()
+    }
+}
+
+/// The library's path: [`ORT_DYLIB_PATH`], else the tools directory's wheel, else the loader's.
+pub fn library_path() -> PathBuf {
+    if let Some(p) = std::env::var_os(ORT_DYLIB_PATH).filter(|p| !p.is_empty()) {
+        return p.into();
+    }
+    let tools = std::env::var_os("GPUFUEL_TOOLS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/gpufuel-tools")));
+    let wheel = tools.and_then(|t| {
+        let lib = t.join("onnx-venv/lib");
+        std::fs::read_dir(lib).ok()?.flatten().find_map(|python| {
+            let so = python.path().join(format!("site-packages/onnxruntime/capi/libonnxruntime.so.{ORT_VERSION}"));
+            so.is_file().then_some(so)
+        })
+    });
+    wheel.unwrap_or_else(|| "libonnxruntime.so".into())
+}
+
+/// The process's ONNX Runtime environment, the library loaded on first use.
+fn environment() -> Result<&'static Environment, ExecError> {
+    static ENV: OnceLock<Result<Environment, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let path = library_path();
+        let builder =
+            ort::init_from(&path).map_err(|e| format!("{e} (set {ORT_DYLIB_PATH}, or run scripts/onnx-env.sh)"))?;
+        builder.with_name("gpufuel").build().map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| ExecError::Engine(e.clone()))
+}
+
+/// `Ok` when ONNX Runtime loads here, else why not.
+pub fn engine_available() -> Result<(), ExecError> {
+    environment().map(|_| ())
+}
+
+fn model_error(e: impl std::fmt::Display) -> ExecError {
+    ExecError::Model(e.to_string())
+}
+
+impl OnnxEngine {
+    /// An engine with `options`, loading ONNX Runtime if this process has not yet. A CUDA device
+    /// whose provider cannot be registered falls back to the CPU ([`OnnxEngine::fallback`]).
+    pub fn new(options: EngineOptions) -> Result<Self, ExecError> {
+        let env = environment()?;
+        let mut engine = Self { options, fallback: None, sessions: Mutex::new(HashMap::new()) };
+        if let Device::Cuda(id) = options.device {
+            let cuda = ort::ep::CUDA::default().with_device_id(id).build().error_on_failure();
+            let probe = Session::builder(env).and_then(|b| b.with_execution_providers([cuda]).map_err(Into::into));
+            if let Err(e) = probe {
+                engine.fallback =
+                    Some(format!("the CUDA execution provider is unavailable ({e}): ONNX runs on the CPU"));
+                engine.options.device = Device::Cpu;
+            }
+        }
+        Ok(engine)
+    }
+
+    /// The options sessions are built with (the device after any fallback).
+    pub fn options(&self) -> EngineOptions {
+        self.options
+    }
+
+    /// Why a GPU was asked for and the CPU is used.
+    pub fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
+    }
+
+    /// The session of `model`, built on first use. A model that ONNX Runtime refuses is
+    /// [`ExecError::Model`].
+    fn session(&self, model: &Model) -> Result<Arc<Mutex<Session>>, ExecError> {
+        if let Some(s) = self.sessions.lock().expect("sessions lock").get(&model.cid) {
+            return Ok(s.clone());
+        }
+        let level = match self.options.optimization {
+            Optimization::Disabled => GraphOptimizationLevel::Disable,
+            Optimization::Basic => GraphOptimizationLevel::Level1,
+            Optimization::Extended => GraphOptimizationLevel::Level2,
+            Optimization::All => GraphOptimizationLevel::All,
+        };
+        let mut builder = Session::builder(environment()?).map_err(model_error)?;
+        builder = builder.with_optimization_level(level).map_err(model_error)?;
+        if self.options.threads > 0 {
+            builder = builder.with_intra_threads(self.options.threads).map_err(model_error)?;
+        }
+        if let Device::Cuda(id) = self.options.device {
+            let cuda = ort::ep::CUDA::default().with_device_id(id).build().error_on_failure();
+            builder = builder.with_execution_providers([cuda]).map_err(model_error)?;
+        }
+        for (location, bytes) in &model.external {
+            builder = builder.with_external_initializer_file_in_memory(location, bytes.clone()).map_err(model_error)?;
+        }
+        let session = Arc::new(Mutex::new(builder.commit_from_memory(&model.bytes).map_err(model_error)?));
+        self.sessions.lock().expect("sessions lock").insert(model.cid, session.clone());
+        Ok(session)
+    }
+
+    /// Runs `model` on named `inputs` and returns the `outputs` asked for, in that order.
+    pub fn run(&self, model: &Model, inputs: &[(&str, &Tensor)], outputs: &[&str]) -> Result<Vec<Tensor>, ExecError> {
+        let session = self.session(model)?;
+        let values =
+            inputs.iter().map(|(name, t)| Ok((name.to_string(), to_ort(t)?))).collect::<Result<Vec<_>, ExecError>>()?;
+        let mut session = session.lock().expect("session lock");
+        let mut results = session.run(values).map_err(model_error)?;
+        outputs
+            .iter()
+            .map(|name| {
+                let value =
+                    results.remove(name).ok_or_else(|| model_error(format!("the model has no output {name:?}")))?;
+                let tensor = value
+                    .downcast::<DynTensorValueType>()
+                    .map_err(|_| model_error(format!("output {name:?} is not a tensor")))?;
+                from_ort_tensor(name, &tensor)
+            })
+            .collect()
+    }
+
+    /// Runs chunk `chunk` of a batched task: its rows of every batched input, every constant
+    /// whole. `inputs` hold the whole inputs' bytes in the task's order.
+    pub fn run_chunk(
+        &self,
+        task: &OnnxTask,
+        model: &Model,
+        inputs: &[Vec<u8>],
+        chunk: u64,
+    ) -> Result<Vec<Tensor>, ExecError> {
+        let fed = task
+            .inputs
+            .iter()
+            .zip(inputs)
+            .map(|(spec, bytes)| chunk_input(task, spec, bytes, chunk))
+            .collect::<Result<Vec<_>, ExecError>>()?;
+        let named: Vec<(&str, &Tensor)> = task.inputs.iter().map(|s| s.name.as_str()).zip(&fed).collect();
+        let outputs: Vec<&str> = task.outputs.iter().map(|o| o.name.as_str()).collect();
+        self.run(model, &named, &outputs)
+    }
+}
+
+/// Runs every chunk of `task` in order (blocking), stopping once `ctx` is cancelled.
+pub fn run_task(
+    engine: &OnnxEngine,
+    task: &OnnxTask,
+    model: &Model,
+    inputs: &[Vec<u8>],
+    ctx: &super::RunContext,
+) -> Result<super::Output, ExecError> {
+    let chunks = task.chunks();
+    let mut out = Vec::with_capacity(chunks as usize * task.outputs.len());
+    for chunk in 0..chunks {
+        ctx.check()?;
+        out.extend(engine.run_chunk(task, model, inputs, chunk)?);
+        ctx.progress((chunk + 1) as f32 / chunks as f32);
+    }
+    Ok(super::Output::Tensors(out))
+}
+
+/// The tensor chunk `chunk` feeds for `spec`.
+fn chunk_input(task: &OnnxTask, spec: &TensorSpec, bytes: &[u8], chunk: u64) -> Result<Tensor, ExecError> {
+    let range = task.input_range(spec, chunk);
+    let data = bytes.get(range.start as usize..range.end as usize).ok_or(gpufuel_core::task::TaskError::Size {
+        what: "ONNX input",
+        expected: spec.elements() * spec.dtype.size(),
+        got: bytes.len() as u64,
+    })?;
+    let mut shape = spec.shape.clone();
+    if spec.batched {
+        let rows = task.chunk(chunk);
+        shape[0] = rows.end - rows.start;
+    }
+    Ok(Tensor::new(spec.dtype, shape, data.to_vec())?)
+}
+
+fn to_ort_type(dtype: DType) -> TensorElementType {
+    match dtype {
+        DType::F32 => TensorElementType::Float32,
+        DType::U8 => TensorElementType::Uint8,
+        DType::I8 => TensorElementType::Int8,
+        DType::I32 => TensorElementType::Int32,
+        DType::I64 => TensorElementType::Int64,
+        DType::Bool => TensorElementType::Bool,
+        DType::F16 => TensorElementType::Float16,
+        DType::F64 => TensorElementType::Float64,
+        DType::BF16 => TensorElementType::Bfloat16,
+    }
+}
+
+fn from_ort(t: TensorElementType) -> Option<DType> {
+    DType::ALL.into_iter().find(|&d| to_ort_type(d) == t)
+}
+
+/// A CPU tensor of ONNX Runtime holding a copy of `t`.
+fn to_ort(t: &Tensor) -> Result<DynTensor, ExecError> {
+    let shape: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
+    let mut value = DynTensor::new(&Allocator::default(), to_ort_type(t.dtype), shape).map_err(model_error)?;
+    // SAFETY: the tensor was just allocated on the CPU for `shape` elements of `t.dtype`, which
+    // is `t.data.len()` bytes (checked by `Tensor::new`); the regions cannot overlap.
+    unsafe { std::ptr::copy_nonoverlapping(t.data.as_ptr(), value.data_ptr_mut().cast::<u8>(), t.data.len()) };
+    Ok(value)
+}
+
+/// Copies an output out of ONNX Runtime.
+fn from_ort_tensor(name: &str, value: &DynTensor) -> Result<Tensor, ExecError> {
+    let dtype = from_ort(*value.data_type()).ok_or_else(|| {
+        model_error(format!("output {name:?} has type {:?}, which jobs cannot return", value.data_type()))
+    })?;
+    let shape: Vec<u64> = value.shape().iter().map(|&d| d.max(0) as u64).collect();
+    let len = shape.iter().product::<u64>() * dtype.size();
+    let data = if len == 0 {
+        vec![]
+    } else {
+        // SAFETY: ONNX Runtime returns outputs in CPU memory by default (no IO binding is used),
+        // holding `shape` elements of `dtype`, contiguous and alive while `value` is.
+        unsafe { std::slice::from_raw_parts(value.data_ptr().cast::<u8>(), len as usize) }.to_vec()
+    };
+    Ok(Tensor::new(dtype, shape, data)?)
+}

@@ -1,0 +1,70 @@
+"""Builds the test models with the `onnx` helper API (run by scripts/onnx-env.sh's venv):
+
+    python gpufuel-fixtures/models/make.py gpufuel-fixtures/models
+
+classifier.onnx: a small CNN on 1×8×8 images with a symbolic batch axis `N`:
+Conv(4 filters 3×3, pad 1) → Relu → MaxPool 2×2 → Flatten → Gemm(64→10) = `logits` (N×10, f32),
+Softmax = `probs`, ArgMax over the classes = `label` (N, i64). Fixed weights (seed 7), opset 17.
+
+broken.onnx: a valid protobuf whose graph names an input no node produces and feeds a MatMul
+with mismatched inner dimensions: ONNX Runtime refuses to build a session for it on every engine.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def classifier() -> onnx.ModelProto:
+    rng = np.random.default_rng(7)
+    w = numpy_helper.from_array((rng.standard_normal((4, 1, 3, 3)) * 0.5).astype(np.float32), "conv_w")
+    b = numpy_helper.from_array((rng.standard_normal(4) * 0.1).astype(np.float32), "conv_b")
+    fw = numpy_helper.from_array((rng.standard_normal((64, 10)) * 0.2).astype(np.float32), "fc_w")
+    fb = numpy_helper.from_array((rng.standard_normal(10) * 0.1).astype(np.float32), "fc_b")
+    nodes = [
+        helper.make_node("Conv", ["x", "conv_w", "conv_b"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"]),
+        helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p"], ["f"], axis=1),
+        helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
+        helper.make_node("ArgMax", ["logits"], ["label"], axis=1, keepdims=0),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "classifier",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 8, 8])],
+        [
+            helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10]),
+            helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", 10]),
+            helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),
+        ],
+        [w, b, fw, fb],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="gpufuel-fixtures")
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def broken() -> onnx.ModelProto:
+    w = numpy_helper.from_array(np.ones((3, 5), np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "broken",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 5])],
+        [w],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="gpufuel-fixtures")
+    model.ir_version = 8
+    return model
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent)
+    for name, make in [("classifier", classifier), ("broken", broken)]:
+        onnx.save(make(), out / f"{name}.onnx")
+        print(out / f"{name}.onnx")

@@ -1,0 +1,98 @@
+//! ONNX jobs end to end on the local network: the real SBF program in LiteSVM, the embedded store,
+//! CPU node agents and validators running ONNX Runtime's real library.
+
+mod common;
+
+use common::{network, node_of, state};
+use gpufuel_core::{
+    state::JobState,
+    task::{
+        Task,
+        onnx::OutputSpec,
+        tensor::{DType, Tensor},
+    },
+};
+use gpufuel_exec::{
+    agent::Behaviour,
+    executor::onnx::{EngineOptions, Model, OnnxEngine},
+};
+use gpufuel_network::LocalNetwork;
+use gpufuel_sdk::{JobOptions, JobResult, OnnxJob, job};
+
+const CLASSIFIER: &[u8] = include_bytes!("../../gpufuel-fixtures/models/classifier.onnx");
+
+/// `rows` 1×8×8 images.
+fn images(rows: u64, salt: u64) -> Tensor {
+    let values: Vec<f32> =
+        (0..rows * 64).map(|i| (((i * 7919 + salt * 104_729) % 2001) as f32 / 1000.0) - 1.0).collect();
+    Tensor::new(DType::F32, vec![rows, 1, 8, 8], values.iter().flat_map(|v| v.to_le_bytes()).collect()).unwrap()
+}
+
+/// A classification job over 300 images: 300 chunks of one row by default.
+async fn classify(net: &LocalNetwork, x: Tensor) -> Task {
+    OnnxJob::new(CLASSIFIER)
+        .batched("x", x)
+        .output("logits")
+        .output_spec(OutputSpec { name: "label".into(), tolerance: None, scores: Some("logits".into()) })
+        .task(net.store.as_ref())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_onnx_job_settles_with_the_outputs_onnx_runtime_gives() {
+    let net = network(3, vec![]).await;
+    let held = net.tokens_held();
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let x = images(300, 1);
+    let task = classify(&net, x.clone()).await;
+    let Task::Onnx(t) = &task else { panic!() };
+    assert_eq!(t.chunks(), 300);
+    let id = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[id], 400).await.unwrap();
+    assert_eq!(state(&net, &id), JobState::Settled);
+    assert_eq!(node_of(&net, &id).failed_validations, 0);
+    let JobResult::Tensors(outputs) = job::result(&net.client, net.store.as_ref(), &id).await.unwrap() else {
+        panic!("an ONNX job's result is its named tensors")
+    };
+    let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["logits", "label"]);
+    let direct = OnnxEngine::new(EngineOptions::default()).unwrap();
+    let model = Model { cid: t.model.model, bytes: CLASSIFIER.into(), external: vec![] };
+    let expected = direct.run(&model, &[("x", &x)], &["logits", "label"]).unwrap();
+    assert_eq!(outputs[0].1.shape, vec![300, 10]);
+    assert_eq!(outputs[0].1.mismatches(&expected[0], DType::F32.default_tolerance()), Some(0));
+    assert_eq!(outputs[1].1, expected[1], "labels");
+    assert_eq!(net.tokens_held(), held + 50_000_000, "tokens conserved (plus the submitter's funding)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lazy_and_partial_nodes_on_onnx_jobs_are_slashed() {
+    for behaviour in [Behaviour::Lazy, Behaviour::Partial] {
+        let net = network(0, vec![behaviour]).await;
+        let alice = net.submitter(50_000_000).await.unwrap();
+        let task = classify(&net, images(300, 2)).await;
+        let before = net.chain.balance(&alice.token);
+        let id = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
+        net.run_until_done(&[id], 400).await.unwrap();
+        assert_eq!(state(&net, &id), JobState::Slashed, "{}", behaviour.name());
+        assert_eq!(node_of(&net, &id).failed_validations, 1);
+        assert!(net.chain.balance(&alice.token) > before, "refunded, plus half the node's cover");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copying_node_on_onnx_jobs_is_caught_by_the_watermark() {
+    let mut net = network(1, vec![Behaviour::Copying]).await;
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let task = classify(&net, images(64, 3)).await;
+    let first = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[first], 400).await.unwrap();
+    assert_eq!(state(&net, &first), JobState::Settled);
+    let honest = net.nodes.iter().position(|n| n.behaviour == Behaviour::Honest).unwrap();
+    net.kill_node(honest);
+    let second = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[second], 400).await.unwrap();
+    assert_eq!(state(&net, &second), JobState::Slashed, "a result copied from another job fails its marks");
+    assert_eq!(node_of(&net, &second).failed_validations, 1);
+}

@@ -1,0 +1,169 @@
+//! ONNX jobs from the submitter's side: [`OnnxJob`] builds a batched-inference task from a model
+//! and its inputs, and [`outputs`] joins a settled job's chunk files back into whole tensors.
+
+use gpufuel_core::task::{
+    Task, TaskError,
+    model::ModelInfo,
+    onnx::{self, ModelRef, OnnxTask, OutputSpec, TensorSpec},
+    tensor::Tensor,
+};
+use gpufuel_store::ContentStore;
+
+use crate::ClientError;
+
+/// Chunks a batch is cut into by default (fewer when it has fewer rows): each validator re-runs
+/// 16 of them, so a node faking 10% of the chunks is caught with p > 0.99 by a committee of
+/// three while a validator re-runs ~3% of the job (`proof::challenge`).
+pub const DEFAULT_CHUNKS: u64 = 512;
+
+/// Batched inference of an ONNX model: the builder of an [`OnnxTask`].
+///
+/// ```
+/// use gpufuel_core::task::tensor::{DType, Tensor};
+/// use gpufuel_sdk::onnx::OnnxJob;
+///
+/// let x = Tensor::new(DType::F32, vec![1000, 1, 8, 8], vec![0; 1000 * 64 * 4]).unwrap();
+/// let job = OnnxJob::new(std::fs::read("../gpufuel-fixtures/models/classifier.onnx").unwrap())
+///     .batched("x", x)
+///     .output("logits")
+///     .output("label");
+/// assert_eq!(job.rows(), 1000);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct OnnxJob {
+    model: Vec<u8>,
+    external: Vec<(String, Vec<u8>)>,
+    inputs: Vec<(String, Tensor, bool)>,
+    outputs: Vec<OutputSpec>,
+    chunk_rows: Option<u64>,
+    allow_non_finite: bool,
+}
+
+impl OnnxJob {
+    /// A job running `model` (the `.onnx` bytes).
+    pub fn new(model: impl Into<Vec<u8>>) -> Self {
+        Self { model: model.into(), ..Self::default() }
+    }
+
+    /// An external-data file of the model, by the location the model gives it.
+    pub fn external(mut self, location: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        self.external.push((location.into(), bytes.into()));
+        self
+    }
+
+    /// An input split along axis 0 into chunks (every batched input has the same rows).
+    pub fn batched(mut self, name: impl Into<String>, tensor: Tensor) -> Self {
+        self.inputs.push((name.into(), tensor, true));
+        self
+    }
+
+    /// An input fed whole to every chunk (weights, constants).
+    pub fn constant(mut self, name: impl Into<String>, tensor: Tensor) -> Self {
+        self.inputs.push((name.into(), tensor, false));
+        self
+    }
+
+    /// An output returned, compared by validators within its dtype's default tolerance. With no
+    /// output named, the job returns every output of the graph.
+    pub fn output(self, name: impl Into<String>) -> Self {
+        self.output_spec(OutputSpec::named(name))
+    }
+
+    /// An output returned, with its own tolerance or the scores it indexes.
+    pub fn output_spec(mut self, spec: OutputSpec) -> Self {
+        self.outputs.push(spec);
+        self
+    }
+
+    /// Rows per chunk (default: the batch cut into at most [`DEFAULT_CHUNKS`] chunks).
+    pub fn chunk_rows(mut self, rows: u64) -> Self {
+        self.chunk_rows = Some(rows);
+        self
+    }
+
+    /// Accept NaN and infinities in float inputs (default no: a non-finite input is refused, as
+    /// it is most often a bug upstream of the job).
+    pub fn allow_non_finite(mut self, allow: bool) -> Self {
+        self.allow_non_finite = allow;
+        self
+    }
+
+    /// Rows of the batch (1 when no input is batched).
+    pub fn rows(&self) -> u64 {
+        self.inputs.iter().find(|(_, _, batched)| *batched).and_then(|(_, t, _)| t.shape.first().copied()).unwrap_or(1)
+    }
+
+    /// Checks the job against the model file (operator domains, input names, dtypes and shapes,
+    /// outputs: [`ModelInfo::check`]) and the limits, stores the model and inputs, and returns the
+    /// task. Nothing is stored when the task is refused.
+    pub async fn task(self, store: &dyn ContentStore) -> Result<Task, ClientError> {
+        let rows = self.rows();
+        let chunk_rows = self.chunk_rows.unwrap_or(rows.div_ceil(DEFAULT_CHUNKS).max(1));
+        let placeholder = gpufuel_core::cid::Cid::default();
+        let spec = |(name, t, batched): &(String, Tensor, bool)| TensorSpec {
+            name: name.clone(),
+            dtype: t.dtype,
+            shape: t.shape.clone(),
+            data: placeholder,
+            batched: *batched,
+        };
+        let info = ModelInfo::parse(&self.model)?;
+        let outputs = if self.outputs.is_empty() {
+            info.outputs.iter().map(|o| OutputSpec::named(&o.name)).collect()
+        } else {
+            self.outputs
+        };
+        let mut task = OnnxTask {
+            model: ModelRef {
+                model: placeholder,
+                external: self.external.iter().map(|(l, _)| (l.clone(), placeholder)).collect(),
+            },
+            inputs: self.inputs.iter().map(spec).collect(),
+            chunk_rows,
+            outputs,
+        };
+        if self.model.len() as u64 > onnx::MAX_MODEL_BYTES {
+            return Err(TaskError::Invalid("the model exceeds 2 GiB (put its weights in external data)").into());
+        }
+        Task::Onnx(task.clone()).validate()?;
+        info.check(&task)?;
+        if !self.allow_non_finite
+            && self.inputs.iter().any(|(_, t, _)| t.dtype.is_float() && t.to_f64s().iter().any(|v| !v.is_finite()))
+        {
+            return Err(TaskError::Invalid("a float input holds NaN or an infinity (allow_non_finite sends it)").into());
+        }
+        task.model.model = store.put(self.model).await?;
+        for ((_, cid), (_, bytes)) in task.model.external.iter_mut().zip(self.external) {
+            *cid = store.put(bytes).await?;
+        }
+        for (spec, (_, t, _)) in task.inputs.iter_mut().zip(self.inputs) {
+            spec.data = store.put(t.data).await?;
+        }
+        Ok(Task::Onnx(task))
+    }
+}
+
+/// Joins a batched job's chunk files into one tensor per output, concatenated along axis 0 (a
+/// chunk's outputs hold its rows), in the task's output order with their names.
+pub fn outputs(task: &OnnxTask, files: &[Vec<u8>]) -> Result<Vec<(String, Tensor)>, ClientError> {
+    let per_chunk = task.outputs.len();
+    if files.len() as u64 != task.chunks() * per_chunk as u64 {
+        return Err(TaskError::Invalid("the result does not have one file per chunk and output").into());
+    }
+    let mut joined: Vec<Option<Tensor>> = vec![None; per_chunk];
+    for (i, bytes) in files.iter().enumerate() {
+        let part = Tensor::from_npy(bytes)?;
+        let slot = &mut joined[i % per_chunk];
+        match slot {
+            None => *slot = Some(part),
+            Some(whole) => {
+                if whole.dtype != part.dtype || whole.shape.get(1..) != part.shape.get(1..) || whole.shape.is_empty() {
+                    return Err(TaskError::Invalid("chunk outputs differ in type or trailing shape").into());
+                }
+                whole.shape[0] += part.shape[0];
+                whole.data.extend_from_slice(&part.data);
+            }
+        }
+    }
+    Ok(task.outputs.iter().map(|o| o.name.clone()).zip(joined.into_iter().flatten()).collect())
+}
