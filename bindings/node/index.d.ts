@@ -39,6 +39,13 @@ export declare class Client {
    */
   submitMatmul(a: Float32Array, b: Float32Array, shape: MatMulShape, request?: JobRequest | undefined | null): Promise<string>
   /**
+   * Submits batched inference of an ONNX `model` (the `.onnx` bytes) on `inputs`. The job is
+   * checked against the model's signature before anything is stored or escrowed: a wrong input
+   * name, dtype or shape, a custom operator domain or a malformed model rejects with
+   * `INVALID_TASK`.
+   */
+  submitOnnx(model: Buffer, inputs: Array<OnnxInput>, onnx?: OnnxOptions | undefined | null, request?: JobRequest | undefined | null): Promise<string>
+  /**
    * Submits the training of an MLP on `x` (`rows×inputs`, row-major) and `y` (`rows`) from the
    * parameters `init`; the verified result is the trained parameters.
    */
@@ -156,12 +163,13 @@ export interface JobRequest {
 
 /**
  * A verified result: a row-major `values` tensor of `shape` (a product `[m, n]` or trained
- * parameters `[count]`), or a kernel's output `buffers`.
+ * parameters `[count]`), a kernel's output `buffers`, or an ONNX job's named `tensors`.
  */
 export interface JobResult {
   values?: Float32Array
   shape: Array<number>
   buffers?: Array<Buffer>
+  tensors?: Array<NamedTensor>
 }
 
 /**
@@ -192,6 +200,14 @@ export interface MatMulShape {
   m: number
   k: number
   n: number
+}
+
+/** An ONNX output: its little-endian, row-major bytes with their dtype (`f32`, `i64`, …) and shape. */
+export interface NamedTensor {
+  name: string
+  dtype: string
+  shape: Array<number>
+  data: Buffer
 }
 
 /** What `LocalNetwork.start` starts. */
@@ -253,6 +269,40 @@ export interface NodeTick {
   submitted: number
   settled: number
   errors: Array<string>
+}
+
+/**
+ * An input of an ONNX job: its bytes (little-endian, row-major; `Buffer.from(a.buffer,
+ * a.byteOffset, a.byteLength)` views a typed array without copying), dtype (`f32`, `i64`, …) and
+ * shape. Split along axis 0 into chunks unless `constant`.
+ */
+export interface OnnxInput {
+  name: string
+  dtype: string
+  shape: Array<number>
+  data: Buffer
+  /** Fed whole to every chunk (weights, constants); default false. */
+  constant?: boolean
+}
+
+/** How an ONNX job returns and checks its outputs. */
+export interface OnnxOptions {
+  /** Outputs returned (default: every output of the graph). */
+  outputs?: Array<string>
+  /** Rows per chunk (default: the batch in at most 512 chunks). */
+  chunkRows?: number
+  /** Index output (argmax, top-k) → the scores it indexes, so near-ties are judged by score. */
+  scores?: Record<string, string>
+  /** Output → its comparison tolerance. */
+  tolerances?: Record<string, OutputTolerance>
+  /** Accept NaN and infinities in float inputs (default false). */
+  allowNonFinite?: boolean
+}
+
+/** `|recomputed − committed| ≤ abs + rel·|recomputed|`. */
+export interface OutputTolerance {
+  rel: number
+  abs: number
 }
 
 /** A reference price of a GPU class. */
