@@ -60,15 +60,16 @@ impl TensorSpec {
 
     /// Bytes of one slice along axis 0.
     pub fn row_bytes(&self) -> u64 {
-        self.shape[1..].iter().product::<u64>() * self.dtype.size()
+        self.shape.get(1..).unwrap_or_default().iter().product::<u64>() * self.dtype.size()
     }
 
     fn validate(&self) -> Result<(), TaskError> {
         if self.name.is_empty() {
             return Err(TaskError::Invalid("a tensor needs a name"));
         }
-        if self.shape.is_empty() || self.shape.len() > MAX_RANK || self.shape.contains(&0) {
-            return Err(TaskError::Invalid("a tensor has 1 to 8 dimensions, each at least 1"));
+        // Scalars and empty tensors are valid constants; a batched input has rows to split.
+        if self.shape.len() > MAX_RANK || (self.batched && self.shape.first().is_none_or(|&rows| rows == 0)) {
+            return Err(TaskError::Invalid("a tensor has at most 8 dimensions; a batched one at least one row"));
         }
         let elements = self.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d));
         if elements.is_none_or(|n| n > super::MAX_ELEMENTS) {
@@ -361,8 +362,9 @@ mod tests {
         };
         bad(|t| t.chunk_rows = 0);
         bad(|t| t.inputs[0].shape = vec![1 << 20, 1 << 11]);
-        bad(|t| t.inputs[1].shape = vec![]);
-        bad(|t| t.inputs[1].shape[0] = 0);
+        bad(|t| t.inputs[0].shape = vec![]);
+        bad(|t| t.inputs[0].shape[0] = 0);
+        bad(|t| t.inputs[1].shape = vec![1; 9]);
         bad(|t| t.inputs[1].name = "x".into());
         bad(|t| t.inputs.push(tensor("y", &[99, 2], true)));
         bad(|t| t.outputs.clear());
@@ -372,6 +374,11 @@ mod tests {
         let mut t = classifier(100, 10);
         t.chunk_rows = 1;
         t.inputs[0].shape[0] = 1 << 16;
+        t.validate().unwrap();
+        // Scalar and empty constants are valid.
+        t.inputs[1].shape = vec![];
+        t.validate().unwrap();
+        t.inputs[1].shape = vec![0, 3];
         t.validate().unwrap();
         assert_eq!(check_domain("ai.onnx.ml"), Ok(()));
         assert!(matches!(check_domain("com.example"), Err(TaskError::Unsupported(_))));

@@ -292,9 +292,11 @@ fn from_ort(t: TensorElementType) -> Option<DType> {
 fn to_ort(t: &Tensor) -> Result<DynTensor, ExecError> {
     let shape: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
     let mut value = DynTensor::new(&Allocator::default(), to_ort_type(t.dtype), shape).map_err(model_error)?;
-    // SAFETY: the tensor was just allocated on the CPU for `shape` elements of `t.dtype`, which
-    // is `t.data.len()` bytes (checked by `Tensor::new`); the regions cannot overlap.
-    unsafe { std::ptr::copy_nonoverlapping(t.data.as_ptr(), value.data_ptr_mut().cast::<u8>(), t.data.len()) };
+    if !t.data.is_empty() {
+        // SAFETY: the tensor was just allocated on the CPU for `shape` elements of `t.dtype`,
+        // which is `t.data.len()` bytes (checked by `Tensor::new`); the regions cannot overlap.
+        unsafe { std::ptr::copy_nonoverlapping(t.data.as_ptr(), value.data_ptr_mut().cast::<u8>(), t.data.len()) };
+    }
     Ok(value)
 }
 
