@@ -101,8 +101,9 @@ fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
     print(&m, "assign to node 1", cu);
     let cu = m.chain.send(&[ix::acknowledge(&nodes[1].address(), &job)], &[&nodes[1].keypair])?;
     steps.push(("acknowledge", cu));
-    let cu =
-        m.chain.send(&[ix::submit_result(&nodes[1].address(), &job, sample_cid(2), [9; 32])], &[&nodes[1].keypair])?;
+    let cu = m
+        .chain
+        .send(&[ix::submit_result(&nodes[1].address(), &job, sample_cid(2), [9; 32], false)], &[&nodes[1].keypair])?;
     steps.push(("submit_result", cu));
     print(&m, "submit result", cu);
     m.chain.advance(1);

@@ -350,7 +350,19 @@ impl<C: Chain> GpuFuelClient<C> {
         result: Cid,
         commitment: [u8; 32],
     ) -> Result<Sent, ChainError> {
-        self.send(&[ix::submit_result(&operator.pubkey(), job, result, commitment)], operator).await
+        self.send(&[ix::submit_result(&operator.pubkey(), job, result, commitment, false)], operator).await
+    }
+
+    /// Reports that `job`'s task fails for everyone: `report` is the CID of the
+    /// [`InvalidReport`](gpufuel_core::task::InvalidReport) and `commitment` its hash.
+    pub async fn report_invalid_task(
+        &self,
+        operator: &Keypair,
+        job: &Address,
+        report: Cid,
+        commitment: [u8; 32],
+    ) -> Result<Sent, ChainError> {
+        self.send(&[ix::submit_result(&operator.pubkey(), job, report, commitment, true)], operator).await
     }
 
     // Committees.

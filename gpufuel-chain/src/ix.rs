@@ -317,10 +317,17 @@ pub fn reassign(job: &Address, node: &Address, gpu_class: u8) -> Instruction {
     )
 }
 
-/// [`Ix::SubmitResult`] by `operator`'s node.
-pub fn submit_result(operator: &Address, job: &Address, result_cid: Cid, commitment: [u8; 32]) -> Instruction {
+/// [`Ix::SubmitResult`] by `operator`'s node (`invalid_task`: a report that the task fails for
+/// everyone).
+pub fn submit_result(
+    operator: &Address,
+    job: &Address,
+    result_cid: Cid,
+    commitment: [u8; 32],
+    invalid_task: bool,
+) -> Instruction {
     build(
-        Ix::SubmitResult { result_cid, commitment },
+        Ix::SubmitResult { result_cid, commitment, invalid_task },
         vec![readonly_signer(*operator), readonly(pda::node(operator)), writable(*job)],
     )
 }

@@ -61,7 +61,7 @@ async fn urgent_lifecycle_settles_and_pays(cluster: &dyn Cluster) {
     c.assign(&validator.keypair, &job).await.unwrap();
     c.acknowledge(&node.keypair, &job).await.unwrap();
     let cid = gpufuel_fixtures::sample_cid(3);
-    m.send(&[ix::submit_result(&n, &job, cid, [5; 32])], &node.keypair, &[]).await.unwrap();
+    m.send(&[ix::submit_result(&n, &job, cid, [5; 32], false)], &node.keypair, &[]).await.unwrap();
     let before = (m.balance(&node.token).await, m.balance(&submitter.token).await);
     committee_passes(&m, &validator, &job).await;
     let j = query::job(cluster.chain(), &job).await.unwrap();

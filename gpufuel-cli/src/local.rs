@@ -256,6 +256,9 @@ fn describe(net: &LocalNetwork, job: &Job, state: JobState) -> String {
         JobState::Settled => format!("SETTLED at {}/s, votes {}{node}", job.best_bid, votes(job)),
         JobState::Slashed => format!("SLASHED (refunded), votes {}{node}", votes(job)),
         JobState::Unresolved => format!("UNRESOLVED (refunded, no decision), votes {}{node}", votes(job)),
+        JobState::Invalid => {
+            format!("INVALID TASK (fails for everyone; refunded less the check), votes {}{node}", votes(job))
+        }
         s => format!("{s:?}"),
     }
 }

@@ -268,17 +268,24 @@ pub enum GpuFuelInstruction {
     /// 2. `[writable]` The assigned node.
     /// 3. `[writable]` The job's GPU class.
     Reassign,
-    /// Posts the result CID and the Merkle root of the proof of execution.
+    /// Posts the result CID and the Merkle root of the proof of execution; or, with
+    /// `invalid_task`, the CID of a report that the task fails for everyone (a model that does
+    /// not load or run), which committees check by running the task themselves: upheld, the job
+    /// ends `Invalid` (the escrow refunded less the validators' fee, the node neither paid nor
+    /// slashed); refuted, the node is slashed as for a wrong result.
     ///
     /// Accounts:
     /// 0. `[signer]` The operator.
     /// 1. `[]` The operator's node (assigned to the job).
     /// 2. `[writable]` The job.
     SubmitResult {
-        /// Binary CID of the result manifest.
+        /// Binary CID of the result manifest (or of the invalid-task report).
         result_cid: Cid,
-        /// Merkle root over the result's files ([`crate::task::ResultManifest::commitment`]).
+        /// Merkle root over the result's files ([`crate::task::ResultManifest::commitment`]), or
+        /// the report's hash.
         commitment: [u8; 32],
+        /// The node reports that the task fails for everyone.
+        invalid_task: bool,
     },
     /// Draws the current round's committee from the hash of the first slot after the round's
     /// opening step (anyone may call, once that slot exists).
@@ -469,7 +476,7 @@ impl GpuFuelInstruction {
             18 => Ix::Assign,
             19 => Ix::Acknowledge,
             20 => Ix::Reassign,
-            21 => Ix::SubmitResult { result_cid: r.cid()?, commitment: r.bytes()? },
+            21 => Ix::SubmitResult { result_cid: r.cid()?, commitment: r.bytes()?, invalid_task: r.bool()? },
             22 => Ix::DrawCommittee,
             23 => Ix::CommitVote { seat: r.u8()?, commitment: r.bytes()? },
             24 => Ix::RevealVote { seat: r.u8()?, pass: r.bool()?, salt: r.bytes()? },
@@ -546,7 +553,7 @@ mod tests {
                 GpuFuelInstruction::Assign,
                 GpuFuelInstruction::Acknowledge,
                 GpuFuelInstruction::Reassign,
-                GpuFuelInstruction::SubmitResult { result_cid: cid(b), commitment: salt },
+                GpuFuelInstruction::SubmitResult { result_cid: cid(b), commitment: salt, invalid_task: flag },
                 GpuFuelInstruction::DrawCommittee,
                 GpuFuelInstruction::CommitVote { seat: b, commitment: salt },
                 GpuFuelInstruction::RevealVote { seat: b, pass: flag, salt },

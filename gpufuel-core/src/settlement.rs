@@ -123,6 +123,22 @@ pub fn pass_payout(
     Ok(PassPayout { node, protocol_fee, validators, refund })
 }
 
+/// The split of a job whose task the committee found to fail for everyone: the validators
+/// are paid their fee on the job's value from the escrow, the rest returns to the submitter; the
+/// node earns nothing and loses nothing (its cover is released).
+pub fn invalid_payout(
+    escrow: u64,
+    price: u64,
+    gpu_seconds: u32,
+    premium: u64,
+    terms: &JobTerms,
+) -> Result<(u64, u64), GpuFuelError> {
+    let gross = job_value(price, gpu_seconds, premium)?;
+    let validators = bps_of(gross, u64::from(terms.validator_fee_bps)).ok_or(GpuFuelError::Overflow)?;
+    let refund = escrow.checked_sub(validators).ok_or(GpuFuelError::Overflow)?;
+    Ok((validators, refund))
+}
+
 /// The split of a failed job's slash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlashPayout {

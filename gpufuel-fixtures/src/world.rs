@@ -80,7 +80,7 @@ impl World {
     pub fn submitted_job(&mut self, id: u64, winner: usize, price: u64) -> Address {
         let job = self.assigned_job(id, winner, price);
         let n = &self.nodes[winner];
-        self.send(ix::submit_result(&n.address(), &job, sample_cid(9), [7; 32]), n).unwrap();
+        self.send(ix::submit_result(&n.address(), &job, sample_cid(9), [7; 32], false), n).unwrap();
         job
     }
 

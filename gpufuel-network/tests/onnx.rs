@@ -17,9 +17,11 @@ use gpufuel_exec::{
     executor::onnx::{EngineOptions, Model, OnnxEngine},
 };
 use gpufuel_network::LocalNetwork;
-use gpufuel_sdk::{JobOptions, JobResult, OnnxJob, job};
+use gpufuel_sdk::{ClientError, JobOptions, JobResult, OnnxJob, job};
 
 const CLASSIFIER: &[u8] = include_bytes!("../../gpufuel-fixtures/models/classifier.onnx");
+/// A model ONNX Runtime refuses to load (a MatMul of mismatched inner dimensions).
+const BROKEN: &[u8] = include_bytes!("../../gpufuel-fixtures/models/broken.onnx");
 
 /// `rows` 1×8×8 images.
 fn images(rows: u64, salt: u64) -> Tensor {
@@ -95,4 +97,44 @@ async fn a_copying_node_on_onnx_jobs_is_caught_by_the_watermark() {
     net.run_until_done(&[second], 400).await.unwrap();
     assert_eq!(state(&net, &second), JobState::Slashed, "a result copied from another job fails its marks");
     assert_eq!(node_of(&net, &second).failed_validations, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_fails_for_everyone_ends_invalid_without_slashing_the_node() {
+    let net = network(1, vec![]).await;
+    let held = net.tokens_held();
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let x = Tensor::new(DType::F32, vec![8, 4], vec![0; 8 * 4 * 4]).unwrap();
+    let task = OnnxJob::new(BROKEN).batched("x", x).task(net.store.as_ref()).await.unwrap();
+    let before = net.chain.balance(&alice.token);
+    let id = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[id], 400).await.unwrap();
+    assert_eq!(state(&net, &id), JobState::Invalid);
+    let node = node_of(&net, &id);
+    assert_eq!(
+        (node.failed_validations, node.completed, node.locked),
+        (0, 0, 0),
+        "neither slashed nor paid; cover released"
+    );
+    assert_eq!(node.header.stake, gpufuel_exec::agent::NodeConfig::default().stake, "the node's stake is whole");
+    let j = net.chain.account::<gpufuel_core::state::Job>(&id).unwrap();
+    let value = j.best_bid * u64::from(j.gpu_seconds) + j.premium;
+    let validator_fee = value * u64::from(j.terms.validator_fee_bps) / 10_000;
+    assert_eq!(net.chain.balance(&alice.token), before - validator_fee, "refunded less the validators' fee");
+    match job::result(&net.client, net.store.as_ref(), &id).await {
+        Err(ClientError::TaskFailed(reason)) => assert!(reason.contains("Incompatible dimensions"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(net.tokens_held(), held + 50_000_000, "tokens conserved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_claims_a_working_model_fails_is_slashed() {
+    let net = network(0, vec![Behaviour::Refusing]).await;
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let task = classify(&net, images(40, 4)).await;
+    let id = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[id], 400).await.unwrap();
+    assert_eq!(state(&net, &id), JobState::Slashed, "the committee ran the model");
+    assert_eq!(node_of(&net, &id).failed_validations, 1);
 }

@@ -6,7 +6,9 @@ use gpufuel_core::{
     instruction::JobSpec,
     proof::freivalds::Precision,
     state::{Job, JobState},
-    task::{IterativeTask, MatMulTask, ResultManifest, Task, TaskError, bf16s, f32_bytes, f32s, mlp::Mlp},
+    task::{
+        InvalidReport, IterativeTask, MatMulTask, ResultManifest, Task, TaskError, bf16s, f32_bytes, f32s, mlp::Mlp,
+    },
 };
 use gpufuel_store::ContentStore;
 use solana_address::Address;
@@ -173,6 +175,11 @@ pub async fn result<C: Chain>(
 ) -> Result<JobResult, ClientError> {
     let j: Job = client.job(job).await?;
     let state = crate::status::state(job, &j)?;
+    if state == JobState::Invalid {
+        let report = InvalidReport::decode(&store.get(&j.result_cid).await?)
+            .ok_or(TaskError::Encoding("invalid-task report"))?;
+        return Err(ClientError::TaskFailed(report.reason));
+    }
     if state != JobState::Settled {
         return Err(ClientError::NotSettled(state));
     }

@@ -47,3 +47,12 @@ test('bad ONNX jobs reject with a code and submit nothing', async () => {
   await rejects([model, [images(2, 2)], { chunkRows: -1 }], 'INVALID_ARGUMENT', /chunkRows/)
   assert.equal(await client.balance(), before)
 })
+
+test('a model that fails for everyone rejects its result with TASK_FAILED and the reason', async () => {
+  const client = await net.client()
+  const broken = readFileSync(new URL('../../../gpufuel-fixtures/models/broken.onnx', import.meta.url))
+  const x = { name: 'x', dtype: 'f32', shape: [4, 4], data: Buffer.alloc(64) }
+  const job = await client.submitOnnx(broken, [x], {}, { gpuSeconds: 4 })
+  await assert.rejects(client.result(job, 120), (e) => e.code === 'TASK_FAILED' && /Incompatible dimensions/.test(e.message))
+  assert.equal((await client.status(job)).state, 'Invalid')
+})

@@ -11,7 +11,8 @@ import pytest
 
 import gpufuel
 
-CLASSIFIER = Path(__file__).resolve().parents[3] / "gpufuel-fixtures" / "models" / "classifier.onnx"
+MODELS = Path(__file__).resolve().parents[3] / "gpufuel-fixtures" / "models"
+CLASSIFIER = MODELS / "classifier.onnx"
 
 
 def images(rows, seed):
@@ -79,3 +80,13 @@ def test_bad_arguments_are_invalid_argument_errors(client):
         client.submit_onnx_sync(CLASSIFIER, {"x": images(2, 4)}, outputs=["logits"], scores={"label": "logits"})
     with pytest.raises(gpufuel.errors.InvalidArgumentError, match="chunk_rows"):
         client.submit_onnx_sync(CLASSIFIER, {"x": images(2, 4)}, chunk_rows=-1)
+
+
+def test_a_model_that_fails_for_everyone_raises_task_failed_with_the_reason(client):
+    before = client.balance()
+    job = client.submit_onnx_sync(MODELS / "broken.onnx", {"x": np.zeros((4, 4), np.float32)}, gpu_seconds=4)
+    with pytest.raises(gpufuel.errors.TaskFailedError, match="Incompatible dimensions"):
+        client.result_sync(job, timeout=120)
+    status = client.status(job)
+    assert status.state == "Invalid"
+    assert before - status.price * 4 < client.balance() < before, "refunded less the validators' fee"

@@ -13,6 +13,8 @@ pub const MAX_SEATS: usize = MAX_COMMITTEE + MAX_APPEAL_COMMITTEE;
 pub const JOB_URGENT: u8 = 1;
 /// `Job::flags` bit: the assigned node acknowledged the job.
 pub const JOB_ACKED: u8 = 2;
+/// `Job::flags` bit: the node's submission reports that the task fails for everyone.
+pub const JOB_INVALID_TASK: u8 = 4;
 
 /// Where a job is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,6 +37,9 @@ pub enum JobState {
     /// No committee reached a decision: the escrow refunded, the node neither paid nor slashed
     /// (terminal).
     Unresolved = 8,
+    /// The committee upheld the node's report that the task fails for everyone: the escrow
+    /// refunded less the validators' fee, the node neither paid nor slashed (terminal).
+    Invalid = 9,
 }
 
 impl TryFrom<u8> for JobState {
@@ -52,6 +57,7 @@ impl TryFrom<u8> for JobState {
             6 => Cancelled,
             7 => Expired,
             8 => Unresolved,
+            9 => Invalid,
             _ => return Err(GpuFuelError::CorruptAccount),
         })
     }
@@ -60,7 +66,10 @@ impl TryFrom<u8> for JobState {
 impl JobState {
     /// Whether no instruction can move the job any further.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Settled | Self::Slashed | Self::Cancelled | Self::Expired | Self::Unresolved)
+        matches!(
+            self,
+            Self::Settled | Self::Slashed | Self::Cancelled | Self::Expired | Self::Unresolved | Self::Invalid
+        )
     }
 
     /// The lifecycle's legal transitions (a job may also stay where it is). An assigned job goes
@@ -72,7 +81,7 @@ impl JobState {
                 (self, next),
                 (Open, Assigned | Cancelled | Expired)
                     | (Assigned, Open | Submitted | Expired)
-                    | (Submitted, Settled | Slashed | Unresolved)
+                    | (Submitted, Settled | Slashed | Unresolved | Invalid)
             )
     }
 }
@@ -176,7 +185,7 @@ pub struct Job {
     pub gpu_count: u8,
     /// Minimum compute capability (major * 10 + minor).
     pub min_compute_capability: u8,
-    /// [`JOB_URGENT`], [`JOB_ACKED`].
+    /// [`JOB_URGENT`], [`JOB_ACKED`], [`JOB_INVALID_TASK`].
     pub flags: u8,
     /// Verification round: 0 the first committee, 1 the appeal committee.
     pub round: u8,
@@ -271,6 +280,11 @@ impl Job {
     /// Whether the job pays the urgent premium.
     pub fn is_urgent(&self) -> bool {
         self.flags & JOB_URGENT != 0
+    }
+
+    /// Whether the node's submission reports that the task fails for everyone.
+    pub fn reports_invalid_task(&self) -> bool {
+        self.flags & JOB_INVALID_TASK != 0
     }
 
     /// What the node earns for the job at the winning price: `best_bid × gpu_seconds + premium`

@@ -9,8 +9,8 @@ mod staker;
 
 pub use gpu_class::GpuClass;
 pub use job::{
-    JOB_ACKED, JOB_URGENT, Job, JobState, MAX_APPEAL_COMMITTEE, MAX_COMMITTEE, MAX_SEATS, Phase, Seat, SeatVote,
-    Workload,
+    JOB_ACKED, JOB_INVALID_TASK, JOB_URGENT, Job, JobState, MAX_APPEAL_COMMITTEE, MAX_COMMITTEE, MAX_SEATS, Phase,
+    Seat, SeatVote, Workload,
 };
 pub use market::{JobTerms, MAX_COVER_BPS, MAX_FEE_BPS, MAX_WINDOW_SECS, Market, MarketParams};
 pub use staker::{Node, NodeSpec, StakeHeader, Staker, StakerStatus, Submitter, Validator};

@@ -26,6 +26,9 @@ use crate::{
 /// is not one is refused before decoding.
 pub const TASK_MAGIC: &[u8; 8] = b"GPUFT\x00\x01T";
 const RESULT_MAGIC: &[u8; 8] = b"GPUFT\x00\x01R";
+const INVALID_MAGIC: &[u8; 8] = b"GPUFT\x00\x01I";
+/// Longest reason an invalid-task report carries.
+pub const MAX_REASON: usize = 1024;
 /// Largest dimension of a task's matrices or model.
 pub const MAX_DIM: u32 = 1 << 20;
 /// Most elements of one tensor (4 GiB of `f32`).
@@ -264,6 +267,44 @@ impl ResultManifest {
     }
 }
 
+/// A node's report that a job's task fails for everyone (a model that does not load or run, a
+/// malformed task), which it posts instead of a result. Validators check it by running the same
+/// part of the task: if it fails for them too the report is upheld and the job ends `Invalid`;
+/// if it runs the node is slashed.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct InvalidReport {
+    /// The chunk (or segment) that fails; 0 when the task fails before any runs.
+    pub chunk: u64,
+    /// What the engine said, for the submitter (at most [`MAX_REASON`] bytes).
+    pub reason: String,
+}
+
+impl InvalidReport {
+    /// A report, its reason cut to [`MAX_REASON`] bytes on a character boundary.
+    pub fn new(chunk: u64, reason: &str) -> Self {
+        let end = (0..=reason.len().min(MAX_REASON)).rev().find(|&i| reason.is_char_boundary(i)).unwrap_or(0);
+        Self { chunk, reason: reason[..end].to_string() }
+    }
+
+    /// The encoded report (what the job's result CID names).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = INVALID_MAGIC.to_vec();
+        self.serialize(&mut out).expect("writing to a Vec cannot fail");
+        out
+    }
+
+    /// Decodes a report; `None` when the bytes are not one (a result manifest, say).
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let report: Self = decode(bytes, INVALID_MAGIC, "invalid-task report").ok()?;
+        (report.reason.len() <= MAX_REASON).then_some(report)
+    }
+
+    /// The commitment posted with it: the SHA-256 of its encoding.
+    pub fn commitment(&self) -> Hash {
+        crate::proof::sha256(&[&self.encode()])
+    }
+}
+
 fn decode<T: BorshDeserialize>(bytes: &[u8], magic: &[u8; 8], what: &'static str) -> Result<T, TaskError> {
     let body = bytes.strip_prefix(magic.as_slice()).ok_or(TaskError::Encoding(what))?;
     let value = T::try_from_slice(body).map_err(|_| TaskError::Encoding(what))?;
@@ -351,6 +392,17 @@ mod tests {
         assert_ne!(m.commitment(), moved.commitment());
         assert_ne!(m.commitment(), changed.commitment());
         assert_eq!(ResultManifest::decode(&m.encode()).unwrap(), m);
+    }
+
+    #[test]
+    fn invalid_reports_round_trip_and_are_not_manifests() {
+        let r = InvalidReport::new(3, &"é".repeat(MAX_REASON));
+        assert_eq!(r.reason.len(), MAX_REASON);
+        assert_eq!(InvalidReport::decode(&r.encode()), Some(r.clone()));
+        assert_ne!(r.commitment(), InvalidReport::new(4, &r.reason).commitment());
+        let m = ResultManifest { outputs: vec![cid(1)], checkpoints: vec![] };
+        assert_eq!(InvalidReport::decode(&m.encode()), None);
+        assert!(ResultManifest::decode(&r.encode()).is_err());
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub enum Failure {
         /// Values out of tolerance.
         mismatches: usize,
     },
+    /// The node reported that the task fails for everyone, and it runs.
+    #[error("the node reported that the task fails, but it runs: {0}")]
+    TaskRuns(&'static str),
     /// A re-run chunk of an ONNX job does not reproduce the committed output.
     #[error("chunk {chunk}, output {output:?}: {mismatches} values out of tolerance")]
     Chunk {

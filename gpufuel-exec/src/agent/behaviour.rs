@@ -7,7 +7,7 @@ use crate::executor::{ExecError, Output, RunContext, Work, cpu_gemm};
 
 /// A behaviour name that is not one of [`Behaviour`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown dishonest behaviour '{0}' (lazy, copying, partial)")]
+#[error("unknown dishonest behaviour '{0}' (lazy, copying, partial, refusing)")]
 pub struct UnknownBehaviour(pub String);
 
 /// How a node agent treats the work it wins.
@@ -25,6 +25,8 @@ pub enum Behaviour {
     /// Does half the work: half the inner dimension of a product, half the steps of a segment,
     /// every other chunk of an ONNX job (the rest zeros).
     Partial,
+    /// Does no work and reports every task as failing for everyone, hoping to keep its cover.
+    Refusing,
 }
 
 impl std::str::FromStr for Behaviour {
@@ -36,6 +38,7 @@ impl std::str::FromStr for Behaviour {
             "lazy" => Ok(Self::Lazy),
             "copying" => Ok(Self::Copying),
             "partial" => Ok(Self::Partial),
+            "refusing" => Ok(Self::Refusing),
             "" | "none" | "honest" => Ok(Self::Honest),
             other => Err(UnknownBehaviour(other.to_string())),
         }
@@ -50,12 +53,17 @@ impl Behaviour {
             Self::Lazy => "lazy",
             Self::Copying => "copying",
             Self::Partial => "partial",
+            Self::Refusing => "refusing",
         }
     }
 
     /// The cheated output, or `None` when this behaviour runs the executor.
     pub(super) fn cheat(self, work: &Work, ctx: &RunContext) -> Option<Result<Output, ExecError>> {
         let out = match (self, work) {
+            (Self::Refusing, _) => {
+                let reason = "the model does not load (a refusing node's claim)".into();
+                return Some(Err(ExecError::InvalidTask { chunk: 0, reason }));
+            }
             (Self::Honest | Self::Copying, _) | (_, Work::Kernel { .. } | Work::Onnx { .. }) => return None,
             (Self::Lazy, Work::MatMul { task, .. }) => Ok(vec![0.0; (task.m * task.n) as usize]),
             (Self::Partial, Work::MatMul { task, a, b }) => {
@@ -92,7 +100,7 @@ impl Behaviour {
             let skipped = match self {
                 Self::Lazy => true,
                 Self::Partial => (i / chunk_files.max(1)) % 2 == 1,
-                Self::Honest | Self::Copying => false,
+                Self::Honest | Self::Copying | Self::Refusing => false,
             };
             if skipped {
                 file.data.fill(0);

@@ -18,7 +18,7 @@ use gpufuel_core::{
     quote::PricingStrategy,
     settlement::Outcome,
     state::{JOB_ACKED, Job, JobState, Node, Workload},
-    task::{MARK_TOLERANCE, MARK_TOLERANCE_BF16, ResultManifest, Task, bf16_bytes, f32_bytes},
+    task::{InvalidReport, MARK_TOLERANCE, MARK_TOLERANCE_BF16, ResultManifest, Task, bf16_bytes, f32_bytes},
 };
 use solana_address::Address;
 use solana_keypair::Keypair;
@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 use gpufuel_store::{Cid, ContentStore, ImportOptions, StoreError, from_chain, to_chain};
 
 use super::{AgentError, Behaviour, fetch_task, fetch_work, keys};
-use crate::executor::{Executor, Output, Progress, RunContext, Work};
+use crate::executor::{ExecError, Executor, Output, Progress, RunContext, Work};
 
 /// How a node agent behaves on the market.
 #[derive(Clone)]
@@ -323,12 +323,29 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
     /// Runs an assigned job and submits its result.
     async fn execute(&self, address: Address, job: Job, ctx: RunContext) -> Result<(), AgentError> {
         let mut timings = RunTimings::default();
-        let (manifest_cid, manifest) = match self.copied_result(&address, &job).await? {
-            Some(copied) => copied,
-            None => self.compute(&address, &job, ctx, &mut timings).await?,
+        let computed = match self.copied_result(&address, &job).await? {
+            Some(copied) => Ok(copied),
+            None => self.compute(&address, &job, ctx, &mut timings).await,
         };
         let t = Instant::now();
-        self.client.submit_result(&self.operator, &address, to_chain(&manifest_cid)?, manifest.commitment()).await?;
+        match computed {
+            Ok((cid, manifest)) => {
+                self.client.submit_result(&self.operator, &address, to_chain(&cid)?, manifest.commitment()).await?;
+            }
+            // The task's own failure (a malformed task, a model that does not load or run): the
+            // node reports it rather than miss the deadline; validators check the claim.
+            Err(e @ (AgentError::Task(_) | AgentError::Exec(ExecError::InvalidTask { .. }))) => {
+                let chunk = match &e {
+                    AgentError::Exec(ExecError::InvalidTask { chunk, .. }) => *chunk,
+                    _ => 0,
+                };
+                let report = InvalidReport::new(chunk, &e.to_string());
+                tracing::info!(job = %address, "reporting an invalid task: {}", report.reason);
+                let cid = self.store.add(report.encode(), &self.config.import).await?;
+                self.client.report_invalid_task(&self.operator, &address, to_chain(&cid)?, report.commitment()).await?;
+            }
+            Err(e) => return Err(e),
+        }
         timings.submit = t.elapsed();
         self.state.lock().expect("state lock").timings.insert(address, timings);
         if let Some(path) = self.journal(&address) {

@@ -18,7 +18,7 @@ use gpufuel_core::{
     settlement::Outcome,
     state::{Job, JobState, MAX_COMMITTEE, SeatVote, Validator, Workload},
     task::{
-        ResultManifest, Task,
+        InvalidReport, ResultManifest, Task,
         verify::{self, Failure},
     },
 };
@@ -30,7 +30,7 @@ use gpufuel_store::{ContentStore, StoreError};
 
 use super::{AgentError, fetch_f32s, fetch_onnx, fetch_task, fetch_work, keys};
 use crate::executor::{
-    Executor, Output, RunContext,
+    ExecError, Executor, Output, RunContext,
     onnx::{EngineOptions, OnnxEngine},
 };
 
@@ -282,7 +282,18 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
 
     async fn check(&self, address: &Address, job: &Job) -> Result<Verdict, AgentError> {
         let store = self.store.as_ref();
-        let manifest = ResultManifest::decode(&store.get(&job.result_cid).await?)?;
+        let submitted = store.get(&job.result_cid).await?;
+        // The flag on chain and the file must agree: a report posted as a result would be paid.
+        match (job.reports_invalid_task(), InvalidReport::decode(&submitted)) {
+            (true, Some(report)) if report.commitment() == job.commitment => {
+                return self.check_report(job, &report).await;
+            }
+            (true, Some(_)) => return Ok(Verdict::Fail(Failure::Commitment)),
+            (true, None) => return Ok(Verdict::Fail(Failure::Layout("an invalid-task report"))),
+            (false, Some(_)) => return Ok(Verdict::Fail(Failure::Layout("a result manifest"))),
+            (false, None) => {}
+        }
+        let manifest = ResultManifest::decode(&submitted)?;
         if let Err(f) = verify::check_commitment(&manifest, &job.commitment) {
             return Ok(Verdict::Fail(f));
         }
@@ -301,7 +312,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                 let rounds = self.config.freivalds_rounds;
                 tokio::task::spawn_blocking(move || verify::check_matmul(&t, &a, &b, &c, &keys, rounds, &seed))
                     .await
-                    .map_err(|e| crate::executor::ExecError::Failed(e.to_string()))?
+                    .map_err(|e| ExecError::Failed(e.to_string()))?
             }
             Task::Iterative(t) => self.check_iterative(t, &manifest, &keys, &seed).await?,
             Task::Onnx(t) => {
@@ -382,6 +393,42 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
         Ok(Ok(()))
     }
 
+    /// Checks a node's report that the task fails for everyone by running the same part of it:
+    /// upheld (a pass) when it fails here too for the task's own reasons, refuted when it runs.
+    async fn check_report(&self, job: &Job, report: &InvalidReport) -> Result<Verdict, AgentError> {
+        let store = self.store.as_ref();
+        let upheld = |r: Result<(), AgentError>| match r {
+            Ok(()) => Ok(Verdict::Fail(Failure::TaskRuns("it ran here"))),
+            Err(AgentError::Task(_) | AgentError::Exec(ExecError::Model(_) | ExecError::Task(_))) => Ok(Verdict::Pass),
+            Err(e) => Err(e),
+        };
+        let task = match fetch_task(store, job).await {
+            Ok(task) => task,
+            failed @ Err(_) => return upheld(failed.map(|_| ())),
+        };
+        match task {
+            Task::Onnx(t) => {
+                let Some(engine) = self.onnx_engine() else { return Ok(Verdict::Abstain) };
+                if report.chunk >= t.chunks() {
+                    return Ok(Verdict::Fail(Failure::TaskRuns("the reported chunk is not in the task")));
+                }
+                let (model, inputs) = match fetch_onnx(store, &t.model, &t.inputs).await {
+                    Ok(fetched) => fetched,
+                    failed @ Err(_) => return upheld(failed.map(|_| ())),
+                };
+                let chunk = report.chunk;
+                let run = tokio::task::spawn_blocking(move || engine.run_chunk(&t, &model, &inputs, chunk).map(|_| ()))
+                    .await
+                    .map_err(|e| ExecError::Failed(e.to_string()))?;
+                upheld(run.map_err(AgentError::from))
+            }
+            // A kernel may fail to compile for everyone; only a GPU validator could tell.
+            Task::Kernel(_) => Ok(Verdict::Abstain),
+            // Products and training run whenever their inputs have their sizes.
+            other => upheld(fetch_work(store, other).await.map(|_| ())),
+        }
+    }
+
     fn onnx_engine(&self) -> Option<Arc<OnnxEngine>> {
         self.onnx
             .get_or_init(|| match OnnxEngine::new(self.config.onnx) {
@@ -421,7 +468,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             files.push(chunk_files);
         }
         let keys = *keys;
-        let rerun = move || -> Result<Result<(), Failure>, crate::executor::ExecError> {
+        let rerun = move || -> Result<Result<(), Failure>, ExecError> {
             for (chunk, files) in picked.into_iter().zip(files) {
                 let recomputed = engine.run_chunk(&t, &model, &inputs, u64::from(chunk))?;
                 if let Err(f) = verify::check_onnx_chunk(&t, chunk, &files, &recomputed, &keys) {
@@ -430,8 +477,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             }
             Ok(Ok(()))
         };
-        let verdict =
-            tokio::task::spawn_blocking(rerun).await.map_err(|e| crate::executor::ExecError::Failed(e.to_string()))?;
+        let verdict = tokio::task::spawn_blocking(rerun).await.map_err(|e| ExecError::Failed(e.to_string()))?;
         Ok(verdict?)
     }
 

@@ -48,6 +48,15 @@ pub enum ExecError {
     /// ONNX Runtime refused the model or failed to run it.
     #[error("the ONNX model failed: {0}")]
     Model(String),
+    /// The job's task fails in `chunk` for a reason that is the task's own (a model that does not
+    /// load or run): the node reports it instead of a result.
+    #[error("the task fails in chunk {chunk}: {reason}")]
+    InvalidTask {
+        /// The chunk that fails.
+        chunk: u64,
+        /// What the engine said.
+        reason: String,
+    },
     /// The executor failed otherwise (a caller's function raised, a worker panicked).
     #[error("the executor failed: {0}")]
     Failed(String),

@@ -248,7 +248,12 @@ pub fn run_task(
     let mut out = Vec::with_capacity(chunks as usize * task.outputs.len());
     for chunk in 0..chunks {
         ctx.check()?;
-        out.extend(engine.run_chunk(task, model, inputs, chunk)?);
+        // A model that fails here fails for everyone: the node reports it, validators check.
+        let outputs = engine.run_chunk(task, model, inputs, chunk).map_err(|e| match e {
+            ExecError::Model(reason) => ExecError::InvalidTask { chunk, reason },
+            e => e,
+        })?;
+        out.extend(outputs);
         ctx.progress((chunk + 1) as f32 / chunks as f32);
     }
     Ok(super::Output::Tensors(out))

@@ -524,3 +524,44 @@ fn program_accounts_are_rent_exempt_by_the_rent_sysvar() {
         assert!(account.lamports >= minimum, "{address}: {} < {minimum}", account.lamports);
     }
 }
+
+/// Submits node 0's report that job `id`'s task fails for everyone, has every seat vote
+/// `upheld`, settles, and returns the job as it was before settlement.
+fn reported_invalid(w: &mut World, id: u64, upheld: bool) -> (Address, gpufuel_core::state::Job) {
+    let job = w.assigned_job(id, 0, 500);
+    let n = &w.nodes[0];
+    w.send(ix::submit_result(&n.address(), &job, gpufuel_fixtures::sample_cid(9), [7; 32], true), n).unwrap();
+    w.vote(&job, |_, _| Some(upheld));
+    let before = w.m.job(&job).unwrap();
+    w.settle(&job).unwrap();
+    (job, before)
+}
+
+#[test]
+fn an_upheld_invalid_task_report_refunds_less_the_check_and_a_refuted_one_slashes() {
+    let terms = MarketParams::default().terms;
+    let mut w = world();
+    let (submitter_before, node_before) = (w.m.chain.balance(&w.submitter.token), node(&w, &w.nodes[0]));
+    let rewards = |w: &World| w.validators.iter().map(|v| validator(w, v).rewards).sum::<u64>();
+    let (rewards_before, fees_before) = (rewards(&w), class(&w).fees);
+    let (job, j) = reported_invalid(&mut w, 1, true);
+    assert_eq!(w.m.job(&job).unwrap().state, JobState::Invalid as u8);
+    let (check, refund) = settlement::invalid_payout(j.escrow, 500, j.gpu_seconds, j.premium, &terms).unwrap();
+    assert_eq!(refund, j.escrow - check);
+    assert_eq!(w.m.chain.balance(&w.submitter.token), submitter_before - check, "the escrow back less the check");
+    let n = node(&w, &w.nodes[0]);
+    assert_eq!((n.header.stake, n.locked, n.gpus_busy), (node_before.header.stake, 0, 0), "neither paid nor slashed");
+    assert_eq!((n.completed, n.failed_validations), (node_before.completed, 0));
+    assert_eq!(rewards(&w) - rewards_before + class(&w).fees - fees_before, check, "the validators' fee, shared");
+    w.assert_conserved();
+
+    // A node claiming a working task fails: the committee runs it, refutes the claim, and the
+    // node loses its cover as for a wrong result.
+    let mut w = world();
+    let (job, j) = reported_invalid(&mut w, 2, false);
+    assert_eq!(w.m.job(&job).unwrap().state, JobState::Slashed as u8);
+    let slash = settlement::slash_payout(j.cover, node_before.header.stake, &terms).unwrap();
+    assert_eq!(node(&w, &w.nodes[0]).header.stake, node_before.header.stake - slash.slashed);
+    assert_eq!(node(&w, &w.nodes[0]).failed_validations, 1);
+    w.assert_conserved();
+}

@@ -110,7 +110,7 @@ fn account_data_matching() {
 
     // Wrong job for this node: node 0 submits a result for node 1's job.
     let job = w.assigned_job(1, 1, 500);
-    let ix = ix::submit_result(&n.address(), &job, gpufuel_fixtures::sample_cid(1), [1; 32]);
+    let ix = ix::submit_result(&n.address(), &job, gpufuel_fixtures::sample_cid(1), [1; 32], false);
     attack(&mut w, &[job], GpuFuelError::WrongNode, |w| send(w, ix, &n.keypair));
 
     // Payout redirection: settle with the node's token account swapped for the caller's.

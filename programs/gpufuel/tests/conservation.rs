@@ -45,6 +45,8 @@ enum Action {
     Submit {
         node: usize,
         job: usize,
+        /// A report that the task fails for everyone instead of a result.
+        invalid: bool,
     },
     Draw {
         job: usize,
@@ -119,7 +121,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => job.clone().prop_map(|job| Action::Assign { job }),
         1 => (0..NODES, job.clone()).prop_map(|(node, job)| Action::Acknowledge { node, job }),
         1 => job.clone().prop_map(|job| Action::Reassign { job }),
-        1 => (0..NODES, job.clone()).prop_map(|(node, job)| Action::Submit { node, job }),
+        1 => (0..NODES, job.clone(), any::<bool>()).prop_map(|(node, job, invalid)| Action::Submit { node, job, invalid }),
         2 => job.clone().prop_map(|job| Action::Draw { job }),
         1 => (0..VALIDATORS, job.clone(), 0..16u8, any::<bool>())
             .prop_map(|(validator, job, seat, pass)| Action::Commit { validator, job, seat, pass }),
@@ -235,8 +237,9 @@ fn run(w: &mut World, jobs: &mut Vec<Address>, action: &Action) {
             Some(node) => w.send(ix::reassign(&job, &node, CLASS), &w.nodes[1]),
             None => return,
         },
-        Action::Submit { node, .. } => {
-            let ix = ix::submit_result(&w.nodes[node].address(), &job, gpufuel_fixtures::sample_cid(1), [1; 32]);
+        Action::Submit { node, invalid, .. } => {
+            let ix =
+                ix::submit_result(&w.nodes[node].address(), &job, gpufuel_fixtures::sample_cid(1), [1; 32], invalid);
             w.send(ix, &w.nodes[node])
         }
         Action::Draw { .. } => match w.m.draw_ix(&job) {
@@ -324,7 +327,7 @@ fn steps(action: &Action, jobs: usize) -> Vec<Action> {
             Action::Advance { secs: 31 },
             Action::Assign { job: jobs },
             Action::Acknowledge { node, job: jobs },
-            Action::Submit { node, job: jobs },
+            Action::Submit { node, job: jobs, invalid: false },
         ],
         _ => vec![action.clone()],
     }

@@ -62,7 +62,7 @@ fn happy_path_pays_the_node_the_committee_and_the_fee_pool_and_refunds_the_rest(
 
     let n = &w.nodes[2];
     w.send(ix::acknowledge(&n.address(), &job), n).unwrap();
-    w.send(ix::submit_result(&n.address(), &job, gpufuel_fixtures::sample_cid(3), [5; 32]), n).unwrap();
+    w.send(ix::submit_result(&n.address(), &job, gpufuel_fixtures::sample_cid(3), [5; 32], false), n).unwrap();
     assert_eq!(w.m.job(&job).unwrap().phase, Phase::Drawing as u8);
     refused(w.send(ix::settle(&w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
     w.vote(&job, |_, _| Some(true));

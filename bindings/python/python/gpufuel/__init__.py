@@ -32,6 +32,7 @@ from .errors import (
     ProgramError,
     RpcError,
     StoreError,
+    TaskFailedError,
     TimeoutError,
     TransactionError,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "ProgramError",
     "RpcError",
     "StoreError",
+    "TaskFailedError",
     "TimeoutError",
     "TransactionError",
 ]

@@ -36,6 +36,13 @@ class NotSettledError(GpuFuelError):
     code = "NOT_SETTLED"
 
 
+class TaskFailedError(GpuFuelError):
+    """The committee verified that the task fails for everyone (the model does not load or run):
+    the escrow came back less the validators' fee; the message says why."""
+
+    code = "TASK_FAILED"
+
+
 class NotRegisteredError(GpuFuelError):
     """The wallet is not a submitter yet: ``Client.register()`` stakes and registers it."""
 
@@ -108,6 +115,7 @@ _BY_CODE = {
         InvalidArgumentError,
         InvalidTaskError,
         NotSettledError,
+        TaskFailedError,
         NotRegisteredError,
         ProgramError,
         TransactionError,

@@ -51,7 +51,11 @@ pub fn process_instruction(_program_id: &Address, accounts: &mut [AccountView], 
         Ix::Assign => assign::process(accounts),
         Ix::Acknowledge => assign::acknowledge(accounts),
         Ix::Reassign => assign::reassign(accounts),
-        Ix::SubmitResult { result_cid, commitment } => submit_result::process(accounts, &result_cid, &commitment),
+        Ix::SubmitResult { result_cid, commitment, invalid_task } => {
+            let submission =
+                submit_result::Submission { result_cid: &result_cid, commitment: &commitment, invalid_task };
+            submit_result::process(accounts, &submission)
+        }
         Ix::DrawCommittee => draw_committee::process(accounts),
         Ix::CommitVote { seat, commitment } => vote::commit(accounts, seat, &commitment),
         Ix::RevealVote { seat, pass, salt } => vote::reveal(accounts, &vote::Reveal { seat, pass, salt }),

@@ -9,7 +9,7 @@ use pinocchio::{AccountView, ProgramResult};
 use super::shared::*;
 
 /// Ends a decided job (anyone may call): the node is paid (pass), slashed by its cover (fail) or
-/// neither (unresolved); the submitter gets the rest of its escrow; every seat's validator is
+/// neither (unresolved, or an upheld report that the task fails for everyone); the submitter gets the rest of its escrow; every seat's validator is
 /// rewarded for voting with the outcome, slashed for voting against it, penalised for not
 /// revealing; an appeal's bond returns unless the decision it appealed was upheld.
 #[inline(never)]
@@ -47,6 +47,14 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     // Amounts and state first, then transfers: a failed transfer reverts everything.
     release_work(node, class, job)?;
     let (node_pay, refund, mut pot, mut fees) = match outcome {
+        // The committee upheld the node's report that the task fails for everyone.
+        Some(Outcome::Pass) if job.reports_invalid_task() => {
+            let (validators, refund) =
+                settlement::invalid_payout(job.escrow, job.best_bid, job.gpu_seconds, job.premium, &job.terms)
+                    .map_err(err)?;
+            job.set_state(JobState::Invalid);
+            (0, refund, validators, 0)
+        }
         Some(Outcome::Pass) => {
             let p = settlement::pass_payout(job.escrow, job.best_bid, job.gpu_seconds, job.premium, &job.terms)
                 .map_err(err)?;

@@ -1,16 +1,29 @@
 use gpufuel_core::{
     GpuFuelError,
     cid::Cid,
-    state::{Job, JobState, Node, Phase},
+    state::{JOB_INVALID_TASK, Job, JobState, Node, Phase},
 };
 use pinocchio::{AccountView, ProgramResult};
 
 use super::shared::*;
 
-/// The result and its commitment; the first committee is drawn from the hash of a slot after
-/// this one, which the node cannot know when it submits.
+/// What a node submits (one argument: BPF calls take at most five registers).
+#[derive(Clone, Copy)]
+pub struct Submission<'a> {
+    /// The result manifest's (or the report's) CID.
+    pub result_cid: &'a Cid,
+    /// Its commitment.
+    pub commitment: &'a [u8; 32],
+    /// Whether it reports that the task fails for everyone.
+    pub invalid_task: bool,
+}
+
+/// The result and its commitment (or a report that the task fails for everyone); the first
+/// committee is drawn from the hash of a slot after this one, which the node cannot know when it
+/// submits.
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView], result_cid: &Cid, commitment: &[u8; 32]) -> ProgramResult {
+pub fn process(accounts: &mut [AccountView], submission: &Submission) -> ProgramResult {
+    let Submission { result_cid, commitment, invalid_task } = *submission;
     let program_id = &crate::ID;
     let ([operator, node_account, job], _) = take::<3>(accounts)?;
     check_signer(operator)?;
@@ -28,6 +41,9 @@ pub fn process(accounts: &mut [AccountView], result_cid: &Cid, commitment: &[u8;
     job.step_slot = now.slot;
     job.round = 0;
     job.phase = Phase::Drawing as u8;
+    if invalid_task {
+        job.flags |= JOB_INVALID_TASK;
+    }
     job.set_state(JobState::Submitted);
     Ok(())
 }
