@@ -14,12 +14,15 @@
 //!   executor against cuBLAS where a GPU exists.
 //! - `bindings`: the Python and Node packages' added time per sync call and per async job
 //!   submission, against the Rust client in the same run.
+//! - `onnx`: an ONNX job through the node agent and a validator against ONNX Runtime called
+//!   directly on the same model and batch; detection and false rejections over simulated jobs.
 
 mod bindings;
 mod capture;
 mod chain;
 mod exec;
 mod matching;
+mod onnx;
 mod proofs;
 mod simulation;
 
@@ -51,7 +54,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("proofs") => proofs::run(),
         Some("exec") => exec::run(),
         Some("bindings") => bindings::run(),
-        _ => Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs|exec|bindings>".into()),
+        Some("onnx") => onnx::run(),
+        _ => Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs|exec|bindings|onnx>".into()),
     }
 }
 

@@ -6,6 +6,11 @@ classifier.onnx: a small CNN on 1×8×8 images with a symbolic batch axis `N`:
 Conv(4 filters 3×3, pad 1) → Relu → MaxPool 2×2 → Flatten → Gemm(64→10) = `logits` (N×10, f32),
 Softmax = `probs`, ArgMax over the classes = `label` (N, i64). Fixed weights (seed 7), opset 17.
 
+resnet.onnx (not committed, 1.6 MB; written on demand for the `onnx` benchmark): a ResNet-style CNN
+on 3×64×64 images, stem Conv 3→64, MaxPool, two residual blocks of 64 channels, a strided block to
+128 channels with a projected shortcut, global average pooling and Gemm(128→100) = `logits`, about
+0.5 GFLOP per image. Fixed weights (seed 11).
+
 broken.onnx: a valid protobuf whose graph names an input no node produces and feeds a MatMul
 with mismatched inner dimensions: ONNX Runtime refuses to build a session for it on every engine.
 """
@@ -63,8 +68,56 @@ def broken() -> onnx.ModelProto:
     return model
 
 
+def resnet() -> onnx.ModelProto:
+    rng = np.random.default_rng(11)
+    weights, nodes = [], []
+
+    def conv(x, cin, cout, stride, name, relu=True, k=3):
+        w = rng.standard_normal((cout, cin, k, k)).astype(np.float32) * np.float32(np.sqrt(2.0 / (cin * k * k)))
+        weights.append(numpy_helper.from_array(w, f"{name}_w"))
+        weights.append(numpy_helper.from_array(np.zeros(cout, np.float32), f"{name}_b"))
+        pad = k // 2
+        nodes.append(helper.make_node("Conv", [x, f"{name}_w", f"{name}_b"], [f"{name}_c"], pads=[pad] * 4, strides=[stride] * 2))
+        if not relu:
+            return f"{name}_c"
+        nodes.append(helper.make_node("Relu", [f"{name}_c"], [f"{name}_r"]))
+        return f"{name}_r"
+
+    def block(x, cin, cout, stride, name):
+        h = conv(x, cin, cout, stride, f"{name}a")
+        h = conv(h, cout, cout, 1, f"{name}b", relu=False)
+        shortcut = x if (cin == cout and stride == 1) else conv(x, cin, cout, stride, f"{name}p", relu=False, k=1)
+        nodes.append(helper.make_node("Add", [h, shortcut], [f"{name}_sum"]))
+        nodes.append(helper.make_node("Relu", [f"{name}_sum"], [f"{name}_out"]))
+        return f"{name}_out"
+
+    h = conv("x", 3, 64, 1, "stem")
+    nodes.append(helper.make_node("MaxPool", [h], ["pool"], kernel_shape=[2, 2], strides=[2, 2]))
+    h = block("pool", 64, 64, 1, "b1")
+    h = block(h, 64, 64, 1, "b2")
+    h = block(h, 64, 128, 2, "b3")
+    nodes.append(helper.make_node("GlobalAveragePool", [h], ["gap"]))
+    nodes.append(helper.make_node("Flatten", ["gap"], ["flat"], axis=1))
+    fw = (rng.standard_normal((128, 100)) * 0.1).astype(np.float32)
+    weights += [numpy_helper.from_array(fw, "fc_w"), numpy_helper.from_array(np.zeros(100, np.float32), "fc_b")]
+    nodes.append(helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"]))
+    graph = helper.make_graph(
+        nodes,
+        "resnet",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 64, 64])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 100])],
+        weights,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="gpufuel-fixtures")
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+MODELS = {"classifier": classifier, "broken": broken, "resnet": resnet}
+
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent)
-    for name, make in [("classifier", classifier), ("broken", broken)]:
-        onnx.save(make(), out / f"{name}.onnx")
+    for name in sys.argv[2:] or ["classifier", "broken"]:
+        onnx.save(MODELS[name](), out / f"{name}.onnx")
         print(out / f"{name}.onnx")

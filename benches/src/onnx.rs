@@ -1,0 +1,302 @@
+//! `onnx`: ONNX jobs against ONNX Runtime called directly in the same process.
+//!
+//! - A ResNet-style CNN (`gpufuel-fixtures/models/make.py resnet`, written by the tools venv's
+//!   python) on a batch sized to take at least a second when ONNX Runtime runs it directly; the
+//!   same batch as a job through the node agent on the local network (fetch, chunk runs, marks,
+//!   `.npy` files, upload, submit), and a validator's check of the result.
+//! - Detection and false rejections over 1,000 simulated jobs of the small classifier, with the
+//!   real marks, comparisons and challenge draws at the default committee (3) and sampling (16):
+//!   honest results checked by validators whose engines use other thread counts and optimisation
+//!   levels, and lazy, 10%-partial and copied results.
+
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
+
+use gpufuel_core::{
+    cid::Cid,
+    proof::challenge::{DEFAULT_SAMPLES, select_segments},
+    state::JobState,
+    task::{
+        Task,
+        onnx::{ModelRef, OnnxTask, OutputSpec, TensorSpec},
+        tensor::{DType, Tensor},
+        verify::{Keys, check_onnx_chunk},
+    },
+};
+use gpufuel_exec::executor::onnx::{Device, EngineOptions, Model, OnnxEngine, Optimization};
+use gpufuel_network::{LocalNetwork, LocalNetworkConfig};
+use gpufuel_sdk::{JobOptions, OnnxJob};
+use rand::{Rng, SeedableRng, rngs::SmallRng};
+use serde_json::json;
+
+const CLASSIFIER: &[u8] = include_bytes!("../../gpufuel-fixtures/models/classifier.onnx");
+/// Simulated jobs per behaviour.
+const SIMULATED: usize = 1_000;
+/// Committee members checking each simulated job.
+const MEMBERS: usize = 3;
+
+fn tools() -> PathBuf {
+    std::env::var_os("GPUFUEL_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/gpufuel-tools"))
+}
+
+/// The ResNet-style model, written by the tools venv's python.
+fn resnet() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let dir = std::env::temp_dir().join(format!("gpufuel-bench-onnx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../gpufuel-fixtures/models/make.py");
+    let made = std::process::Command::new(tools().join("onnx-venv/bin/python"))
+        .arg(script)
+        .arg(&dir)
+        .arg("resnet")
+        .output()?;
+    if !made.status.success() {
+        return Err(format!(
+            "make.py resnet failed (bash scripts/onnx-env.sh installs onnx): {}",
+            String::from_utf8_lossy(&made.stderr)
+        )
+        .into());
+    }
+    let bytes = std::fs::read(dir.join("resnet.onnx"))?;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(bytes)
+}
+
+fn images(rows: u64, side: u64, channels: u64, rng: &mut SmallRng) -> Tensor {
+    let data: Vec<u8> =
+        (0..rows * channels * side * side).flat_map(|_| rng.random_range(-1.0f32..1.0).to_le_bytes()).collect();
+    Tensor::new(DType::F32, vec![rows, channels, side, side], data).expect("sized")
+}
+
+fn model(bytes: &[u8], fill: u8) -> Model {
+    let mut cid = [fill; 36];
+    cid[..4].copy_from_slice(&[1, 0x55, 0x12, 0x20]);
+    Model { cid: Cid::new(&cid).expect("a raw-leaf CID"), bytes: bytes.into(), external: vec![] }
+}
+
+/// The job through the agent against the direct run.
+struct Agent {
+    rows: u64,
+    chunks: u64,
+    direct: f64,
+    compute: f64,
+    fetch: f64,
+    prove: f64,
+    submit: f64,
+    validator: f64,
+}
+
+async fn through_the_agent(resnet: &[u8]) -> Result<Agent, Box<dyn std::error::Error>> {
+    let engine = OnnxEngine::new(EngineOptions::default())?;
+    let m = model(resnet, 1);
+    let mut rng = SmallRng::seed_from_u64(1);
+    // The smallest batch (a multiple of 64) that ONNX Runtime takes at least a second on.
+    let mut rows = 64;
+    let (x, direct) = loop {
+        let x = images(rows, 64, 3, &mut rng);
+        engine.run(&m, &[("x", &x)], &["logits"])?; // warm the session
+        let t = Instant::now();
+        engine.run(&m, &[("x", &x)], &["logits"])?;
+        let direct = t.elapsed().as_secs_f64();
+        if direct >= 1.0 || rows >= 4096 {
+            break (x, direct);
+        }
+        rows = (rows * 2).min(4096);
+    };
+    let config = LocalNetworkConfig { nodes: 1, validators: 3, use_gpu: false, ..LocalNetworkConfig::default() };
+    let net = LocalNetwork::start(config).await?;
+    let alice = net.submitter(1_000_000_000).await?;
+    let task = OnnxJob::new(resnet.to_vec()).batched("x", x.clone()).output("logits").task(net.store.as_ref()).await?;
+    let Task::Onnx(t) = &task else { unreachable!("an ONNX task") };
+    let chunks = t.chunks();
+    let address = net.submit(&alice, &task, JobOptions { urgent: true, ..JobOptions::default() }).await?;
+    net.run_until_done(&[address], 1_000).await?;
+    let job = net.client.job(&address).await?;
+    if job.job_state() != Ok(JobState::Settled) {
+        return Err("the benchmark job did not settle".into());
+    }
+    let timings = net.nodes[0].agent.as_ref().and_then(|a| a.timings(&address)).ok_or("no timings for the job")?;
+    let t = Instant::now();
+    let verdict = net.validators[0].verify(&address, &job).await?;
+    let validator = t.elapsed().as_secs_f64();
+    if verdict != gpufuel_exec::agent::Verdict::Pass {
+        return Err(format!("the validator's check of the honest job: {verdict:?}").into());
+    }
+    let s = |d: Duration| d.as_secs_f64();
+    Ok(Agent {
+        rows,
+        chunks,
+        direct,
+        compute: s(timings.compute),
+        fetch: s(timings.fetch),
+        prove: s(timings.prove),
+        submit: s(timings.submit),
+        validator,
+    })
+}
+
+/// Outcomes of the simulated jobs of one behaviour.
+#[derive(Default)]
+struct Tally {
+    detected: usize,
+    jobs: usize,
+}
+
+impl Tally {
+    fn rate(&self) -> f64 {
+        self.detected as f64 / self.jobs as f64
+    }
+}
+
+/// Simulated jobs: honest, lazy, partial (10% of chunks faked) and copied results of the
+/// classifier, each checked by `MEMBERS` validators sampling `DEFAULT_SAMPLES` chunks under their
+/// own seeds, re-running them on engines with other thread counts and optimisation levels.
+fn simulate() -> Result<[Tally; 4], Box<dyn std::error::Error>> {
+    let node = OnnxEngine::new(EngineOptions::default())?;
+    let members = [
+        OnnxEngine::new(EngineOptions { device: Device::Cpu, threads: 1, optimization: Optimization::Disabled })?,
+        OnnxEngine::new(EngineOptions { device: Device::Cpu, threads: 2, optimization: Optimization::Basic })?,
+        OnnxEngine::new(EngineOptions { device: Device::Cpu, threads: 1, optimization: Optimization::Extended })?,
+    ];
+    let m = model(CLASSIFIER, 2);
+    let mut rng = SmallRng::seed_from_u64(7);
+    let mut tallies: [Tally; 4] = Default::default();
+    let rows = 64;
+    for j in 0..SIMULATED {
+        let x = images(rows, 8, 1, &mut rng);
+        let task = OnnxTask {
+            model: ModelRef { model: m.cid, external: vec![] },
+            inputs: vec![TensorSpec {
+                name: "x".into(),
+                dtype: DType::F32,
+                shape: x.shape.clone(),
+                data: Cid::default(),
+                batched: true,
+            }],
+            chunk_rows: 1,
+            outputs: vec![
+                OutputSpec::named("logits"),
+                OutputSpec { name: "label".into(), tolerance: None, scores: Some("logits".into()) },
+            ],
+        };
+        let inputs = [x.data];
+        let keys = Keys { job: rng.random(), node: rng.random(), seed: rng.random() };
+        let thief = Keys { node: rng.random(), ..keys };
+        // The honest node's files, marked; the copier's, marked under another node's key.
+        let mut honest = vec![];
+        let mut copied = vec![];
+        for chunk in 0..task.chunks() {
+            let outputs = node.run_chunk(&task, &m, &inputs, chunk)?;
+            for (k, t) in outputs.into_iter().enumerate() {
+                let file = task.output_file(chunk, k) as u32;
+                let (mut mine, mut theirs) = (t.clone(), t);
+                mine.mark(&keys.watermark(Some(file)))?;
+                theirs.mark(&thief.watermark(Some(file)))?;
+                honest.push(mine.to_npy());
+                copied.push(theirs.to_npy());
+            }
+        }
+        let zeros = |files: &[Vec<u8>]| -> Result<Vec<Vec<u8>>, Box<dyn std::error::Error>> {
+            files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let mut t = Tensor::from_npy(f)?;
+                    t.data.fill(0);
+                    t.mark(&keys.watermark(Some(i as u32)))?;
+                    Ok(t.to_npy())
+                })
+                .collect()
+        };
+        let lazy = zeros(&honest)?;
+        // 10% of the chunks faked (zeros, correctly marked), the rest honest.
+        let faked: std::collections::BTreeSet<u64> =
+            select_segments(&rng.random(), rows as u32, rows as u32 / 10)?.into_iter().map(u64::from).collect();
+        let partial: Vec<Vec<u8>> = honest
+            .iter()
+            .zip(&lazy)
+            .enumerate()
+            .map(|(i, (h, z))| if faked.contains(&(i as u64 / 2)) { z.clone() } else { h.clone() })
+            .collect();
+        let variants = [&honest, &lazy, &partial, &copied];
+        let mut caught = [false; 4];
+        for engine in &members {
+            let seed = rng.random();
+            for chunk in select_segments(&seed, task.chunks() as u32, DEFAULT_SAMPLES)? {
+                let recomputed = engine.run_chunk(&task, &m, &inputs, u64::from(chunk))?;
+                for (v, files) in variants.iter().enumerate() {
+                    let i = task.output_file(u64::from(chunk), 0);
+                    if check_onnx_chunk(&task, chunk, &files[i..i + 2], &recomputed, &keys).is_err() {
+                        caught[v] = true;
+                    }
+                }
+            }
+        }
+        for (tally, c) in tallies.iter_mut().zip(caught) {
+            tally.jobs += 1;
+            tally.detected += usize::from(c);
+        }
+        if j % 250 == 249 {
+            eprintln!("  simulated {} jobs", j + 1);
+        }
+    }
+    Ok(tallies)
+}
+
+pub fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let resnet = resnet()?;
+    let agent = rt.block_on(through_the_agent(&resnet))?;
+    let [honest, lazy, partial, copying] = simulate()?;
+    let through = agent.compute + agent.fetch + agent.prove + agent.submit;
+    let overhead = (through - agent.direct) / agent.direct;
+    let validator_cost = agent.validator / agent.compute;
+    println!(
+        "onnx: a ResNet-style CNN, {} images of 3×64×64 in {} chunks, ONNX Runtime {} on the CPU",
+        agent.rows,
+        agent.chunks,
+        gpufuel_exec::executor::onnx::ORT_VERSION
+    );
+    println!("    direct ONNX Runtime call (whole batch)  {:>9.1} ms", agent.direct * 1e3);
+    println!("    chunk runs in the node agent            {:>9.1} ms", agent.compute * 1e3);
+    println!("    fetch model and inputs                  {:>9.1} ms", agent.fetch * 1e3);
+    println!("    marks, .npy files, upload, manifest     {:>9.1} ms", agent.prove * 1e3);
+    println!("    submit (confirmed)                      {:>9.1} ms", agent.submit * 1e3);
+    println!("    agent_overhead_ratio                    {overhead:>9.4}  (target ≤ 0.10)");
+    println!("    a validator's check                     {:>9.1} ms", agent.validator * 1e3);
+    println!("    validator_cost_ratio                    {validator_cost:>9.4}  (target ≤ 0.05)");
+    println!(
+        "  {SIMULATED} simulated classifier jobs each (64 chunks, {MEMBERS} members × {DEFAULT_SAMPLES} samples, validators at 1–2 threads and other optimisation levels):"
+    );
+    println!(
+        "    detection lazy {:.4}  partial_10pct {:.4}  copying {:.4}  (targets ≥ 0.999, ≥ 0.99, ≥ 0.999)",
+        lazy.rate(),
+        partial.rate(),
+        copying.rate()
+    );
+    println!("    false_rejections {} of {}  (target 0)", honest.detected, honest.jobs);
+    println!("    steps_overhead_ratio: not measured (OnnxSteps jobs are not built yet)");
+    crate::write_json(
+        "onnx",
+        &json!({
+            "model": "resnet-style CNN (make.py resnet)",
+            "rows": agent.rows,
+            "chunks": agent.chunks,
+            "direct_ms": agent.direct * 1e3,
+            "compute_ms": agent.compute * 1e3,
+            "fetch_ms": agent.fetch * 1e3,
+            "prove_ms": agent.prove * 1e3,
+            "submit_ms": agent.submit * 1e3,
+            "validator_ms": agent.validator * 1e3,
+            "agent_overhead_ratio": overhead,
+            "validator_cost_ratio": validator_cost,
+            "detection": {"lazy": lazy.rate(), "partial_10pct": partial.rate(), "copying": copying.rate()},
+            "simulated_jobs": SIMULATED,
+            "false_rejections": honest.detected,
+            "steps_overhead_ratio": null,
+        }),
+    )
+}
