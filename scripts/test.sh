@@ -23,4 +23,5 @@ cargo build --workspace --locked --exclude gpufuel-python --all-targets
 cargo test --workspace --locked --exclude gpufuel-python
 bash scripts/python-test.sh
 target/py-venv/bin/python examples/python/offload_training_step.py
+target/py-venv/bin/python examples/python/onnx_inference.py
 bash scripts/node-test.sh
