@@ -132,3 +132,23 @@ async fn the_cpu_executor_offers_onnx_and_runs_every_chunk() {
     assert_eq!(files[7].shape, vec![2]);
     assert_eq!(seen.lock().unwrap().last(), Some(&1.0));
 }
+
+#[test]
+fn the_cuda_execution_provider_agrees_with_the_cpu_where_a_gpu_exists() {
+    if let Err(reason) = gpufuel_exec::executor::cuda_available() {
+        println!("skipped: no GPU here ({reason})");
+        return;
+    }
+    let gpu = engine(EngineOptions { device: Device::Cuda(0), ..EngineOptions::default() });
+    if let Some(why) = gpu.fallback() {
+        println!("skipped: {why} (install onnxruntime-gpu and point ORT_DYLIB_PATH at its library)");
+        return;
+    }
+    let m = model(CLASSIFIER, 7);
+    let x = images(512);
+    let cpu = engine(EngineOptions::default()).run(&m, &[("x", &x)], &["logits", "probs"]).unwrap();
+    let cuda = gpu.run(&m, &[("x", &x)], &["logits", "probs"]).unwrap();
+    for (g, c) in cuda.iter().zip(&cpu) {
+        assert_eq!(g.mismatches(c, DType::F32.default_tolerance()), Some(0), "CUDA against CPU");
+    }
+}
