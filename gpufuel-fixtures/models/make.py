@@ -11,6 +11,10 @@ on 3×64×64 images, stem Conv 3→64, MaxPool, two residual blocks of 64 channe
 128 channels with a projected shortcut, global average pooling and Gemm(128→100) = `logits`, about
 0.5 GFLOP per image. Fixed weights (seed 11).
 
+stepper.onnx: one step of a damped, driven recurrence, for step-graph jobs: state `z` (4×16, f32),
+step index `t` (int64 scalar), per-step `noise` (16, f32), constant `w` (16×16, f32):
+`z_next = 0.9·tanh(z·w) + 0.1·noise + 0.001·t`.
+
 broken.onnx: a valid protobuf whose graph names an input no node produces and feeds a MatMul
 with mismatched inner dimensions: ONNX Runtime refuses to build a session for it on every engine.
 """
@@ -47,6 +51,40 @@ def classifier() -> onnx.ModelProto:
             helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),
         ],
         [w, b, fw, fb],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="gpufuel-fixtures")
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def stepper() -> onnx.ModelProto:
+    nodes = [
+        helper.make_node("MatMul", ["z", "w"], ["zw"]),
+        helper.make_node("Tanh", ["zw"], ["h"]),
+        helper.make_node("Mul", ["h", "damp"], ["hd"]),
+        helper.make_node("Mul", ["noise", "drive"], ["nd"]),
+        helper.make_node("Cast", ["t"], ["tf"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["tf", "clock"], ["tc"]),
+        helper.make_node("Add", ["hd", "nd"], ["s"]),
+        helper.make_node("Add", ["s", "tc"], ["z_next"]),
+    ]
+    constants = [
+        numpy_helper.from_array(np.array(0.9, np.float32), "damp"),
+        numpy_helper.from_array(np.array(0.1, np.float32), "drive"),
+        numpy_helper.from_array(np.array(0.001, np.float32), "clock"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "stepper",
+        [
+            helper.make_tensor_value_info("z", TensorProto.FLOAT, [4, 16]),
+            helper.make_tensor_value_info("t", TensorProto.INT64, []),
+            helper.make_tensor_value_info("noise", TensorProto.FLOAT, [16]),
+            helper.make_tensor_value_info("w", TensorProto.FLOAT, [16, 16]),
+        ],
+        [helper.make_tensor_value_info("z_next", TensorProto.FLOAT, [4, 16])],
+        constants,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="gpufuel-fixtures")
     model.ir_version = 8
@@ -114,10 +152,10 @@ def resnet() -> onnx.ModelProto:
     return model
 
 
-MODELS = {"classifier": classifier, "broken": broken, "resnet": resnet}
+MODELS = {"classifier": classifier, "stepper": stepper, "broken": broken, "resnet": resnet}
 
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent)
-    for name in sys.argv[2:] or ["classifier", "broken"]:
+    for name in sys.argv[2:] or ["classifier", "stepper", "broken"]:
         onnx.save(MODELS[name](), out / f"{name}.onnx")
         print(out / f"{name}.onnx")

@@ -17,9 +17,11 @@ use gpufuel_exec::{
     executor::onnx::{EngineOptions, Model, OnnxEngine},
 };
 use gpufuel_network::LocalNetwork;
-use gpufuel_sdk::{ClientError, JobOptions, JobResult, OnnxJob, job};
+use gpufuel_sdk::{ClientError, JobOptions, JobResult, OnnxJob, OnnxStepsJob, job};
 
 const CLASSIFIER: &[u8] = include_bytes!("../../gpufuel-fixtures/models/classifier.onnx");
+/// One step of `z_next = 0.9·tanh(z·w) + 0.1·noise + 0.001·t` (state `z` 4×16).
+const STEPPER: &[u8] = include_bytes!("../../gpufuel-fixtures/models/stepper.onnx");
 /// A model ONNX Runtime refuses to load (a MatMul of mismatched inner dimensions).
 const BROKEN: &[u8] = include_bytes!("../../gpufuel-fixtures/models/broken.onnx");
 
@@ -137,4 +139,95 @@ async fn a_node_that_claims_a_working_model_fails_is_slashed() {
     net.run_until_done(&[id], 400).await.unwrap();
     assert_eq!(state(&net, &id), JobState::Slashed, "the committee ran the model");
     assert_eq!(node_of(&net, &id).failed_validations, 1);
+}
+
+fn f32s(shape: &[u64], values: impl Iterator<Item = f32>) -> Tensor {
+    Tensor::new(DType::F32, shape.to_vec(), values.flat_map(|v| v.to_le_bytes()).collect()).unwrap()
+}
+
+/// 60 steps of the stepper, checkpointed every 4: 15 segments.
+fn stepper_job(salt: u32) -> (OnnxStepsJob, Tensor, Tensor, Tensor) {
+    let unit = |i: u32| (((i * 7919 + salt * 104_729) % 2001) as f32 / 1000.0) - 1.0;
+    let z = f32s(&[4, 16], (0..64).map(unit));
+    let noise = f32s(&[60, 16], (100..100 + 960).map(unit));
+    let w = f32s(&[16, 16], (2000..2256).map(|i| unit(i) * 0.3));
+    let job = OnnxStepsJob::new(STEPPER)
+        .state("z", z.clone(), "z_next")
+        .step_input("t")
+        .per_step("noise", noise.clone())
+        .constant("w", w.clone())
+        .steps(60, 4);
+    (job, z, noise, w)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_graph_settles_with_the_state_onnx_runtime_reaches() {
+    let net = network(2, vec![]).await;
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (steps, z, noise, w) = stepper_job(1);
+    let task = steps.task(net.store.as_ref()).await.unwrap();
+    let id = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[id], 400).await.unwrap();
+    assert_eq!(state(&net, &id), JobState::Settled);
+    let JobResult::Tensors(outputs) = job::result(&net.client, net.store.as_ref(), &id).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(outputs.len(), 1);
+    assert_eq!((outputs[0].0.as_str(), outputs[0].1.shape.clone()), ("z", vec![4, 16]));
+    // The same 60 steps run here directly (no marks): the marks' one-ulp nudges stay within the
+    // default tolerance through this contracting recurrence.
+    let direct = OnnxEngine::new(EngineOptions::default()).unwrap();
+    let Task::OnnxSteps(t) = &task else { panic!() };
+    let model = Model { cid: t.model.model, bytes: STEPPER.into(), external: vec![] };
+    let mut state = z;
+    for step in 0..60u64 {
+        let row = Tensor::new(DType::F32, vec![16], noise.data[step as usize * 64..(step as usize + 1) * 64].to_vec())
+            .unwrap();
+        let tt = Tensor::new(DType::I64, vec![], (step as i64).to_le_bytes().to_vec()).unwrap();
+        state = direct
+            .run(&model, &[("z", &state), ("t", &tt), ("noise", &row), ("w", &w)], &["z_next"])
+            .unwrap()
+            .remove(0);
+    }
+    assert_eq!(outputs[0].1.mismatches(&state, DType::F32.default_tolerance()), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lazy_and_truncating_nodes_on_step_graphs_are_slashed() {
+    for behaviour in [Behaviour::Lazy, Behaviour::Partial] {
+        let net = network(0, vec![behaviour]).await;
+        let alice = net.submitter(50_000_000).await.unwrap();
+        let task = stepper_job(2).0.task(net.store.as_ref()).await.unwrap();
+        let id = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
+        net.run_until_done(&[id], 400).await.unwrap();
+        assert_eq!(state(&net, &id), JobState::Slashed, "{}", behaviour.name());
+        assert_eq!(node_of(&net, &id).failed_validations, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn step_graphs_that_do_not_fit_the_model_are_refused_before_submission() {
+    let net = network(0, vec![]).await;
+    let refused = |job: OnnxStepsJob, what: &'static str| {
+        let store = net.store.clone();
+        async move {
+            match job.task(store.as_ref()).await {
+                Err(ClientError::Task(e)) => assert!(e.to_string().contains(what), "{e}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let (_, z, noise, w) = stepper_job(3);
+    let base = || {
+        OnnxStepsJob::new(STEPPER)
+            .step_input("t")
+            .per_step("noise", noise.clone())
+            .constant("w", w.clone())
+            .steps(60, 4)
+    };
+    refused(base().state("z", z.clone(), "z_after"), "no output \"z_after\"").await;
+    refused(base().state("y", z.clone(), "z_next"), "no input \"y\"").await;
+    refused(base(), "a state").await;
+    refused(base().state("z", f32s(&[4, 8], (0..32).map(|i| i as f32)), "z_next"), "shape").await;
+    refused(base().state("z", z.clone(), "z_next").steps(61, 4), "one slice per step").await;
 }

@@ -231,6 +231,16 @@ impl Client {
         self.submit(&task, options).await
     }
 
+    /// Checks a step-graph job against its model, stores the model and inputs, and submits it.
+    pub async fn submit_onnx_steps(
+        &self,
+        job: crate::OnnxStepsJob,
+        options: JobOptions,
+    ) -> Result<Address, ClientError> {
+        let task = job.task(self.store.as_ref()).await?;
+        self.submit(&task, options).await
+    }
+
     /// A job's status.
     pub async fn status(&self, job: &Address) -> Result<JobStatus, ClientError> {
         Ok(JobStatus::of(*job, &self.gpufuel.job(job).await?)?)

@@ -163,7 +163,8 @@ pub enum JobResult {
     },
     /// A kernel's output buffers.
     Buffers(Vec<Vec<u8>>),
-    /// An ONNX job's outputs, whole (chunks joined along axis 0), in the task's order.
+    /// An ONNX job's outputs, whole (chunks joined along axis 0), in the task's order; a step
+    /// graph's final state, by state name.
     Tensors(Vec<(String, gpufuel_core::task::tensor::Tensor)>),
 }
 
@@ -209,5 +210,6 @@ async fn read_result(store: &dyn ContentStore, j: &Job) -> Result<JobResult, Cli
         }
         Task::Kernel(_) => JobResult::Buffers(outputs),
         Task::Onnx(t) => JobResult::Tensors(crate::onnx::outputs(&t, &outputs)?),
+        Task::OnnxSteps(t) => JobResult::Tensors(crate::onnx::final_state(&t, &outputs)?),
     })
 }

@@ -15,7 +15,7 @@ mod status;
 pub use client::{Client, ConnectOptions, DEFAULT_WAIT};
 pub use error::ClientError;
 pub use job::{JobOptions, JobResult, Training};
-pub use onnx::OnnxJob;
+pub use onnx::{OnnxJob, OnnxStepsJob};
 pub use status::{JobStatus, NodeStatus};
 
 /// The README's Rust example, compiled and type-checked with the doctests.

@@ -1,10 +1,11 @@
 //! ONNX jobs from the submitter's side: [`OnnxJob`] builds a batched-inference task from a model
-//! and its inputs, and [`outputs`] joins a settled job's chunk files back into whole tensors.
+//! and its inputs, and [`outputs`] joins a settled job's chunk files back into whole tensors;
+//! [`OnnxStepsJob`] builds an iterated step graph, whose result is its [`final_state`].
 
 use gpufuel_core::task::{
     Task, TaskError,
     model::ModelInfo,
-    onnx::{self, ModelRef, OnnxTask, OutputSpec, TensorSpec},
+    onnx::{self, ModelRef, OnnxStepsTask, OnnxTask, OutputSpec, StateSpec, TensorSpec},
     tensor::Tensor,
 };
 use gpufuel_store::ContentStore;
@@ -141,6 +142,130 @@ impl OnnxJob {
         }
         Ok(Task::Onnx(task))
     }
+}
+
+/// An iterated ONNX step graph: the builder of an [`OnnxStepsTask`]. Each step feeds the graph
+/// its state, the step index (when the graph takes one, as an `int64` scalar), its slice of every
+/// per-step input and the constants; the graph's next-state outputs become the state.
+///
+/// ```
+/// use gpufuel_core::task::tensor::{DType, Tensor};
+/// use gpufuel_sdk::onnx::OnnxStepsJob;
+///
+/// let z = Tensor::new(DType::F32, vec![4, 16], vec![0; 4 * 16 * 4]).unwrap();
+/// let job = OnnxStepsJob::new(vec![/* the .onnx bytes */]).state("z", z, "z_next").step_input("t").steps(100, 10);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct OnnxStepsJob {
+    model: Vec<u8>,
+    external: Vec<(String, Vec<u8>)>,
+    state: Vec<(String, Tensor, OutputSpec)>,
+    step_input: Option<String>,
+    inputs: Vec<(String, Tensor, bool)>,
+    steps: u32,
+    checkpoint_every: u32,
+}
+
+impl OnnxStepsJob {
+    /// A step graph running `model` (the `.onnx` bytes).
+    pub fn new(model: impl Into<Vec<u8>>) -> Self {
+        Self { model: model.into(), ..Self::default() }
+    }
+
+    /// An external-data file of the model, by the location the model gives it.
+    pub fn external(mut self, location: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        self.external.push((location.into(), bytes.into()));
+        self
+    }
+
+    /// A state tensor: the graph input `name`, its initial value, and the output `next` holding
+    /// its value after a step (compared within its dtype's default tolerance).
+    pub fn state(self, name: impl Into<String>, initial: Tensor, next: impl Into<String>) -> Self {
+        self.state_spec(name, initial, OutputSpec::named(next))
+    }
+
+    /// A state tensor whose next value is compared as `next` says.
+    pub fn state_spec(mut self, name: impl Into<String>, initial: Tensor, next: OutputSpec) -> Self {
+        self.state.push((name.into(), initial, next));
+        self
+    }
+
+    /// The graph input fed the step index.
+    pub fn step_input(mut self, name: impl Into<String>) -> Self {
+        self.step_input = Some(name.into());
+        self
+    }
+
+    /// An input with one slice per step along axis 0.
+    pub fn per_step(mut self, name: impl Into<String>, tensor: Tensor) -> Self {
+        self.inputs.push((name.into(), tensor, true));
+        self
+    }
+
+    /// An input fed whole to every step.
+    pub fn constant(mut self, name: impl Into<String>, tensor: Tensor) -> Self {
+        self.inputs.push((name.into(), tensor, false));
+        self
+    }
+
+    /// `steps` steps, checkpointed every `checkpoint_every` (each checkpoint a segment that
+    /// validators may re-run from the one before it).
+    pub fn steps(mut self, steps: u32, checkpoint_every: u32) -> Self {
+        (self.steps, self.checkpoint_every) = (steps, checkpoint_every);
+        self
+    }
+
+    /// Checks the job against the model file and the limits, stores the model and inputs, and
+    /// returns the task. Nothing is stored when the task is refused.
+    pub async fn task(self, store: &dyn ContentStore) -> Result<Task, ClientError> {
+        let placeholder = gpufuel_core::cid::Cid::default();
+        let spec = |name: &String, t: &Tensor, batched: bool| TensorSpec {
+            name: name.clone(),
+            dtype: t.dtype,
+            shape: t.shape.clone(),
+            data: placeholder,
+            batched,
+        };
+        let mut task = OnnxStepsTask {
+            model: ModelRef {
+                model: placeholder,
+                external: self.external.iter().map(|(l, _)| (l.clone(), placeholder)).collect(),
+            },
+            state: self
+                .state
+                .iter()
+                .map(|(n, t, next)| StateSpec { input: spec(n, t, false), next: next.clone() })
+                .collect(),
+            step_input: self.step_input,
+            inputs: self.inputs.iter().map(|(n, t, b)| spec(n, t, *b)).collect(),
+            steps: self.steps,
+            checkpoint_every: self.checkpoint_every,
+        };
+        if self.model.len() as u64 > onnx::MAX_MODEL_BYTES {
+            return Err(TaskError::Invalid("the model exceeds 2 GiB (put its weights in external data)").into());
+        }
+        Task::OnnxSteps(task.clone()).validate()?;
+        ModelInfo::parse(&self.model)?.check_steps(&task)?;
+        task.model.model = store.put(self.model).await?;
+        for ((_, cid), (_, bytes)) in task.model.external.iter_mut().zip(self.external) {
+            *cid = store.put(bytes).await?;
+        }
+        for (spec, (_, t, _)) in task.state.iter_mut().zip(self.state) {
+            spec.input.data = store.put(t.data).await?;
+        }
+        for (spec, (_, t, _)) in task.inputs.iter_mut().zip(self.inputs) {
+            spec.data = store.put(t.data).await?;
+        }
+        Ok(Task::OnnxSteps(task))
+    }
+}
+
+/// A step graph's final state, by state name, from its result's output files.
+pub fn final_state(task: &OnnxStepsTask, files: &[Vec<u8>]) -> Result<Vec<(String, Tensor)>, ClientError> {
+    if files.len() != task.state.len() {
+        return Err(TaskError::Invalid("the result does not have one file per state tensor").into());
+    }
+    task.state.iter().zip(files).map(|(s, f)| Ok((s.input.name.clone(), Tensor::from_npy(f)?))).collect()
 }
 
 /// Joins a batched job's chunk files into one tensor per output, concatenated along axis 0 (a

@@ -150,6 +150,8 @@ pub enum Workload {
     Kernel = 2,
     /// Batched inference of an ONNX model, checked by re-running sampled chunks.
     Onnx = 3,
+    /// An iterated ONNX step graph, checked by re-running sampled segments from their checkpoints.
+    OnnxSteps = 4,
 }
 
 impl TryFrom<u8> for Workload {
@@ -162,6 +164,7 @@ impl TryFrom<u8> for Workload {
             1 => Self::Iterative,
             2 => Self::Kernel,
             3 => Self::Onnx,
+            4 => Self::OnnxSteps,
             _ => return Err(GpuFuelError::CorruptAccount),
         })
     }

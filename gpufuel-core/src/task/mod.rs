@@ -159,6 +159,8 @@ pub enum Task {
     Kernel(KernelTask),
     /// Batched inference of an ONNX model.
     Onnx(onnx::OnnxTask),
+    /// An iterated ONNX step graph.
+    OnnxSteps(onnx::OnnxStepsTask),
 }
 
 impl Task {
@@ -169,6 +171,7 @@ impl Task {
             Self::Iterative(_) => Workload::Iterative,
             Self::Kernel(_) => Workload::Kernel,
             Self::Onnx(_) => Workload::Onnx,
+            Self::OnnxSteps(_) => Workload::OnnxSteps,
         }
     }
 
@@ -204,6 +207,7 @@ impl Task {
                 Ok(())
             }
             Self::Onnx(t) => t.validate(),
+            Self::OnnxSteps(t) => t.validate(),
         }
     }
 

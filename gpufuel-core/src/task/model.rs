@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use super::{
     TaskError,
-    onnx::{ALLOWED_DOMAINS, OnnxTask},
+    onnx::{ALLOWED_DOMAINS, OnnxStepsTask, OnnxTask},
     tensor::DType,
 };
 
@@ -207,61 +207,95 @@ impl ModelInfo {
     /// input fed, with its dtype, rank and fixed dimensions (axis 0 of a batched input is a chunk's
     /// rows); no input the graph lacks; every output asked for declared.
     pub fn check(&self, task: &OnnxTask) -> Result<(), TaskError> {
+        let fed = task.inputs.iter().map(|s| {
+            // A fixed batch axis takes only chunks of its size, the last one included.
+            let axis0 = s.batched.then(|| (task.chunk_rows, s.shape[0]));
+            Fed { name: &s.name, dtype: s.dtype, shape: s.shape.clone(), chunks: axis0 }
+        });
+        self.check_fed(fed.collect(), task.outputs.iter().map(|o| o.name.as_str()))
+    }
+
+    /// Checks a step graph against the model: as [`ModelInfo::check`], each step being fed the
+    /// state, the step index (an `int64` scalar), its slice of every per-step input and the
+    /// constants, and returning every next state.
+    pub fn check_steps(&self, task: &OnnxStepsTask) -> Result<(), TaskError> {
+        let mut fed: Vec<Fed> = task
+            .fed()
+            .map(|s| {
+                let shape = if s.batched { s.shape[1..].to_vec() } else { s.shape.clone() };
+                Fed { name: &s.name, dtype: s.dtype, shape, chunks: None }
+            })
+            .collect();
+        if let Some(name) = &task.step_input {
+            fed.push(Fed { name, dtype: DType::I64, shape: vec![], chunks: None });
+        }
+        self.check_fed(fed, task.state.iter().map(|s| s.next.name.as_str()))
+    }
+
+    fn check_fed<'a>(&self, fed: Vec<Fed<'_>>, outputs: impl Iterator<Item = &'a str>) -> Result<(), TaskError> {
         if let Some(d) = self.domains.iter().find(|d| !ALLOWED_DOMAINS.contains(&d.as_str())) {
             return Err(TaskError::Unsupported(format!(
                 "operator domain {d:?}: only ONNX's own operators run on nodes"
             )));
         }
-        for spec in &task.inputs {
-            if !self.inputs.iter().any(|i| i.name == spec.name) && !self.optional.contains(&spec.name) {
-                return Err(TaskError::Signature(format!("the model has no input {:?}", spec.name)));
+        for f in &fed {
+            if !self.inputs.iter().any(|i| i.name == f.name) && !self.optional.iter().any(|o| o == f.name) {
+                return Err(TaskError::Signature(format!("the model has no input {:?}", f.name)));
             }
         }
         for want in &self.inputs {
-            let spec = task
-                .inputs
+            let f = fed
                 .iter()
-                .find(|s| s.name == want.name)
+                .find(|f| f.name == want.name)
                 .ok_or_else(|| TaskError::Signature(format!("the model needs input {:?}", want.name)))?;
-            if want.dtype.is_some_and(|d| d != spec.dtype) || want.dtype.is_none() {
+            if want.dtype != Some(f.dtype) {
                 let expected = want.dtype.map_or("a type jobs do not carry", DType::name);
                 return Err(TaskError::Signature(format!(
                     "input {:?} is {}, the model takes {expected}",
-                    spec.name,
-                    spec.dtype.name()
+                    f.name,
+                    f.dtype.name()
                 )));
             }
             if want.shape.is_empty() {
-                continue; // no shape declared: the engine decides
+                continue; // no shape declared, or a scalar: the engine decides
             }
-            let mut fed = spec.shape.clone();
-            if spec.batched {
-                fed[0] = task.chunk_rows.min(fed[0]);
-            }
-            // A fixed batch axis takes only chunks of its size, the last one included.
-            let fits = want.shape.len() == spec.shape.len()
-                && want.shape.iter().zip(&spec.shape).enumerate().all(|(axis, (w, &d))| match *w {
-                    None => true,
-                    Some(w) if spec.batched && axis == 0 => task.chunk_rows == w && d % w == 0,
-                    Some(w) => w == d,
+            let fits = want.shape.len() == f.shape.len()
+                && want.shape.iter().zip(&f.shape).enumerate().all(|(axis, (w, &d))| match (*w, f.chunks) {
+                    (None, _) => true,
+                    (Some(w), Some((chunk_rows, rows))) if axis == 0 => chunk_rows == w && rows % w == 0,
+                    (Some(w), _) => w == d,
                 });
             if !fits {
+                let mut per_run = f.shape.clone();
+                if let Some((chunk_rows, rows)) = f.chunks {
+                    per_run[0] = chunk_rows.min(rows);
+                }
                 let dims: Vec<String> = want.shape.iter().map(|d| d.map_or("?".into(), |d| d.to_string())).collect();
                 return Err(TaskError::Signature(format!(
-                    "input {:?} has shape {:?} per chunk, the model takes [{}]",
-                    spec.name,
-                    fed,
+                    "input {:?} has shape {:?} per run, the model takes [{}]",
+                    f.name,
+                    per_run,
                     dims.join(", ")
                 )));
             }
         }
-        for out in &task.outputs {
-            if !self.outputs.iter().any(|o| o.name == out.name) {
-                return Err(TaskError::Signature(format!("the model has no output {:?}", out.name)));
+        for out in outputs {
+            if !self.outputs.iter().any(|o| o.name == out) {
+                return Err(TaskError::Signature(format!("the model has no output {out:?}")));
             }
         }
         Ok(())
     }
+}
+
+/// An input as one run of the model is fed it.
+struct Fed<'a> {
+    name: &'a str,
+    dtype: DType,
+    /// Its shape per run (a step's slice of a per-step input); the whole batch when chunked.
+    shape: Vec<u64>,
+    /// For a batched input: `(chunk_rows, rows)`.
+    chunks: Option<(u64, u64)>,
 }
 
 /// The domain of an `OperatorSetIdProto` (field 1).

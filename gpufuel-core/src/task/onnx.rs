@@ -226,6 +226,18 @@ impl OnnxStepsTask {
         start..(start + self.checkpoint_every).min(self.steps)
     }
 
+    /// Index in the result manifest's checkpoints of checkpoint `i`'s state tensor `k`
+    /// (checkpoint 0 is the initial state; checkpoint `i` the state after segment `i − 1`).
+    pub fn checkpoint_file(&self, i: u32, k: usize) -> usize {
+        i as usize * self.state.len() + k
+    }
+
+    /// Every input the graph is fed, in the order the node fetches them: the state's initial
+    /// values, then the other inputs.
+    pub fn fed(&self) -> impl Iterator<Item = &TensorSpec> {
+        self.state.iter().map(|s| &s.input).chain(&self.inputs)
+    }
+
     /// Checks names, shapes and limits.
     pub fn validate(&self) -> Result<(), TaskError> {
         self.model.validate()?;

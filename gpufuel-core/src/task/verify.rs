@@ -3,7 +3,7 @@
 
 use super::{
     IterativeTask, MatMulTask, ResultManifest, TaskError, bf16s, f32s, mlp,
-    onnx::{self, OnnxTask},
+    onnx::{self, OnnxStepsTask, OnnxTask},
     tensor::{DType, Tensor},
 };
 use crate::proof::{
@@ -227,6 +227,65 @@ pub fn check_onnx_chunk(
         }
     }
     Ok(())
+}
+
+/// The layout of a step graph's result: `segments + 1` checkpoints of every state tensor
+/// (checkpoint-major, [`OnnxStepsTask::checkpoint_file`]), the outputs being the last one.
+pub fn check_steps_layout(task: &OnnxStepsTask, manifest: &ResultManifest) -> Result<(), Failure> {
+    let states = task.state.len();
+    if manifest.checkpoints.len() != (task.segments() as usize + 1) * states {
+        return Err(Failure::Layout("one checkpoint of every state tensor per segment, plus the initial state"));
+    }
+    if manifest.outputs[..] != manifest.checkpoints[manifest.checkpoints.len() - states..] {
+        return Err(Failure::Layout("the outputs are the last checkpoint"));
+    }
+    Ok(())
+}
+
+/// The segments of a step graph a validator re-runs, from a challenge seed fixed after the
+/// commitment.
+pub fn challenged_steps(task: &OnnxStepsTask, seed: &Hash) -> Result<Vec<u32>, Failure> {
+    let samples = challenge::DEFAULT_SAMPLES.min(task.segments());
+    Ok(challenge::select_segments(seed, task.segments(), samples).map_err(TaskError::from)?)
+}
+
+/// Decodes checkpoint `i` of a step graph (its state tensors' `.npy` files): checkpoint 0 must be
+/// the task's initial state exactly; every later one must carry the watermark part of its files.
+pub fn open_state(
+    task: &OnnxStepsTask,
+    i: u32,
+    files: &[Vec<u8>],
+    init: &[Tensor],
+    keys: &Keys,
+) -> Result<Vec<Tensor>, Failure> {
+    let state = files.iter().map(|f| Tensor::from_npy(f)).collect::<Result<Vec<_>, _>>()?;
+    if i == 0 {
+        return if state == init { Ok(state) } else { Err(Failure::Initial) };
+    }
+    for (k, t) in state.iter().enumerate() {
+        let file = task.checkpoint_file(i, k) as u32;
+        marked(t.marked(&keys.watermark(Some(file)))?, file)?;
+    }
+    Ok(state)
+}
+
+/// Compares the validator's state after re-running segment `segment` with the node's checkpoint,
+/// each tensor within its next-state output's tolerance.
+pub fn check_steps_segment(
+    task: &OnnxStepsTask,
+    segment: u32,
+    recomputed: &[Tensor],
+    after: &[Tensor],
+) -> Result<(), Failure> {
+    let mut mismatches = 0;
+    for ((spec, mine), node) in task.state.iter().zip(recomputed).zip(after) {
+        mismatches += node.mismatches(mine, spec.next.tolerance_for(mine.dtype)).unwrap_or(usize::MAX / 2);
+    }
+    if mismatches == 0 && recomputed.len() == after.len() {
+        Ok(())
+    } else {
+        Err(Failure::Segment { segment, mismatches })
+    }
 }
 
 #[cfg(test)]

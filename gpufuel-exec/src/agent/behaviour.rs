@@ -1,7 +1,7 @@
 //! Dishonest node behaviours, for demonstrations and tests of the proofs: what a node that wants
 //! to be paid without doing the work would try.
 
-use gpufuel_core::task::mlp;
+use gpufuel_core::task::{mlp, verify::Keys};
 
 use crate::executor::{ExecError, Output, RunContext, Work, cpu_gemm};
 
@@ -22,8 +22,8 @@ pub enum Behaviour {
     /// Re-posts another node's result for a job with the same inputs (computes honestly when it
     /// finds none).
     Copying,
-    /// Does half the work: half the inner dimension of a product, half the steps of a segment,
-    /// every other chunk of an ONNX job (the rest zeros).
+    /// Does half the work: half the inner dimension of a product, half the steps of a segment
+    /// (of training or of a step graph), every other chunk of an ONNX job (the rest zeros).
     Partial,
     /// Does no work and reports every task as failing for everyone, hoping to keep its cover.
     Refusing,
@@ -64,7 +64,10 @@ impl Behaviour {
                 let reason = "the model does not load (a refusing node's claim)".into();
                 return Some(Err(ExecError::InvalidTask { chunk: 0, reason }));
             }
-            (Self::Honest | Self::Copying, _) | (_, Work::Kernel { .. } | Work::Onnx { .. }) => return None,
+            (Self::Honest | Self::Copying, _)
+            | (_, Work::Kernel { .. } | Work::Onnx { .. } | Work::OnnxSteps { .. }) => {
+                return None;
+            }
             (Self::Lazy, Work::MatMul { task, .. }) => Ok(vec![0.0; (task.m * task.n) as usize]),
             (Self::Partial, Work::MatMul { task, a, b }) => {
                 let (k, half) = (task.k as usize, task.k as usize / 2);
@@ -92,20 +95,45 @@ impl Behaviour {
         Some(out.map(Output::Tensor))
     }
 
+    /// The work a cheater runs: a partial node runs half the steps of each segment of a step
+    /// graph (the same number of checkpoints, each half-way).
+    pub(super) fn prepare(self, work: Work) -> Work {
+        match (self, work) {
+            (Self::Partial, Work::OnnxSteps { mut task, model, inputs }) => {
+                task.checkpoint_every = task.checkpoint_every.div_ceil(2);
+                task.steps = task.segments() * task.checkpoint_every;
+                Work::OnnxSteps { task, model, inputs }
+            }
+            (_, work) => work,
+        }
+    }
+
     /// The result a cheater posts for ONNX work, made from the honest `output`: the same files,
-    /// with zeros where it skipped the work (`chunk_files` files per chunk).
-    pub(super) fn tamper(self, output: Output, chunk_files: usize) -> Output {
-        let Output::Tensors(mut files) = output else { return output };
-        for (i, file) in files.iter_mut().enumerate() {
-            let skipped = match self {
-                Self::Lazy => true,
-                Self::Partial => (i / chunk_files.max(1)) % 2 == 1,
-                Self::Honest | Self::Copying | Self::Refusing => false,
+    /// with zeros (correctly marked) where it skipped the work.
+    pub(super) fn tamper(self, output: Output, files: Files, keys: &Keys) -> Output {
+        let Output::Tensors(mut tensors) = output else { return output };
+        for (i, t) in tensors.iter_mut().enumerate() {
+            let skipped = match (self, files) {
+                // Checkpoint 0 is the task's own initial state: no cheater changes it.
+                (Self::Lazy, Files::Checkpoints(states)) => i >= states,
+                (Self::Lazy, Files::Chunks(_)) => true,
+                (Self::Partial, Files::Chunks(per_chunk)) => (i / per_chunk.max(1)) % 2 == 1,
+                _ => false,
             };
             if skipped {
-                file.data.fill(0);
+                t.data.fill(0);
+                let _ = t.mark(&keys.watermark(Some(i as u32)));
             }
         }
-        Output::Tensors(files)
+        Output::Tensors(tensors)
     }
+}
+
+/// How an ONNX job's output files are laid out, for [`Behaviour::tamper`].
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Files {
+    /// Batched inference: this many files per chunk.
+    Chunks(usize),
+    /// A step graph: this many state tensors per checkpoint.
+    Checkpoints(usize),
 }

@@ -15,6 +15,7 @@ use gpufuel_core::{
 use gpufuel_store::{ContentStore, StoreError};
 use solana_address::Address;
 
+use behaviour::Files;
 pub use behaviour::{Behaviour, UnknownBehaviour};
 pub use node::{NodeAgent, NodeConfig, NodeTick, RunTimings};
 pub use validator::{ValidatorAgent, ValidatorConfig, ValidatorTick, Verdict};
@@ -98,6 +99,10 @@ async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<Work, AgentE
             let (model, inputs) = fetch_onnx(store, &t.model, &t.inputs).await?;
             Work::Onnx { task: t, model, inputs }
         }
+        Task::OnnxSteps(t) => {
+            let (model, inputs) = fetch_onnx(store, &t.model, t.fed()).await?;
+            Work::OnnxSteps { task: t, model, inputs }
+        }
     })
 }
 
@@ -106,7 +111,7 @@ async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<Work, AgentE
 async fn fetch_onnx(
     store: &dyn ContentStore,
     model: &gpufuel_core::task::onnx::ModelRef,
-    specs: &[gpufuel_core::task::onnx::TensorSpec],
+    specs: impl IntoIterator<Item = &gpufuel_core::task::onnx::TensorSpec>,
 ) -> Result<(crate::executor::onnx::Model, Vec<Vec<u8>>), AgentError> {
     let mut external = Vec::with_capacity(model.external.len());
     for (location, cid) in &model.external {
@@ -114,7 +119,7 @@ async fn fetch_onnx(
     }
     let model =
         crate::executor::onnx::Model { cid: model.model, bytes: store.get(&model.model).await?.into(), external };
-    let mut inputs = Vec::with_capacity(specs.len());
+    let mut inputs = vec![];
     for spec in specs {
         let bytes = store.get(&spec.data).await?;
         let expected = spec.elements() * spec.dtype.size();

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use gpufuel_store::{Cid, ContentStore, ImportOptions, StoreError, from_chain, to_chain};
 
-use super::{AgentError, Behaviour, fetch_task, fetch_work, keys};
+use super::{AgentError, Behaviour, Files, fetch_task, fetch_work, keys};
 use crate::executor::{ExecError, Executor, Output, Progress, RunContext, Work};
 
 /// How a node agent behaves on the market.
@@ -414,6 +414,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         let t = Instant::now();
         let task = fetch_task(self.store.as_ref(), job).await?;
         let bf16_output = matches!(&task, Task::MatMul(t) if t.output == Precision::Bf16);
+        let states = if let Task::OnnxSteps(t) = &task { t.state.len() } else { 0 };
         let work = fetch_work(self.store.as_ref(), task).await?;
         timings.fetch = t.elapsed();
         let t = Instant::now();
@@ -442,15 +443,17 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             }
         };
         let run = async {
-            let chunk_files = match &work {
-                Work::Onnx { task, .. } => task.outputs.len(),
-                _ => 0,
+            let files = match &work {
+                Work::Onnx { task, .. } => Files::Chunks(task.outputs.len()),
+                Work::OnnxSteps { task, .. } => Files::Checkpoints(task.state.len()),
+                _ => Files::Chunks(0),
             };
+            let work = self.config.behaviour.prepare(work);
             let output = match self.config.behaviour.cheat(&work, &ctx) {
                 Some(cheated) => cheated,
                 None => self.executor.run(work, ctx.clone()).await,
             };
-            let output = output.map(|o| self.config.behaviour.tamper(o, chunk_files));
+            let output = output.map(|o| self.config.behaviour.tamper(o, files, ctx.keys()));
             timings.compute = t.elapsed();
             let _ = finished.send(true);
             output
@@ -477,6 +480,14 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                 for b in buffers {
                     manifest.outputs.push(to_chain(&add(b).await?)?);
                 }
+            }
+            // A step graph's checkpoints, marked as they were made; the outputs are the last.
+            Output::Tensors(tensors) if job.workload == Workload::OnnxSteps as u8 => {
+                for t in tensors {
+                    manifest.checkpoints.push(to_chain(&add(t.to_npy()).await?)?);
+                }
+                let last = manifest.checkpoints.len().saturating_sub(states);
+                manifest.outputs = manifest.checkpoints[last..].to_vec();
             }
             // ONNX outputs: each file marked with the watermark part of its index, as `.npy`.
             Output::Tensors(tensors) => {

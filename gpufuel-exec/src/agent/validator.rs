@@ -319,6 +319,10 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                 let Some(engine) = self.onnx_engine() else { return Ok(Verdict::Abstain) };
                 self.check_onnx(engine, t, &manifest, &keys, &seed).await?
             }
+            Task::OnnxSteps(t) => {
+                let Some(engine) = self.onnx_engine() else { return Ok(Verdict::Abstain) };
+                self.check_steps(engine, t, &manifest, &keys, &seed).await?
+            }
             Task::Kernel(t) => {
                 let Some(executor) =
                     self.config.executor.clone().filter(|e| e.capabilities().workloads.contains(&Workload::Kernel))
@@ -393,6 +397,64 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
         Ok(Ok(()))
     }
 
+    /// Re-runs the challenged segments of a step graph from the committed checkpoint before each
+    /// and compares with the one after it; checks the initial state and the marks on the way.
+    async fn check_steps(
+        &self,
+        engine: Arc<OnnxEngine>,
+        t: gpufuel_core::task::onnx::OnnxStepsTask,
+        manifest: &ResultManifest,
+        keys: &verify::Keys,
+        seed: &Hash,
+    ) -> Result<Result<(), Failure>, AgentError> {
+        if let Err(f) = verify::check_steps_layout(&t, manifest) {
+            return Ok(Err(f));
+        }
+        let picked = match verify::challenged_steps(&t, seed) {
+            Ok(p) => p,
+            Err(f) => return Ok(Err(f)),
+        };
+        let store = self.store.as_ref();
+        let (model, inputs) = fetch_onnx(store, &t.model, t.fed()).await?;
+        let init = crate::executor::onnx::initial_state(&t, &inputs)?;
+        let states = t.state.len();
+        let open = |i: u32| {
+            let (t, init) = (&t, &init);
+            async move {
+                let mut files = Vec::with_capacity(states);
+                for k in 0..states {
+                    files.push(store.get(&manifest.checkpoints[t.checkpoint_file(i, k)]).await?);
+                }
+                Ok::<_, AgentError>(verify::open_state(t, i, &files, init, keys))
+            }
+        };
+        if let Err(f) = open(t.segments()).await? {
+            return Ok(Err(f));
+        }
+        let mut segments = Vec::with_capacity(picked.len());
+        for s in picked {
+            let before = match open(s).await? {
+                Ok(v) => v,
+                Err(f) => return Ok(Err(f)),
+            };
+            let after = match open(s + 1).await? {
+                Ok(v) => v,
+                Err(f) => return Ok(Err(f)),
+            };
+            segments.push((s, before, after));
+        }
+        let rerun = move || -> Result<Result<(), Failure>, ExecError> {
+            for (s, before, after) in segments {
+                let recomputed = engine.run_segment(&t, &model, &inputs, before, s)?;
+                if let Err(f) = verify::check_steps_segment(&t, s, &recomputed, &after) {
+                    return Ok(Err(f));
+                }
+            }
+            Ok(Ok(()))
+        };
+        Ok(tokio::task::spawn_blocking(rerun).await.map_err(|e| ExecError::Failed(e.to_string()))??)
+    }
+
     /// Checks a node's report that the task fails for everyone by running the same part of it:
     /// upheld (a pass) when it fails here too for the task's own reasons, refuted when it runs.
     async fn check_report(&self, job: &Job, report: &InvalidReport) -> Result<Verdict, AgentError> {
@@ -420,6 +482,21 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                 let run = tokio::task::spawn_blocking(move || engine.run_chunk(&t, &model, &inputs, chunk).map(|_| ()))
                     .await
                     .map_err(|e| ExecError::Failed(e.to_string()))?;
+                upheld(run.map_err(AgentError::from))
+            }
+            // A step graph's claim is checked on its first segment, from the initial state.
+            Task::OnnxSteps(t) => {
+                let Some(engine) = self.onnx_engine() else { return Ok(Verdict::Abstain) };
+                let (model, inputs) = match fetch_onnx(store, &t.model, t.fed()).await {
+                    Ok(fetched) => fetched,
+                    failed @ Err(_) => return upheld(failed.map(|_| ())),
+                };
+                let run = tokio::task::spawn_blocking(move || {
+                    let init = crate::executor::onnx::initial_state(&t, &inputs)?;
+                    engine.run_segment(&t, &model, &inputs, init, 0).map(|_| ())
+                })
+                .await
+                .map_err(|e| ExecError::Failed(e.to_string()))?;
                 upheld(run.map_err(AgentError::from))
             }
             // A kernel may fail to compile for everyone; only a GPU validator could tell.

@@ -53,7 +53,7 @@ impl CpuExecutor {
         let mut executor = Self { capabilities, onnx: None };
         match OnnxEngine::new(options) {
             Ok(engine) => {
-                executor.capabilities.workloads.push(Workload::Onnx);
+                executor.capabilities.workloads.extend([Workload::Onnx, Workload::OnnxSteps]);
                 executor.onnx = Some(Arc::new(engine));
             }
             Err(e) => tracing::info!("no ONNX jobs on this node: {e}"),
@@ -146,6 +146,10 @@ impl Executor for CpuExecutor {
             Work::Onnx { task, model, inputs } => match &onnx {
                 Some(engine) => onnx::run_task(engine, &task, &model, &inputs, &ctx),
                 None => Err(ExecError::Unsupported(Workload::Onnx)),
+            },
+            Work::OnnxSteps { task, model, inputs } => match &onnx {
+                Some(engine) => onnx::run_steps(engine, &task, &model, &inputs, &ctx),
+                None => Err(ExecError::Unsupported(Workload::OnnxSteps)),
             },
         };
         tokio::task::spawn_blocking(blocking).await.map_err(|e| ExecError::Failed(e.to_string()))?

@@ -80,7 +80,7 @@ impl CudaExecutor {
                 if let Some(why) = engine.fallback() {
                     tracing::warn!("{why}");
                 }
-                workloads.push(Workload::Onnx);
+                workloads.extend([Workload::Onnx, Workload::OnnxSteps]);
                 Some(Arc::new(engine))
             }
             Err(e) => {
@@ -263,6 +263,10 @@ impl Executor for CudaExecutor {
             Work::Onnx { task, model, inputs } => match &engine {
                 Some(engine) => onnx::run_task(engine, &task, &model, &inputs, &ctx),
                 None => Err(ExecError::Unsupported(Workload::Onnx)),
+            },
+            Work::OnnxSteps { task, model, inputs } => match &engine {
+                Some(engine) => onnx::run_steps(engine, &task, &model, &inputs, &ctx),
+                None => Err(ExecError::Unsupported(Workload::OnnxSteps)),
             },
         };
         tokio::task::spawn_blocking(blocking).await.map_err(|e| ExecError::Failed(e.to_string()))?

@@ -15,7 +15,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use gpufuel_core::{
     state::{NodeSpec, Workload},
-    task::{IterativeTask, KernelTask, MatMulTask, TaskError, onnx::OnnxTask, tensor::Tensor},
+    task::{
+        IterativeTask, KernelTask, MatMulTask, TaskError,
+        onnx::{OnnxStepsTask, OnnxTask},
+        tensor::Tensor,
+    },
 };
 
 pub use callback::{CallbackExecutor, MatMulFn};
@@ -110,6 +114,15 @@ pub enum Work {
         /// Every input's bytes, in the task's order.
         inputs: Vec<Vec<u8>>,
     },
+    /// An iterated ONNX step graph.
+    OnnxSteps {
+        /// The model, state, inputs and steps.
+        task: OnnxStepsTask,
+        /// The model's files.
+        model: onnx::Model,
+        /// The bytes of `task.fed()`: the state's initial values, then the other inputs.
+        inputs: Vec<Vec<u8>>,
+    },
 }
 
 impl Work {
@@ -120,6 +133,7 @@ impl Work {
             Self::Iterative { .. } => Workload::Iterative,
             Self::Kernel { .. } => Workload::Kernel,
             Self::Onnx { .. } => Workload::Onnx,
+            Self::OnnxSteps { .. } => Workload::OnnxSteps,
         }
     }
 }
@@ -131,7 +145,8 @@ pub enum Output {
     Tensor(Vec<f32>),
     /// A kernel's output buffers, in the task's order.
     Buffers(Vec<Vec<u8>>),
-    /// An ONNX job's outputs, chunk-major (`OnnxTask::output_file`).
+    /// An ONNX job's outputs, chunk-major (`OnnxTask::output_file`), or a step graph's
+    /// checkpoints, checkpoint-major (`OnnxStepsTask::checkpoint_file`), marked from checkpoint 1.
     Tensors(Vec<Tensor>),
 }
 

@@ -19,7 +19,7 @@ use std::{
 use gpufuel_core::{
     cid::Cid,
     task::{
-        onnx::{OnnxTask, TensorSpec},
+        onnx::{OnnxStepsTask, OnnxTask, TensorSpec},
         tensor::{DType, Tensor},
     },
 };
@@ -257,6 +257,98 @@ pub fn run_task(
         ctx.progress((chunk + 1) as f32 / chunks as f32);
     }
     Ok(super::Output::Tensors(out))
+}
+
+impl OnnxEngine {
+    /// Runs segment `segment` of a step graph from `state` and returns the state after it
+    /// (unmarked). `inputs` hold the bytes of [`OnnxStepsTask::fed`] in order.
+    pub fn run_segment(
+        &self,
+        task: &OnnxStepsTask,
+        model: &Model,
+        inputs: &[Vec<u8>],
+        mut state: Vec<Tensor>,
+        segment: u32,
+    ) -> Result<Vec<Tensor>, ExecError> {
+        let others = &inputs[task.state.len()..];
+        let next: Vec<&str> = task.state.iter().map(|s| s.next.name.as_str()).collect();
+        for step in task.segment(segment) {
+            let mut fed: Vec<(&str, Tensor)> = Vec::with_capacity(task.state.len() + task.inputs.len() + 1);
+            for (spec, t) in task.state.iter().zip(state) {
+                fed.push((spec.input.name.as_str(), t));
+            }
+            if let Some(name) = &task.step_input {
+                fed.push((name.as_str(), Tensor::new(DType::I64, vec![], i64::from(step).to_le_bytes().to_vec())?));
+            }
+            for (spec, bytes) in task.inputs.iter().zip(others) {
+                fed.push((spec.name.as_str(), step_input(spec, bytes, step)?));
+            }
+            let named: Vec<(&str, &Tensor)> = fed.iter().map(|(n, t)| (*n, t)).collect();
+            state = self.run(model, &named, &next)?;
+            for (spec, t) in task.state.iter().zip(&state) {
+                if t.dtype != spec.input.dtype || t.shape != spec.input.shape {
+                    return Err(model_error(format!(
+                        "{:?} gives {:?} {:?}, the state {:?} is {:?} {:?}",
+                        spec.next.name, t.dtype, t.shape, spec.input.name, spec.input.dtype, spec.input.shape
+                    )));
+                }
+            }
+        }
+        Ok(state)
+    }
+}
+
+/// The initial state of a step graph, from the bytes of [`OnnxStepsTask::fed`].
+pub fn initial_state(task: &OnnxStepsTask, inputs: &[Vec<u8>]) -> Result<Vec<Tensor>, ExecError> {
+    task.state
+        .iter()
+        .zip(inputs)
+        .map(|(s, bytes)| Ok(Tensor::new(s.input.dtype, s.input.shape.clone(), bytes.clone())?))
+        .collect()
+}
+
+/// Runs every segment of a step graph (blocking), continuing from each checkpoint as marked, so
+/// the marks are part of what the next segment computes. Returns every checkpoint's state
+/// tensors, checkpoint-major, the initial state first and unmarked.
+pub fn run_steps(
+    engine: &OnnxEngine,
+    task: &OnnxStepsTask,
+    model: &Model,
+    inputs: &[Vec<u8>],
+    ctx: &super::RunContext,
+) -> Result<super::Output, ExecError> {
+    let mut state = initial_state(task, inputs)?;
+    let segments = task.segments();
+    let mut files = state.clone();
+    for segment in 0..segments {
+        ctx.check()?;
+        // A model that does not load or run fails on the first segment, for everyone.
+        state = engine.run_segment(task, model, inputs, state, segment).map_err(|e| match e {
+            ExecError::Model(reason) if segment == 0 => ExecError::InvalidTask { chunk: 0, reason },
+            e => e,
+        })?;
+        for (k, t) in state.iter_mut().enumerate() {
+            t.mark(&ctx.keys().watermark(Some(task.checkpoint_file(segment + 1, k) as u32)))?;
+        }
+        files.extend(state.iter().cloned());
+        ctx.progress((segment + 1) as f32 / segments as f32);
+    }
+    Ok(super::Output::Tensors(files))
+}
+
+/// Step `step`'s slice of a per-step input (axis 0 = steps), or a constant whole.
+fn step_input(spec: &TensorSpec, bytes: &[u8], step: u32) -> Result<Tensor, ExecError> {
+    if !spec.batched {
+        return Ok(Tensor::new(spec.dtype, spec.shape.clone(), bytes.to_vec())?);
+    }
+    let row = spec.row_bytes() as usize;
+    let start = step as usize * row;
+    let data = bytes.get(start..start + row).ok_or(gpufuel_core::task::TaskError::Size {
+        what: "ONNX step input",
+        expected: spec.elements() * spec.dtype.size(),
+        got: bytes.len() as u64,
+    })?;
+    Ok(Tensor::new(spec.dtype, spec.shape[1..].to_vec(), data.to_vec())?)
 }
 
 /// The tensor chunk `chunk` feeds for `spec`.
