@@ -46,6 +46,12 @@ export declare class Client {
    */
   submitOnnx(model: Buffer, inputs: Array<OnnxInput>, onnx?: OnnxOptions | undefined | null, request?: JobRequest | undefined | null): Promise<string>
   /**
+   * Submits an iterated ONNX step graph: each step feeds the `state`, the step index, its slice
+   * of each input (axis 0 = steps; `constant` inputs whole); the result's `tensors` are the
+   * final state by state name.
+   */
+  submitOnnxSteps(model: Buffer, state: Array<OnnxState>, inputs: Array<OnnxInput>, steps: OnnxSteps, request?: JobRequest | undefined | null): Promise<string>
+  /**
    * Submits the training of an MLP on `x` (`rows×inputs`, row-major) and `y` (`rows`) from the
    * parameters `init`; the verified result is the trained parameters.
    */
@@ -297,6 +303,29 @@ export interface OnnxOptions {
   tolerances?: Record<string, OutputTolerance>
   /** Accept NaN and infinities in float inputs (default false). */
   allowNonFinite?: boolean
+}
+
+/**
+ * A state tensor of a step graph: the graph input `name`, its initial bytes, dtype and shape,
+ * and the output `next` holding its value after a step.
+ */
+export interface OnnxState {
+  name: string
+  next: string
+  dtype: string
+  shape: Array<number>
+  data: Buffer
+  /** How its next value is compared (default: its dtype's). */
+  tolerance?: OutputTolerance
+}
+
+/** How many steps a step graph runs. */
+export interface OnnxSteps {
+  steps: number
+  /** Steps between checkpoints (each a segment validators may re-run). */
+  checkpointEvery: number
+  /** The graph input fed the step index (an int64 scalar), if it takes one. */
+  stepInput?: string
 }
 
 /** `|recomputed − committed| ≤ abs + rel·|recomputed|`. */

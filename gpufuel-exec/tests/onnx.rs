@@ -127,8 +127,9 @@ async fn the_cpu_executor_offers_onnx_and_runs_every_chunk() {
         Arc::new(move |f: f32| seen.lock().unwrap().push(f))
     };
     let ctx = RunContext::new(Keys { job: [1; 32], node: [2; 32], seed: [3; 32] }, Some(progress), vec![]);
-    let Output::Tensors(files) = cpu.run(work, ctx).await.unwrap() else { panic!("tensors") };
-    assert_eq!(files.len(), 4 * 2, "chunk-major: 4 chunks × 2 outputs");
+    let Output::Emitted(count) = cpu.run(work, ctx.clone()).await.unwrap() else { panic!("emitted files") };
+    let files = ctx.take_emitted();
+    assert_eq!((count, files.len()), (4 * 2, 4 * 2), "chunk-major: 4 chunks × 2 outputs");
     assert_eq!(files[7].shape, vec![2]);
     assert_eq!(seen.lock().unwrap().last(), Some(&1.0));
 }

@@ -13,7 +13,8 @@ on 3×64×64 images, stem Conv 3→64, MaxPool, two residual blocks of 64 channe
 
 stepper.onnx: one step of a damped, driven recurrence, for step-graph jobs: state `z` (4×16, f32),
 step index `t` (int64 scalar), per-step `noise` (16, f32), constant `w` (16×16, f32):
-`z_next = 0.9·tanh(z·w) + 0.1·noise + 0.001·t`.
+`z_next = 0.9·tanh(z·w) + 0.1·noise + 0.001·t`. stepper_wide.onnx (not committed; for the
+`onnx` benchmark) is the same on a 256×512 state.
 
 broken.onnx: a valid protobuf whose graph names an input no node produces and feeds a MatMul
 with mismatched inner dimensions: ONNX Runtime refuses to build a session for it on every engine.
@@ -58,7 +59,7 @@ def classifier() -> onnx.ModelProto:
     return model
 
 
-def stepper() -> onnx.ModelProto:
+def stepper(rows: int = 4, width: int = 16) -> onnx.ModelProto:
     nodes = [
         helper.make_node("MatMul", ["z", "w"], ["zw"]),
         helper.make_node("Tanh", ["zw"], ["h"]),
@@ -78,12 +79,12 @@ def stepper() -> onnx.ModelProto:
         nodes,
         "stepper",
         [
-            helper.make_tensor_value_info("z", TensorProto.FLOAT, [4, 16]),
+            helper.make_tensor_value_info("z", TensorProto.FLOAT, [rows, width]),
             helper.make_tensor_value_info("t", TensorProto.INT64, []),
-            helper.make_tensor_value_info("noise", TensorProto.FLOAT, [16]),
-            helper.make_tensor_value_info("w", TensorProto.FLOAT, [16, 16]),
+            helper.make_tensor_value_info("noise", TensorProto.FLOAT, [width]),
+            helper.make_tensor_value_info("w", TensorProto.FLOAT, [width, width]),
         ],
-        [helper.make_tensor_value_info("z_next", TensorProto.FLOAT, [4, 16])],
+        [helper.make_tensor_value_info("z_next", TensorProto.FLOAT, [rows, width])],
         constants,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="gpufuel-fixtures")
@@ -152,7 +153,13 @@ def resnet() -> onnx.ModelProto:
     return model
 
 
-MODELS = {"classifier": classifier, "stepper": stepper, "broken": broken, "resnet": resnet}
+MODELS = {
+    "classifier": classifier,
+    "stepper": stepper,
+    "stepper_wide": lambda: stepper(256, 512),
+    "broken": broken,
+    "resnet": resnet,
+}
 
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent)

@@ -56,3 +56,25 @@ test('a model that fails for everyone rejects its result with TASK_FAILED and th
   await assert.rejects(client.result(job, 120), (e) => e.code === 'TASK_FAILED' && /Incompatible dimensions/.test(e.message))
   assert.equal((await client.status(job)).state, 'Invalid')
 })
+
+test('a step graph settles and its result is the final state', async () => {
+  const client = await net.client()
+  const stepper = readFileSync(new URL('../../../gpufuel-fixtures/models/stepper.onnx', import.meta.url))
+  const f32 = (n, seed, scale = 1) => {
+    const a = new Float32Array(n)
+    for (let i = 0; i < n; i++) a[i] = ((((i * 7919 + seed * 104729) % 2001) / 1000) - 1) * scale
+    return Buffer.from(a.buffer)
+  }
+  const state = [{ name: 'z', next: 'z_next', dtype: 'f32', shape: [4, 16], data: f32(64, 1) }]
+  const inputs = [
+    { name: 'noise', dtype: 'f32', shape: [20, 16], data: f32(320, 2) },
+    { name: 'w', dtype: 'f32', shape: [16, 16], data: f32(256, 3, 0.3), constant: true }
+  ]
+  const job = await client.submitOnnxSteps(stepper, state, inputs, { steps: 20, checkpointEvery: 5, stepInput: 't' }, { gpuSeconds: 4 })
+  const result = await client.result(job, 120)
+  assert.deepEqual(result.tensors.map((t) => [t.name, t.dtype, t.shape]), [['z', 'f32', [4, 16]]])
+  assert.equal((await client.status(job)).state, 'Settled')
+  await assert.rejects(
+    client.submitOnnxSteps(stepper, [{ ...state[0], next: 'z_after' }], inputs, { steps: 20, checkpointEvery: 5, stepInput: 't' }),
+    (e) => e.code === 'INVALID_TASK' && /no output "z_after"/.test(e.message))
+})

@@ -161,6 +161,29 @@ pub struct OnnxInput {
     pub constant: Option<bool>,
 }
 
+/// A state tensor of a step graph: the graph input `name`, its initial bytes, dtype and shape,
+/// and the output `next` holding its value after a step.
+#[napi(object)]
+pub struct OnnxState {
+    pub name: String,
+    pub next: String,
+    pub dtype: String,
+    pub shape: Vec<f64>,
+    pub data: Buffer,
+    /// How its next value is compared (default: its dtype's).
+    pub tolerance: Option<OutputTolerance>,
+}
+
+/// How many steps a step graph runs.
+#[napi(object)]
+pub struct OnnxSteps {
+    pub steps: u32,
+    /// Steps between checkpoints (each a segment validators may re-run).
+    pub checkpoint_every: u32,
+    /// The graph input fed the step index (an int64 scalar), if it takes one.
+    pub step_input: Option<String>,
+}
+
 /// How an ONNX job returns and checks its outputs.
 #[napi(object)]
 #[derive(Default)]
@@ -256,6 +279,13 @@ impl JobRequest {
             urgent: self.urgent.unwrap_or(d.urgent),
         })
     }
+}
+
+/// A typed tensor from JS: its bytes, dtype name and shape.
+fn tensor(name: &str, dtype: &str, shape: &[f64], data: &Buffer) -> Result<Tensor> {
+    let dtype = dtype.parse::<DType>().map_err(|e| invalid(format!("{name}: {e}")))?;
+    let shape = shape.iter().map(|&d| uint::<u64>("shape", d)).collect::<Result<Vec<_>>>()?;
+    Tensor::new(dtype, shape, data.to_vec()).map_err(|e| invalid(format!("{name}: {e}")))
 }
 
 /// A wait's limit in seconds; `undefined`: the SDK's [`rs::DEFAULT_WAIT`].
@@ -389,14 +419,11 @@ impl Client {
             let onnx = onnx.unwrap_or_default();
             let mut job = rs::OnnxJob::new(model.to_vec()).allow_non_finite(onnx.allow_non_finite.unwrap_or(false));
             for input in inputs {
-                let dtype = input.dtype.parse::<DType>().map_err(|e| invalid(format!("{}: {e}", input.name)))?;
-                let shape = input.shape.iter().map(|&d| uint::<u64>("shape", d)).collect::<Result<Vec<_>>>()?;
-                let tensor = Tensor::new(dtype, shape, input.data.to_vec())
-                    .map_err(|e| invalid(format!("{}: {e}", input.name)))?;
+                let t = tensor(&input.name, &input.dtype, &input.shape, &input.data)?;
                 job = if input.constant.unwrap_or(false) {
-                    job.constant(input.name, tensor)
+                    job.constant(input.name, t)
                 } else {
-                    job.batched(input.name, tensor)
+                    job.batched(input.name, t)
                 };
             }
             let (mut scores, mut tolerances) = (onnx.scores.unwrap_or_default(), onnx.tolerances.unwrap_or_default());
@@ -416,6 +443,47 @@ impl Client {
         promise(env, async move {
             let (job, options) = checked?;
             Ok(c.submit_onnx(job, options).await.map_err(coded)?.to_string())
+        })
+    }
+
+    /// Submits an iterated ONNX step graph: each step feeds the `state`, the step index, its slice
+    /// of each input (axis 0 = steps; `constant` inputs whole); the result's `tensors` are the
+    /// final state by state name.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn submit_onnx_steps<'env>(
+        &self,
+        env: &'env Env,
+        model: Buffer,
+        state: Vec<OnnxState>,
+        inputs: Vec<OnnxInput>,
+        steps: OnnxSteps,
+        request: Option<JobRequest>,
+    ) -> Promise<'env, String> {
+        let checked = (|| -> Result<_> {
+            let options = request.unwrap_or_default().options()?;
+            let mut job = rs::OnnxStepsJob::new(model.to_vec()).steps(steps.steps, steps.checkpoint_every);
+            for s in state {
+                let tensor = tensor(&s.name, &s.dtype, &s.shape, &s.data)?;
+                let tolerance = s.tolerance.map(|t| Tolerance { rel: t.rel as f32, abs: t.abs as f32 });
+                job = job.state_spec(s.name, tensor, OutputSpec { name: s.next, tolerance, scores: None });
+            }
+            if let Some(name) = steps.step_input {
+                job = job.step_input(name);
+            }
+            for input in inputs {
+                let t = tensor(&input.name, &input.dtype, &input.shape, &input.data)?;
+                job = if input.constant.unwrap_or(false) {
+                    job.constant(input.name, t)
+                } else {
+                    job.per_step(input.name, t)
+                };
+            }
+            Ok((job, options))
+        })();
+        let c = self.0.clone();
+        promise(env, async move {
+            let (job, options) = checked?;
+            Ok(c.submit_onnx_steps(job, options).await.map_err(coded)?.to_string())
         })
     }
 

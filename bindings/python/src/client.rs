@@ -449,6 +449,79 @@ impl Client {
         call_blocking(slf, "submit_onnx", args, kwargs)
     }
 
+    /// Submits an iterated ONNX step graph: `state` maps each state input to its initial array,
+    /// `next` each state input to the output holding its next value; every step also feeds the
+    /// step index to `step_input` (an int64 scalar), its slice of each `per_step` array (axis 0 =
+    /// steps) and the `constants`. Runs `steps` steps, checkpointed every `checkpoint_every`; the
+    /// result is the final state, by state name.
+    #[pyo3(signature = (model, state, next, *, steps, checkpoint_every, step_input=None, per_step=None, constants=None,
+        tolerances=None, gpu_class=None, gpu_seconds=None, max_price=None, deadline_secs=None, urgent=None,
+        gpu_count=None, min_vram_mib=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn submit_onnx_steps<'py>(
+        &self,
+        py: Python<'py>,
+        model: &Bound<'py, PyAny>,
+        state: &Bound<'py, PyDict>,
+        next: std::collections::HashMap<String, String>,
+        steps: i128,
+        checkpoint_every: i128,
+        step_input: Option<String>,
+        per_step: Option<&Bound<'py, PyDict>>,
+        constants: Option<&Bound<'py, PyDict>>,
+        tolerances: Option<std::collections::HashMap<String, (f32, f32)>>,
+        gpu_class: Option<&Bound<'py, PyAny>>,
+        gpu_seconds: Option<i128>,
+        max_price: Option<i128>,
+        deadline_secs: Option<i128>,
+        urgent: Option<bool>,
+        gpu_count: Option<i128>,
+        min_vram_mib: Option<i128>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options =
+            Request { gpu_class, gpu_count, min_vram_mib, gpu_seconds, max_price, deadline_secs, urgent }.options()?;
+        let mut job = sdk::OnnxStepsJob::new(convert::model(model)?)
+            .steps(uint("steps", steps)?, uint("checkpoint_every", checkpoint_every)?);
+        let (mut next, mut tolerances) = (next, tolerances.unwrap_or_default());
+        for (name, value) in state {
+            let name: String = name.extract()?;
+            let output =
+                next.remove(&name).ok_or_else(|| invalid(format!("next has no output for the state {name:?}")))?;
+            let tolerance = tolerances.remove(&name).map(|(rel, abs)| Tolerance { rel, abs });
+            let spec = OutputSpec { name: output, tolerance, scores: None };
+            job = job.state_spec(name.clone(), convert::tensor_in(&name, &value)?, spec);
+        }
+        if let Some(name) = next.keys().chain(tolerances.keys()).next() {
+            return Err(invalid(format!("{name:?} is in next or tolerances but not in state")));
+        }
+        if let Some(name) = step_input {
+            job = job.step_input(name);
+        }
+        for (name, value) in per_step.into_iter().flatten() {
+            let name: String = name.extract()?;
+            job = job.per_step(name.clone(), convert::tensor_in(&name, &value)?);
+        }
+        for (name, value) in constants.into_iter().flatten() {
+            let name: String = name.extract()?;
+            job = job.constant(name.clone(), convert::tensor_in(&name, &value)?);
+        }
+        let client = self.0.clone();
+        run(py, async move {
+            let job = client.submit_onnx_steps(job, options).await.map_err(coded)?;
+            Ok(job.to_string())
+        })
+    }
+
+    /// `submit_onnx_steps`, blocking.
+    #[pyo3(signature = (*args, **kwargs))]
+    fn submit_onnx_steps_sync<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call_blocking(slf, "submit_onnx_steps", args, kwargs)
+    }
+
     /// A job's status.
     fn status(&self, py: Python<'_>, job: &str) -> PyResult<JobStatus> {
         let job = address(job)?;

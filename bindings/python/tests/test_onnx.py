@@ -90,3 +90,39 @@ def test_a_model_that_fails_for_everyone_raises_task_failed_with_the_reason(clie
     status = client.status(job)
     assert status.state == "Invalid"
     assert before - status.price * 4 < client.balance() < before, "refunded less the validators' fee"
+
+
+def stepper_inputs(seed):
+    rng = np.random.default_rng(seed)
+    z = rng.uniform(-1, 1, (4, 16)).astype(np.float32)
+    noise = rng.uniform(-1, 1, (40, 16)).astype(np.float32)
+    w = (rng.uniform(-1, 1, (16, 16)) * 0.3).astype(np.float32)
+    return z, noise, w
+
+
+def test_a_step_graph_returns_the_final_state_onnxruntime_reaches(client):
+    z, noise, w = stepper_inputs(5)
+    job = client.submit_onnx_steps_sync(
+        MODELS / "stepper.onnx", {"z": z}, {"z": "z_next"}, steps=40, checkpoint_every=5, step_input="t",
+        per_step={"noise": noise}, constants={"w": w}, gpu_seconds=4,
+    )
+    out = client.result_sync(job, timeout=120)
+    session = onnxruntime.InferenceSession(str(MODELS / "stepper.onnx"))
+    state = z
+    for t in range(40):
+        state = session.run(["z_next"], {"z": state, "t": np.array(t, np.int64), "noise": noise[t], "w": w})[0]
+    assert list(out) == ["z"]
+    np.testing.assert_allclose(out["z"], state, rtol=1e-4, atol=1e-5)
+
+
+def test_bad_step_graphs_are_refused(client):
+    z, noise, w = stepper_inputs(6)
+    common = dict(steps=40, checkpoint_every=5, step_input="t", per_step={"noise": noise}, constants={"w": w})
+    with pytest.raises(gpufuel.errors.InvalidArgumentError, match="next has no output"):
+        client.submit_onnx_steps_sync(MODELS / "stepper.onnx", {"z": z}, {}, **common)
+    with pytest.raises(gpufuel.errors.InvalidTaskError, match="no output"):
+        client.submit_onnx_steps_sync(MODELS / "stepper.onnx", {"z": z}, {"z": "z_after"}, **common)
+    with pytest.raises(gpufuel.errors.InvalidTaskError, match="one slice per step"):
+        client.submit_onnx_steps_sync(MODELS / "stepper.onnx", {"z": z}, {"z": "z_next"}, **{**common, "steps": 41})
+    with pytest.raises(gpufuel.errors.InvalidArgumentError, match="steps"):
+        client.submit_onnx_steps_sync(MODELS / "stepper.onnx", {"z": z}, {"z": "z_next"}, **{**common, "steps": -1})

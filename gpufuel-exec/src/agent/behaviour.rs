@@ -1,7 +1,7 @@
 //! Dishonest node behaviours, for demonstrations and tests of the proofs: what a node that wants
 //! to be paid without doing the work would try.
 
-use gpufuel_core::task::{mlp, verify::Keys};
+use gpufuel_core::task::{TaskError, mlp, tensor::Tensor, verify::Keys};
 
 use crate::executor::{ExecError, Output, RunContext, Work, cpu_gemm};
 
@@ -108,24 +108,21 @@ impl Behaviour {
         }
     }
 
-    /// The result a cheater posts for ONNX work, made from the honest `output`: the same files,
-    /// with zeros (correctly marked) where it skipped the work.
-    pub(super) fn tamper(self, output: Output, files: Files, keys: &Keys) -> Output {
-        let Output::Tensors(mut tensors) = output else { return output };
-        for (i, t) in tensors.iter_mut().enumerate() {
-            let skipped = match (self, files) {
-                // Checkpoint 0 is the task's own initial state: no cheater changes it.
-                (Self::Lazy, Files::Checkpoints(states)) => i >= states,
-                (Self::Lazy, Files::Chunks(_)) => true,
-                (Self::Partial, Files::Chunks(per_chunk)) => (i / per_chunk.max(1)) % 2 == 1,
-                _ => false,
-            };
-            if skipped {
-                t.data.fill(0);
-                let _ = t.mark(&keys.watermark(Some(i as u32)));
-            }
+    /// File `i` of ONNX work as a cheater posts it, made from the honest one: zeros (correctly
+    /// marked) where it skipped the work.
+    pub(super) fn tamper(self, t: &mut Tensor, i: usize, files: Files, keys: &Keys) -> Result<(), TaskError> {
+        let skipped = match (self, files) {
+            // Checkpoint 0 is the task's own initial state: no cheater changes it.
+            (Self::Lazy, Files::Checkpoints(states)) => i >= states,
+            (Self::Lazy, Files::Chunks(_)) => true,
+            (Self::Partial, Files::Chunks(per_chunk)) => (i / per_chunk.max(1)) % 2 == 1,
+            _ => false,
+        };
+        if skipped {
+            t.data.fill(0);
+            t.mark(&keys.watermark(Some(i as u32)))?;
         }
-        Output::Tensors(tensors)
+        Ok(())
     }
 }
 

@@ -423,9 +423,19 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         // journal a restarted agent resumes from.
         let (finished, mut done) = tokio::sync::watch::channel(false);
         let resumed = ctx.checkpoints().len();
+        let files = match &work {
+            Work::Onnx { task, .. } => Files::Chunks(task.outputs.len()),
+            Work::OnnxSteps { task, .. } => Files::Checkpoints(task.state.len()),
+            _ => Files::Chunks(0),
+        };
+        // Checkpoints and ONNX files go to the store as they are made, alongside the computation
+        // (checkpoints also into the journal a restarted agent resumes from); a batched job's
+        // outputs get their marks here, a step graph's checkpoints were marked as they were made.
         let upload = async {
-            let mut cids = Vec::new();
+            let (mut cids, mut emitted) = (Vec::new(), Vec::new());
             loop {
+                // Read before draining: whatever the run made before it finished is drained below.
+                let finished = *done.borrow();
                 while let Some(cp) = ctx.checkpoint_at(cids.len()) {
                     let cid = add(f32_bytes(&cp)).await?;
                     if cids.len() >= resumed {
@@ -433,8 +443,16 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                     }
                     cids.push(to_chain(&cid)?);
                 }
-                if *done.borrow() {
-                    return Ok::<_, AgentError>(cids);
+                for mut t in ctx.take_emitted() {
+                    let i = emitted.len();
+                    self.config.behaviour.tamper(&mut t, i, files, ctx.keys())?;
+                    if let Files::Chunks(_) = files {
+                        t.mark(&ctx.keys().watermark(Some(i as u32)))?;
+                    }
+                    emitted.push(to_chain(&add(t.to_npy()).await?)?);
+                }
+                if finished {
+                    return Ok::<_, AgentError>((cids, emitted));
                 }
                 tokio::select! {
                     _ = ctx.added() => {}
@@ -443,23 +461,17 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             }
         };
         let run = async {
-            let files = match &work {
-                Work::Onnx { task, .. } => Files::Chunks(task.outputs.len()),
-                Work::OnnxSteps { task, .. } => Files::Checkpoints(task.state.len()),
-                _ => Files::Chunks(0),
-            };
             let work = self.config.behaviour.prepare(work);
             let output = match self.config.behaviour.cheat(&work, &ctx) {
                 Some(cheated) => cheated,
                 None => self.executor.run(work, ctx.clone()).await,
             };
-            let output = output.map(|o| self.config.behaviour.tamper(o, files, ctx.keys()));
             timings.compute = t.elapsed();
             let _ = finished.send(true);
             output
         };
-        let (output, checkpoints) = tokio::join!(run, upload);
-        let (output, checkpoints) = (output?, checkpoints?);
+        let (output, uploaded) = tokio::join!(run, upload);
+        let (output, (checkpoints, emitted)) = (output?, uploaded?);
         let t = Instant::now();
         let mut manifest = ResultManifest { checkpoints, ..ResultManifest::default() };
         match output {
@@ -481,21 +493,15 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                     manifest.outputs.push(to_chain(&add(b).await?)?);
                 }
             }
-            // A step graph's checkpoints, marked as they were made; the outputs are the last.
-            Output::Tensors(tensors) if job.workload == Workload::OnnxSteps as u8 => {
-                for t in tensors {
-                    manifest.checkpoints.push(to_chain(&add(t.to_npy()).await?)?);
-                }
-                let last = manifest.checkpoints.len().saturating_sub(states);
-                manifest.outputs = manifest.checkpoints[last..].to_vec();
+            Output::Emitted(count) if count != emitted.len() => {
+                return Err(ExecError::Failed(format!("{count} files made, {} emitted", emitted.len())).into());
             }
-            // ONNX outputs: each file marked with the watermark part of its index, as `.npy`.
-            Output::Tensors(tensors) => {
-                for (i, mut t) in tensors.into_iter().enumerate() {
-                    t.mark(&ctx.keys().watermark(Some(i as u32)))?;
-                    manifest.outputs.push(to_chain(&add(t.to_npy()).await?)?);
-                }
+            // A step graph's checkpoints; the outputs are the last.
+            Output::Emitted(_) if states > 0 => {
+                manifest.outputs = emitted[emitted.len().saturating_sub(states)..].to_vec();
+                manifest.checkpoints = emitted;
             }
+            Output::Emitted(_) => manifest.outputs = emitted,
         }
         let cid = add(manifest.encode()).await?;
         timings.prove = t.elapsed();

@@ -1,12 +1,12 @@
-//! The agent's side of a run: progress, cancellation, and checkpoints that are watermarked before
-//! the executor continues from them.
+//! The agent's side of a run: progress, cancellation, checkpoints that are watermarked before
+//! the executor continues from them, and result files streamed out as they are made.
 
 use std::sync::{
     Arc, Mutex,
     atomic::{AtomicBool, Ordering},
 };
 
-use gpufuel_core::task::{MARK_TOLERANCE, verify::Keys};
+use gpufuel_core::task::{MARK_TOLERANCE, tensor::Tensor, verify::Keys};
 
 use super::ExecError;
 
@@ -25,7 +25,9 @@ struct Inner {
     progress: Option<Progress>,
     /// Checkpoints so far, each as stored (marked); index 0 is the initial state.
     checkpoints: Mutex<Vec<Vec<f32>>>,
-    /// Wakes whoever streams checkpoints out while the run goes on.
+    /// Files emitted and not yet taken by the agent (ONNX outputs and step-graph checkpoints).
+    emitted: Mutex<Vec<Tensor>>,
+    /// Wakes whoever streams checkpoints and files out while the run goes on.
     added: tokio::sync::Notify,
 }
 
@@ -38,6 +40,7 @@ impl RunContext {
             cancelled: AtomicBool::new(false),
             progress,
             checkpoints: Mutex::new(resume),
+            emitted: Mutex::new(vec![]),
             added: tokio::sync::Notify::new(),
         };
         Self { inner: Arc::new(inner) }
@@ -102,6 +105,18 @@ impl RunContext {
     /// Resolves when a checkpoint is recorded (at once if one was recorded since the last call).
     pub async fn added(&self) {
         self.inner.added.notified().await;
+    }
+
+    /// Hands the agent the next file of the result (in order), which it uploads while the run
+    /// goes on.
+    pub fn emit(&self, file: Tensor) {
+        self.inner.emitted.lock().expect("emitted lock").push(file);
+        self.inner.added.notify_one();
+    }
+
+    /// The files emitted since the last call, in order.
+    pub fn take_emitted(&self) -> Vec<Tensor> {
+        std::mem::take(&mut *self.inner.emitted.lock().expect("emitted lock"))
     }
 
     /// Every checkpoint recorded, from the initial state.

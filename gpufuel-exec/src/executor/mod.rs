@@ -18,7 +18,6 @@ use gpufuel_core::{
     task::{
         IterativeTask, KernelTask, MatMulTask, TaskError,
         onnx::{OnnxStepsTask, OnnxTask},
-        tensor::Tensor,
     },
 };
 
@@ -145,9 +144,10 @@ pub enum Output {
     Tensor(Vec<f32>),
     /// A kernel's output buffers, in the task's order.
     Buffers(Vec<Vec<u8>>),
-    /// An ONNX job's outputs, chunk-major (`OnnxTask::output_file`), or a step graph's
-    /// checkpoints, checkpoint-major (`OnnxStepsTask::checkpoint_file`), marked from checkpoint 1.
-    Tensors(Vec<Tensor>),
+    /// This many files went out through [`RunContext::emit`] as they were made: an ONNX job's
+    /// outputs, chunk-major (`OnnxTask::output_file`), or a step graph's checkpoints,
+    /// checkpoint-major (`OnnxStepsTask::checkpoint_file`), marked from checkpoint 1.
+    Emitted(usize),
 }
 
 /// Runs work.

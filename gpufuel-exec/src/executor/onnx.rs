@@ -236,7 +236,8 @@ impl OnnxEngine {
     }
 }
 
-/// Runs every chunk of `task` in order (blocking), stopping once `ctx` is cancelled.
+/// Runs every chunk of `task` in order (blocking), emitting each chunk's outputs through `ctx`
+/// as it is made, and stopping once `ctx` is cancelled.
 pub fn run_task(
     engine: &OnnxEngine,
     task: &OnnxTask,
@@ -245,7 +246,6 @@ pub fn run_task(
     ctx: &super::RunContext,
 ) -> Result<super::Output, ExecError> {
     let chunks = task.chunks();
-    let mut out = Vec::with_capacity(chunks as usize * task.outputs.len());
     for chunk in 0..chunks {
         ctx.check()?;
         // A model that fails here fails for everyone: the node reports it, validators check.
@@ -253,10 +253,12 @@ pub fn run_task(
             ExecError::Model(reason) => ExecError::InvalidTask { chunk, reason },
             e => e,
         })?;
-        out.extend(outputs);
+        for t in outputs {
+            ctx.emit(t);
+        }
         ctx.progress((chunk + 1) as f32 / chunks as f32);
     }
-    Ok(super::Output::Tensors(out))
+    Ok(super::Output::Emitted(chunks as usize * task.outputs.len()))
 }
 
 impl OnnxEngine {
@@ -308,8 +310,8 @@ pub fn initial_state(task: &OnnxStepsTask, inputs: &[Vec<u8>]) -> Result<Vec<Ten
 }
 
 /// Runs every segment of a step graph (blocking), continuing from each checkpoint as marked, so
-/// the marks are part of what the next segment computes. Returns every checkpoint's state
-/// tensors, checkpoint-major, the initial state first and unmarked.
+/// the marks are part of what the next segment computes. Emits every checkpoint's state tensors
+/// through `ctx` as they are made, checkpoint-major, the initial state first and unmarked.
 pub fn run_steps(
     engine: &OnnxEngine,
     task: &OnnxStepsTask,
@@ -319,7 +321,9 @@ pub fn run_steps(
 ) -> Result<super::Output, ExecError> {
     let mut state = initial_state(task, inputs)?;
     let segments = task.segments();
-    let mut files = state.clone();
+    for t in &state {
+        ctx.emit(t.clone());
+    }
     for segment in 0..segments {
         ctx.check()?;
         // A model that does not load or run fails on the first segment, for everyone.
@@ -330,10 +334,12 @@ pub fn run_steps(
         for (k, t) in state.iter_mut().enumerate() {
             t.mark(&ctx.keys().watermark(Some(task.checkpoint_file(segment + 1, k) as u32)))?;
         }
-        files.extend(state.iter().cloned());
+        for t in &state {
+            ctx.emit(t.clone());
+        }
         ctx.progress((segment + 1) as f32 / segments as f32);
     }
-    Ok(super::Output::Tensors(files))
+    Ok(super::Output::Emitted((segments as usize + 1) * task.state.len()))
 }
 
 /// Step `step`'s slice of a per-step input (axis 0 = steps), or a constant whole.

@@ -1,4 +1,5 @@
 //! What the local network's test files share: a network of CPU nodes, a job's state and its node.
+#![allow(dead_code)] // each test file uses a part of it
 
 use gpufuel_core::state::{Job, JobState, Node};
 use gpufuel_exec::agent::Behaviour;

@@ -200,6 +200,46 @@ class Client:
         gpu_count: int | None = None,
         min_vram_mib: int | None = None,
     ) -> str: ...
+    def submit_onnx_steps(
+        self,
+        model: Model,
+        state: dict[str, npt.ArrayLike],
+        next: dict[str, str],
+        *,
+        steps: int,
+        checkpoint_every: int,
+        step_input: str | None = None,
+        per_step: dict[str, npt.ArrayLike] | None = None,
+        constants: dict[str, npt.ArrayLike] | None = None,
+        tolerances: dict[str, tuple[float, float]] | None = None,
+        gpu_class: GpuClass | None = None,
+        gpu_seconds: int | None = None,
+        max_price: int | None = None,
+        deadline_secs: int | None = None,
+        urgent: bool | None = None,
+        gpu_count: int | None = None,
+        min_vram_mib: int | None = None,
+    ) -> Awaitable[str]: ...
+    def submit_onnx_steps_sync(
+        self,
+        model: Model,
+        state: dict[str, npt.ArrayLike],
+        next: dict[str, str],
+        *,
+        steps: int,
+        checkpoint_every: int,
+        step_input: str | None = None,
+        per_step: dict[str, npt.ArrayLike] | None = None,
+        constants: dict[str, npt.ArrayLike] | None = None,
+        tolerances: dict[str, tuple[float, float]] | None = None,
+        gpu_class: GpuClass | None = None,
+        gpu_seconds: int | None = None,
+        max_price: int | None = None,
+        deadline_secs: int | None = None,
+        urgent: bool | None = None,
+        gpu_count: int | None = None,
+        min_vram_mib: int | None = None,
+    ) -> str: ...
     def status(self, job: str) -> JobStatus: ...
     def jobs(self, mine: bool = False) -> list[JobStatus]: ...
     def nodes(self) -> list[NodeStatus]: ...
