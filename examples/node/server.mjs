@@ -1,6 +1,6 @@
 // A web backend that sells GPU compute to its users through @gpufuel/sdk: it quotes, submits
-// matrix products for them, follows the jobs and serves a marketplace page that updates live
-// (Server-Sent Events). It runs on a local market by default; set GPUFUEL_URL (and the Solana CLI
+// matrix products and ONNX models (an uploaded .onnx file and .npy input) for them, follows the
+// jobs and serves a marketplace page that updates live (Server-Sent Events). It runs on a local market by default; set GPUFUEL_URL (and the Solana CLI
 // keypair/config) to use a cluster.
 //
 //   node server.mjs            # http://127.0.0.1:8080
@@ -21,6 +21,27 @@ function product(a, b, m, k, n) {
     for (let j = 0; j < n; j++) c[i * n + j] += x * b[p * n + j]
   }
   return c
+}
+
+// A .npy file (NumPy format 1.0, C order) as the SDK's ONNX input: bytes, dtype and shape.
+const DTYPES = { '<f4': 'f32', '<f2': 'f16', '<f8': 'f64', '|i1': 'i8', '<i4': 'i32', '<i8': 'i64', '|u1': 'u8', '|b1': 'bool' }
+function npy(bytes) {
+  const invalid = (message) => Object.assign(new Error(message), { code: 'INVALID_ARGUMENT' })
+  if (bytes.length < 10 || bytes.toString('latin1', 0, 6) !== '\x93NUMPY') throw invalid('the input is not a .npy file')
+  const length = bytes.readUInt16LE(8)
+  const header = bytes.toString('latin1', 10, 10 + length)
+  const dtype = DTYPES[/'descr':\s*'([^']+)'/.exec(header)?.[1]]
+  if (!dtype || !/'fortran_order':\s*False/.test(header)) throw invalid('the .npy input must be a C-order array of a numeric dtype')
+  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((d) => d.trim()).filter(Boolean).map(Number)
+  return { dtype, shape, data: bytes.subarray(10 + length) }
+}
+
+// A tensor of the result, summarised for the page: name, dtype, shape and its first values.
+function summary({ name, dtype, shape, data }) {
+  const view = { f32: Float32Array, f64: Float64Array, i32: Int32Array, i64: BigInt64Array, i8: Int8Array, u8: Uint8Array }[dtype]
+  const head = data.buffer.slice(data.byteOffset, data.byteOffset + Math.min(data.length, 4 * 8))
+  const values = view ? Array.from(new view(head), (v) => (typeof v === 'number' ? String(+v.toPrecision(4)) : String(v))).slice(0, 4) : []
+  return `${name} ${dtype} [${shape.join(', ')}] ${values.join(' ')}…`
 }
 
 async function body(req) {
@@ -81,6 +102,21 @@ export async function start({ port = 8080, host = '127.0.0.1', dishonest = ['laz
       const job = await client.submitMatmul(a, b, { m, k, n }, { gpuSeconds: 10, urgent, maxPrice: quote.priceHigh })
       mine.set(job, { size: `${m}×${k}×${n}`, check: 'pending' })
       void follow(job, a, b, m, k, n)
+      send(res, 201, { job, quote })
+    },
+    // An ONNX job: the model and one batched input, both uploaded as base64 by the page.
+    'POST /api/onnx': async (req, res) => {
+      const { model, input, name = 'x' } = await body(req)
+      if (typeof model !== 'string' || typeof input !== 'string') {
+        return send(res, 400, { code: 'INVALID_ARGUMENT', message: 'model and input must be base64 files' })
+      }
+      const x = npy(Buffer.from(input, 'base64'))
+      const quote = await client.quote({ gpuSeconds: 10 })
+      const job = await client.submitOnnx(Buffer.from(model, 'base64'), [{ name, ...x }], {}, { gpuSeconds: 10, maxPrice: quote.priceHigh })
+      mine.set(job, { size: `ONNX, ${name} [${x.shape.join(', ')}]`, check: 'pending' })
+      void client.result(job, 600)
+        .then(({ tensors }) => { Object.assign(mine.get(job), { check: 'verified', outputs: tensors.map(summary) }) })
+        .catch((e) => { mine.get(job).check = e.code === 'NOT_SETTLED' ? 'refunded' : e.message })
       send(res, 201, { job, quote })
     },
     'GET /api/events': async (req, res) => {

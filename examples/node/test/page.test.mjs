@@ -48,6 +48,44 @@ test('a job submitted from the page settles and the page shows its proof', async
   assert.deepEqual(errors, [])
 })
 
+// A .npy file of float32 values (NumPy format 1.0).
+function npy(values, shape) {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n'
+  const head = Buffer.alloc(10)
+  Buffer.from('\x93NUMPY\x01\x00', 'latin1').copy(head)
+  head.writeUInt16LE(header.length, 8)
+  return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(Float32Array.from(values).buffer)])
+}
+
+test('an ONNX model and input uploaded from the page run and its verified outputs show', async () => {
+  const page = await browser.newPage()
+  const errors = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  await page.goto(server.url)
+  const model = new URL('../../../gpufuel-fixtures/models/classifier.onnx', import.meta.url).pathname
+  const images = Array.from({ length: 20 * 64 }, (_, i) => ((i * 7919) % 2001) / 1000 - 1)
+  await page.setInputFiles('#onnx-model', model)
+  await page.setInputFiles('#onnx-input', { name: 'x.npy', mimeType: 'application/octet-stream', buffer: npy(images, [20, 1, 8, 8]) })
+  await page.click('#submit-onnx')
+  await page.waitForFunction(() => document.getElementById('onnx').dataset.lastJob)
+  const job = await page.evaluate(() => document.getElementById('onnx').dataset.lastJob)
+  const row = page.locator(`#jobs tr[data-key="${job}"]`)
+  await row.locator('td.Settled').waitFor({ timeout: 60_000 })
+  const outputs = page.locator(`#outputs li[data-job="${job}"]`)
+  await outputs.nth(2).waitFor()
+  const texts = await outputs.allTextContents()
+  assert.match(texts[0], /logits f32 \[20, 10\]/)
+  assert.match(texts[1], /probs f32 \[20, 10\]/)
+  assert.match(texts[2], /label i64 \[20\] \d/)
+  assert.equal((await row.locator('td').allTextContents())[1], 'ONNX, x [20, 1, 8, 8]')
+  await page.screenshot({ path: new URL('../../../target/marketplace-onnx.png', import.meta.url).pathname, fullPage: true })
+  assert.deepEqual(errors, [])
+  const bad = await fetch(`${server.url}/api/onnx`, { method: 'POST', body: JSON.stringify({ model: 'AAAA', input: 'AAAA' }) })
+  assert.equal(bad.status, 400)
+  assert.equal((await bad.json()).code, 'INVALID_ARGUMENT')
+})
+
 test('the backend refuses a bad size with a code', async () => {
   const res = await fetch(`${server.url}/api/jobs`, { method: 'POST', body: JSON.stringify({ size: -3 }) })
   assert.equal(res.status, 400)
