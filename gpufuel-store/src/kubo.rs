@@ -95,9 +95,22 @@ impl ContentStore for KuboStore {
     }
 
     async fn cat_to(&self, cid: &Cid, out: &mut (dyn AsyncWrite + Send + Unpin)) -> Result<u64, StoreError> {
+        self.cat_range_to(cid, 0..u64::MAX, out).await
+    }
+
+    /// Kubo's `cat` with `offset` and `length`.
+    async fn cat_range_to(
+        &self,
+        cid: &Cid,
+        range: std::ops::Range<u64>,
+        out: &mut (dyn AsyncWrite + Send + Unpin),
+    ) -> Result<u64, StoreError> {
         let timeout = format!("{}ms", self.find_timeout.as_millis());
-        let request =
-            self.http.post(self.url("cat")).query(&[("arg", cid.to_string().as_str()), ("timeout", &timeout)]);
+        let mut query = vec![("arg", cid.to_string()), ("timeout", timeout), ("offset", range.start.to_string())];
+        if range.end != u64::MAX {
+            query.push(("length", range.end.saturating_sub(range.start).to_string()));
+        }
+        let request = self.http.post(self.url("cat")).query(&query);
         let mut stream = self.call(request, Some(cid)).await?.bytes_stream();
         let mut total = 0;
         while let Some(chunk) = stream.next().await {

@@ -9,7 +9,7 @@ mod kubo;
 mod local;
 mod unixfs;
 
-use std::{path::Path, pin::Pin};
+use std::{ops::Range, path::Path, pin::Pin};
 
 use async_trait::async_trait;
 pub use cid::Cid;
@@ -125,6 +125,15 @@ pub trait ContentStore: Send + Sync {
     /// Writes a file's bytes to `out` as they are read; returns the byte count.
     async fn cat_to(&self, cid: &Cid, out: &mut (dyn AsyncWrite + Send + Unpin)) -> Result<u64, StoreError>;
 
+    /// Writes bytes `range` of a file to `out` (clamped to the file's end), fetching only the
+    /// blocks that hold them; returns the byte count.
+    async fn cat_range_to(
+        &self,
+        cid: &Cid,
+        range: Range<u64>,
+        out: &mut (dyn AsyncWrite + Send + Unpin),
+    ) -> Result<u64, StoreError>;
+
     /// Keeps a file (and every block under it) from garbage collection.
     async fn pin(&self, cid: &Cid) -> Result<(), StoreError>;
 
@@ -154,6 +163,13 @@ pub trait ContentStore: Send + Sync {
     /// A whole file named by a CID read from chain.
     async fn get(&self, cid: &gpufuel_core::cid::Cid) -> Result<Vec<u8>, StoreError> {
         self.cat(&from_chain(cid)?).await
+    }
+
+    /// Bytes `range` of a file named by a CID read from chain (a validator's chunk of an input).
+    async fn get_range(&self, cid: &gpufuel_core::cid::Cid, range: Range<u64>) -> Result<Vec<u8>, StoreError> {
+        let mut out = Vec::with_capacity(range.end.saturating_sub(range.start).min(1 << 30) as usize);
+        self.cat_range_to(&from_chain(cid)?, range, &mut out).await?;
+        Ok(out)
     }
 }
 

@@ -131,7 +131,16 @@ impl ContentStore for LocalStore {
     }
 
     async fn cat_to(&self, cid: &Cid, out: &mut (dyn AsyncWrite + Send + Unpin)) -> Result<u64, StoreError> {
-        unixfs::walk(self, cid, out).await
+        unixfs::walk(self, cid, None, out).await
+    }
+
+    async fn cat_range_to(
+        &self,
+        cid: &Cid,
+        range: std::ops::Range<u64>,
+        out: &mut (dyn AsyncWrite + Send + Unpin),
+    ) -> Result<u64, StoreError> {
+        unixfs::walk(self, cid, Some(range), out).await
     }
 
     /// The store never collects garbage, so every block stays: pinning only checks presence.

@@ -1,7 +1,7 @@
 //! UnixFS import and export (rust-unixfs): the balanced DAG of 174-link nodes that Kubo builds,
 //! so the CIDs match Kubo's for the same options.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, ops::Range};
 
 use async_trait::async_trait;
 use cid::{Cid, Version};
@@ -86,18 +86,26 @@ async fn one(blocks: &dyn Blocks, cid: &Cid) -> Result<Vec<u8>, StoreError> {
 }
 
 /// Writes the file under `root` to `out`, fetching its blocks in order; returns the byte count.
+/// With a `range`, only the bytes in it are written and only the blocks holding them fetched
+/// (the links' block sizes say where each subtree lies).
 pub async fn walk(
     blocks: &dyn Blocks,
     root: &Cid,
+    range: Option<Range<u64>>,
     out: &mut (dyn AsyncWrite + Send + Unpin),
 ) -> Result<u64, StoreError> {
     let block = one(blocks, root).await?;
     if root.codec() == RAW {
-        out.write_all(&block).await?;
-        return Ok(block.len() as u64);
+        let (len, r) = (block.len() as u64, range.unwrap_or(0..u64::MAX));
+        let part = &block[r.start.min(len) as usize..r.end.min(len).max(r.start.min(len)) as usize];
+        out.write_all(part).await?;
+        return Ok(part.len() as u64);
     }
-    let (content, _, _, mut visit) =
-        IdleFileVisit::default().start(&block).map_err(|_| StoreError::Unsupported(*root))?;
+    let start = match range {
+        Some(r) => IdleFileVisit::default().with_target_range(r),
+        None => IdleFileVisit::default(),
+    };
+    let (content, _, _, mut visit) = start.start(&block).map_err(|_| StoreError::Unsupported(*root))?;
     let mut total = content.len() as u64;
     out.write_all(content).await?;
     let mut cache = None;

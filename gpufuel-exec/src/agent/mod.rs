@@ -106,19 +106,25 @@ async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<Work, AgentE
     })
 }
 
-/// Fetches an ONNX model with its external-data files, and its inputs, each of the size its spec
-/// gives.
+/// Fetches an ONNX model with its external-data files.
+async fn fetch_model(
+    store: &dyn ContentStore,
+    model: &gpufuel_core::task::onnx::ModelRef,
+) -> Result<crate::executor::onnx::Model, AgentError> {
+    let mut external = Vec::with_capacity(model.external.len());
+    for (location, cid) in &model.external {
+        external.push((location.clone(), store.get(cid).await?.into()));
+    }
+    Ok(crate::executor::onnx::Model { cid: model.model, bytes: store.get(&model.model).await?.into(), external })
+}
+
+/// Fetches an ONNX model and its inputs, each of the size its spec gives.
 async fn fetch_onnx(
     store: &dyn ContentStore,
     model: &gpufuel_core::task::onnx::ModelRef,
     specs: impl IntoIterator<Item = &gpufuel_core::task::onnx::TensorSpec>,
 ) -> Result<(crate::executor::onnx::Model, Vec<Vec<u8>>), AgentError> {
-    let mut external = Vec::with_capacity(model.external.len());
-    for (location, cid) in &model.external {
-        external.push((location.clone(), store.get(cid).await?.into()));
-    }
-    let model =
-        crate::executor::onnx::Model { cid: model.model, bytes: store.get(&model.model).await?.into(), external };
+    let model = fetch_model(store, model).await?;
     let mut inputs = vec![];
     for spec in specs {
         let bytes = store.get(&spec.data).await?;

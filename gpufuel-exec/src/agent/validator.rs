@@ -28,7 +28,7 @@ use solana_signer::Signer;
 
 use gpufuel_store::{ContentStore, StoreError};
 
-use super::{AgentError, fetch_f32s, fetch_onnx, fetch_task, fetch_work, keys};
+use super::{AgentError, fetch_f32s, fetch_model, fetch_onnx, fetch_task, fetch_work, keys};
 use crate::executor::{
     ExecError, Executor, Output, RunContext,
     onnx::{EngineOptions, OnnxEngine},
@@ -534,20 +534,40 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             Ok(p) => p,
             Err(f) => return Ok(Err(f)),
         };
+        // Only the challenged chunks' rows of each batched input are fetched (by range), the
+        // constants whole: a validator reads ~samples/chunks of the job's data.
         let store = self.store.as_ref();
-        let (model, inputs) = fetch_onnx(store, &t.model, &t.inputs).await?;
-        let mut files = Vec::with_capacity(picked.len());
+        let model = fetch_model(store, &t.model).await?;
+        let mut constants = Vec::with_capacity(t.inputs.len());
+        for spec in &t.inputs {
+            constants.push(if spec.batched { None } else { Some(store.get(&spec.data).await?) });
+        }
+        let mut chunks = Vec::with_capacity(picked.len());
         for &chunk in &picked {
-            let mut chunk_files = Vec::with_capacity(t.outputs.len());
-            for j in 0..t.outputs.len() {
-                chunk_files.push(store.get(&manifest.outputs[t.output_file(u64::from(chunk), j)]).await?);
+            let mut rows = Vec::with_capacity(t.inputs.len());
+            for spec in t.inputs.iter().filter(|s| s.batched) {
+                rows.push(store.get_range(&spec.data, t.input_range(spec, u64::from(chunk))).await?);
             }
-            files.push(chunk_files);
+            let mut files = Vec::with_capacity(t.outputs.len());
+            for j in 0..t.outputs.len() {
+                files.push(store.get(&manifest.outputs[t.output_file(u64::from(chunk), j)]).await?);
+            }
+            chunks.push((chunk, rows, files));
         }
         let keys = *keys;
         let rerun = move || -> Result<Result<(), Failure>, ExecError> {
-            for (chunk, files) in picked.into_iter().zip(files) {
-                let recomputed = engine.run_chunk(&t, &model, &inputs, u64::from(chunk))?;
+            for (chunk, rows, files) in chunks {
+                let mut rows = rows.iter();
+                let fed: Vec<&[u8]> = constants
+                    .iter()
+                    .map(|c| c.as_deref().unwrap_or_else(|| rows.next().map_or(&[][..], Vec::as_slice)))
+                    .collect();
+                let recomputed = match engine.run_chunk_fed(&t, &model, &fed, u64::from(chunk)) {
+                    Ok(r) => r,
+                    // Inputs shorter than the task says: no result of it can be valid.
+                    Err(ExecError::Task(e)) => return Ok(Err(Failure::Malformed(e))),
+                    Err(e) => return Err(e),
+                };
                 if let Err(f) = verify::check_onnx_chunk(&t, chunk, &files, &recomputed, &keys) {
                     return Ok(Err(f));
                 }

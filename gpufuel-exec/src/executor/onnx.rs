@@ -180,6 +180,9 @@ impl OnnxEngine {
         };
         let mut builder = Session::builder(environment()?).map_err(model_error)?;
         builder = builder.with_optimization_level(level).map_err(model_error)?;
+        // Idle operator threads sleep instead of spinning: a node and validators often share a
+        // machine (and the local network one process), and spinning pools steal each other's cores.
+        builder = builder.with_intra_op_spinning(false).map_err(model_error)?;
         if self.options.threads > 0 {
             builder = builder.with_intra_threads(self.options.threads).map_err(model_error)?;
         }
@@ -228,6 +231,33 @@ impl OnnxEngine {
             .inputs
             .iter()
             .zip(inputs)
+            .map(|(spec, bytes)| {
+                let range = task.input_range(spec, chunk);
+                bytes.get(range.start as usize..range.end as usize).ok_or(ExecError::Task(
+                    gpufuel_core::task::TaskError::Size {
+                        what: "ONNX input",
+                        expected: spec.elements() * spec.dtype.size(),
+                        got: bytes.len() as u64,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, ExecError>>()?;
+        self.run_chunk_fed(task, model, &fed, chunk)
+    }
+
+    /// Runs chunk `chunk` of a batched task fed just its bytes of each input
+    /// ([`OnnxTask::input_range`]): what a validator fetches by range.
+    pub fn run_chunk_fed(
+        &self,
+        task: &OnnxTask,
+        model: &Model,
+        fed: &[&[u8]],
+        chunk: u64,
+    ) -> Result<Vec<Tensor>, ExecError> {
+        let fed = task
+            .inputs
+            .iter()
+            .zip(fed)
             .map(|(spec, bytes)| chunk_input(task, spec, bytes, chunk))
             .collect::<Result<Vec<_>, ExecError>>()?;
         let named: Vec<(&str, &Tensor)> = task.inputs.iter().map(|s| s.name.as_str()).zip(&fed).collect();
@@ -357,20 +387,14 @@ fn step_input(spec: &TensorSpec, bytes: &[u8], step: u32) -> Result<Tensor, Exec
     Ok(Tensor::new(spec.dtype, spec.shape[1..].to_vec(), data.to_vec())?)
 }
 
-/// The tensor chunk `chunk` feeds for `spec`.
+/// The tensor chunk `chunk` feeds for `spec`, from its bytes of the input.
 fn chunk_input(task: &OnnxTask, spec: &TensorSpec, bytes: &[u8], chunk: u64) -> Result<Tensor, ExecError> {
-    let range = task.input_range(spec, chunk);
-    let data = bytes.get(range.start as usize..range.end as usize).ok_or(gpufuel_core::task::TaskError::Size {
-        what: "ONNX input",
-        expected: spec.elements() * spec.dtype.size(),
-        got: bytes.len() as u64,
-    })?;
     let mut shape = spec.shape.clone();
     if spec.batched {
         let rows = task.chunk(chunk);
         shape[0] = rows.end - rows.start;
     }
-    Ok(Tensor::new(spec.dtype, shape, data.to_vec())?)
+    Ok(Tensor::new(spec.dtype, shape, bytes.to_vec())?)
 }
 
 fn to_ort_type(dtype: DType) -> TensorElementType {
