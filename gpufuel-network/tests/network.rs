@@ -241,3 +241,24 @@ async fn a_restarted_node_resumes_iterative_work_from_its_journal() {
         journaled - 1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_of_non_finite_inputs_ends_invalid_and_the_node_keeps_its_stake() {
+    let net = network(1, vec![]).await;
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (m, k, n) = (8, 8, 8);
+    let mut a = matrix(m, k, 11);
+    a[5] = f32::NAN;
+    let b = matrix(k, n, 12);
+    let task =
+        job::matmul_task(net.store.as_ref(), (m as u32, k as u32, n as u32), &a, &b, Precision::F32).await.unwrap();
+    let id = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[id], 400).await.unwrap();
+    assert_eq!(state(&net, &id), JobState::Invalid, "a NaN product cannot carry the marks: the node reports it");
+    let node = node_of(&net, &id);
+    assert_eq!((node.failed_validations, node.locked), (0, 0));
+    match job::result(&net.client, net.store.as_ref(), &id).await {
+        Err(ClientError::TaskFailed(reason)) => assert!(reason.contains("non-finite"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -30,7 +30,7 @@ use gpufuel_store::{ContentStore, StoreError};
 
 use super::{AgentError, fetch_f32s, fetch_model, fetch_onnx, fetch_task, fetch_work, keys};
 use crate::executor::{
-    ExecError, Executor, Output, RunContext,
+    ExecError, Executor, Output, RunContext, Work,
     onnx::{EngineOptions, OnnxEngine},
 };
 
@@ -501,8 +501,12 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             }
             // A kernel may fail to compile for everyone; only a GPU validator could tell.
             Task::Kernel(_) => Ok(Verdict::Abstain),
-            // Products and training run whenever their inputs have their sizes.
-            other => upheld(fetch_work(store, other).await.map(|_| ())),
+            // Products and training run whenever their inputs have their sizes, and a product's
+            // result carries its marks unless an input holds a NaN or an infinity.
+            other => match fetch_work(store, other).await {
+                Ok(Work::MatMul { a, b, .. }) if a.iter().chain(&b).any(|v| !v.is_finite()) => Ok(Verdict::Pass),
+                fetched => upheld(fetched.map(|_| ())),
+            },
         }
     }
 
