@@ -131,6 +131,19 @@ async fn the_cpu_executor_offers_onnx_and_runs_every_chunk() {
     let files = ctx.take_emitted();
     assert_eq!((count, files.len()), (4 * 2, 4 * 2), "chunk-major: 4 chunks × 2 outputs");
     assert_eq!(files[7].shape, vec![2]);
+    // The node ran the four small chunks as one group and cut the outputs back: each chunk's
+    // files agree with that chunk run alone.
+    let e = engine(EngineOptions::default());
+    for chunk in 0..4u64 {
+        let alone = e.run_chunk(&task(20, 6), &model(CLASSIFIER, 6), std::slice::from_ref(&x.data), chunk).unwrap();
+        for (j, t) in alone.iter().enumerate() {
+            assert_eq!(
+                files[chunk as usize * 2 + j].mismatches(t, t.dtype.default_tolerance()),
+                Some(0),
+                "chunk {chunk}"
+            );
+        }
+    }
     assert_eq!(seen.lock().unwrap().last(), Some(&1.0));
 }
 

@@ -266,8 +266,15 @@ impl OnnxEngine {
     }
 }
 
+/// Rows a node runs the model on at once: small chunks are run in groups (one ONNX Runtime call
+/// per group, its outputs split back into chunks), so the fixed cost of a call is paid once per
+/// group rather than once per chunk.
+const GROUP_ROWS: u64 = 64;
+
 /// Runs every chunk of `task` in order (blocking), emitting each chunk's outputs through `ctx`
-/// as it is made, and stopping once `ctx` is cancelled.
+/// as they are made, and stopping once `ctx` is cancelled. Small chunks run in groups of about
+/// [`GROUP_ROWS`] rows when every output keeps the batch on axis 0; otherwise, and to name the
+/// chunk that fails, one at a time.
 pub fn run_task(
     engine: &OnnxEngine,
     task: &OnnxTask,
@@ -276,19 +283,71 @@ pub fn run_task(
     ctx: &super::RunContext,
 ) -> Result<super::Output, ExecError> {
     let chunks = task.chunks();
-    for chunk in 0..chunks {
+    // Grouping needs outputs that hold the batch on axis 0: chunk 0 run alone must give outputs
+    // of its own rows (a fixed-size output that happened to match a group's rows would not).
+    let batch_major = || {
+        let rows = task.chunk(0).end;
+        engine.run_chunk(task, model, inputs, 0).is_ok_and(|outs| outs.iter().all(|t| t.shape.first() == Some(&rows)))
+    };
+    let per_group = if chunks > 1 && GROUP_ROWS > task.chunk_rows && batch_major() {
+        (GROUP_ROWS / task.chunk_rows).max(1)
+    } else {
+        1
+    };
+    let grouped = OnnxTask { chunk_rows: task.chunk_rows * per_group, ..task.clone() };
+    for group in 0..grouped.chunks() {
         ctx.check()?;
-        // A model that fails here fails for everyone: the node reports it, validators check.
-        let outputs = engine.run_chunk(task, model, inputs, chunk).map_err(|e| match e {
-            ExecError::Model(reason) => ExecError::InvalidTask { chunk, reason },
-            e => e,
-        })?;
-        for t in outputs {
+        let members = group * per_group..((group + 1) * per_group).min(chunks);
+        let split = (per_group > 1)
+            .then(|| engine.run_chunk(&grouped, model, inputs, group).ok())
+            .flatten()
+            .and_then(|outputs| split_rows(task, &outputs, members.clone()));
+        let per_chunk = match split {
+            Some(per_chunk) => per_chunk,
+            None => members
+                .clone()
+                .map(|chunk| {
+                    // A model that fails here fails for everyone: the node reports it.
+                    engine.run_chunk(task, model, inputs, chunk).map_err(|e| match e {
+                        ExecError::Model(reason) => ExecError::InvalidTask { chunk, reason },
+                        e => e,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        for t in per_chunk.into_iter().flatten() {
             ctx.emit(t);
         }
-        ctx.progress((chunk + 1) as f32 / chunks as f32);
+        ctx.progress(members.end as f32 / chunks as f32);
     }
     Ok(super::Output::Emitted(chunks as usize * task.outputs.len()))
+}
+
+/// A group's outputs cut back into its chunks' outputs along axis 0, or `None` when an output
+/// does not hold the group's rows on axis 0 (a reduction over the batch, say).
+fn split_rows(task: &OnnxTask, outputs: &[Tensor], members: std::ops::Range<u64>) -> Option<Vec<Vec<Tensor>>> {
+    let rows = task.chunk(members.start).start..task.chunk(members.end - 1).end;
+    let total = rows.end - rows.start;
+    if outputs.iter().any(|t| t.shape.first() != Some(&total)) {
+        return None;
+    }
+    let per_chunk = members
+        .map(|chunk| {
+            let r = task.chunk(chunk);
+            outputs
+                .iter()
+                .map(|t| {
+                    let row = t.data.len() as u64 / total;
+                    let data =
+                        t.data[((r.start - rows.start) * row) as usize..((r.end - rows.start) * row) as usize].to_vec();
+                    let mut shape = t.shape.clone();
+                    shape[0] = r.end - r.start;
+                    Tensor { dtype: t.dtype, shape, data }
+                })
+                .collect()
+        })
+        .collect();
+    Some(per_chunk)
 }
 
 impl OnnxEngine {
