@@ -33,6 +33,8 @@ use rand::{Rng, SeedableRng, rngs::SmallRng};
 use serde_json::json;
 
 const CLASSIFIER: &[u8] = include_bytes!("../../gpufuel-fixtures/models/classifier.onnx");
+/// Rounds of each measurement (medians reported).
+const ROUNDS: usize = 3;
 /// Simulated jobs per behaviour.
 const SIMULATED: usize = 1_000;
 /// Committee members checking each simulated job.
@@ -85,6 +87,10 @@ struct Agent {
     prove: f64,
     submit: f64,
     validator: f64,
+    /// Median over the rounds of (through the agent − direct) / direct.
+    overhead: f64,
+    /// Median over the rounds of the validator's check / the node's compute.
+    validator_cost: f64,
 }
 
 async fn through_the_agent(resnet: &[u8]) -> Result<Agent, Box<dyn std::error::Error>> {
@@ -110,35 +116,49 @@ async fn through_the_agent(resnet: &[u8]) -> Result<Agent, Box<dyn std::error::E
     let task = OnnxJob::new(resnet.to_vec()).batched("x", x.clone()).output("logits").task(net.store.as_ref()).await?;
     let Task::Onnx(t) = &task else { unreachable!("an ONNX task") };
     let chunks = t.chunks();
-    let address = net.submit(&alice, &task, JobOptions { urgent: true, ..JobOptions::default() }).await?;
-    net.run_until_done(&[address], 1_000).await?;
-    let job = net.client.job(&address).await?;
-    if job.job_state() != Ok(JobState::Settled) {
-        return Err("the benchmark job did not settle".into());
+    // Rounds of (direct call, the same job through the agent, a validator's check): this
+    // machine's timing drifts, so each ratio compares neighbours and the medians are reported.
+    let mut rounds = vec![];
+    for round in 0..ROUNDS {
+        let start = Instant::now();
+        engine.run(&m, &[("x", &x)], &["logits"])?;
+        let direct = if round == 0 { direct } else { start.elapsed().as_secs_f64() };
+        let address = net.submit(&alice, &task, JobOptions { urgent: true, ..JobOptions::default() }).await?;
+        net.run_until_done(&[address], 1_000).await?;
+        let job = net.client.job(&address).await?;
+        if job.job_state() != Ok(JobState::Settled) {
+            return Err("the benchmark job did not settle".into());
+        }
+        let timings = net.nodes[0].agent.as_ref().and_then(|a| a.timings(&address)).ok_or("no timings for the job")?;
+        let start = Instant::now();
+        let verdict = net.validators[0].verify(&address, &job).await?;
+        let validator = start.elapsed().as_secs_f64();
+        if verdict != gpufuel_exec::agent::Verdict::Pass {
+            return Err(format!("the validator's check of the honest job: {verdict:?}").into());
+        }
+        let s = |d: Duration| d.as_secs_f64();
+        rounds.push([direct, s(timings.compute), s(timings.fetch), s(timings.prove), s(timings.submit), validator]);
     }
-    let timings = net.nodes[0].agent.as_ref().and_then(|a| a.timings(&address)).ok_or("no timings for the job")?;
-    let t = Instant::now();
-    let verdict = net.validators[0].verify(&address, &job).await?;
-    let validator = t.elapsed().as_secs_f64();
-    if verdict != gpufuel_exec::agent::Verdict::Pass {
-        return Err(format!("the validator's check of the honest job: {verdict:?}").into());
-    }
-    let s = |d: Duration| d.as_secs_f64();
+    let col = |i: usize| crate::median(rounds.iter().map(|r| r[i]).collect());
+    let ratio = |f: &dyn Fn(&[f64; 6]) -> f64| crate::median(rounds.iter().map(f).collect());
     Ok(Agent {
         rows,
         chunks,
-        direct,
-        compute: s(timings.compute),
-        fetch: s(timings.fetch),
-        prove: s(timings.prove),
-        submit: s(timings.submit),
-        validator,
+        direct: col(0),
+        compute: col(1),
+        fetch: col(2),
+        prove: col(3),
+        submit: col(4),
+        validator: col(5),
+        overhead: ratio(&|r| (r[1] + r[2] + r[3] + r[4] - r[0]) / r[0]),
+        validator_cost: ratio(&|r| r[5] / r[1]),
     })
 }
 
 /// A step graph (`stepper_wide`: a 256×512 state, a 512×512 matrix per step) through the agent
-/// against the same steps run directly: `(steps, segments, direct s, through the agent s)`.
-async fn steps_through_the_agent(model_bytes: &[u8]) -> Result<(u32, u32, f64, f64), Box<dyn std::error::Error>> {
+/// against the same steps run directly: `(steps, segments, direct s, through the agent s,
+/// overhead ratio)`, medians over the rounds.
+async fn steps_through_the_agent(model_bytes: &[u8]) -> Result<(u32, u32, f64, f64, f64), Box<dyn std::error::Error>> {
     let (steps, every) = (1_200u32, 40u32);
     let mut rng = SmallRng::seed_from_u64(3);
     let mut f32s = |shape: Vec<u64>, scale: f32| {
@@ -158,25 +178,30 @@ async fn steps_through_the_agent(model_bytes: &[u8]) -> Result<(u32, u32, f64, f
     let alice = net.submitter(1_000_000_000).await?;
     let task = job.task(net.store.as_ref()).await?;
     let Task::OnnxSteps(t) = &task else { unreachable!("a step graph") };
-    // The same steps run directly (warm session, no marks, no store).
+    // Rounds of (the same steps run directly: warm session, no marks, no store; the job through
+    // the agent); the median ratio is reported.
     let engine = OnnxEngine::new(EngineOptions::default())?;
     let m = model(model_bytes, 3);
     let inputs = vec![z.data.clone(), noise.data, w.data];
     engine.run_segment(t, &m, &inputs, vec![z.clone()], 0)?;
-    let start = Instant::now();
-    let mut state = vec![z];
-    for s in 0..t.segments() {
-        state = engine.run_segment(t, &m, &inputs, state, s)?;
+    let mut rounds = vec![];
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        let mut state = vec![z.clone()];
+        for s in 0..t.segments() {
+            state = engine.run_segment(t, &m, &inputs, state, s)?;
+        }
+        let direct = start.elapsed().as_secs_f64();
+        let address = net.submit(&alice, &task, JobOptions { urgent: true, ..JobOptions::default() }).await?;
+        net.run_until_done(&[address], 1_000).await?;
+        if net.client.job(&address).await?.job_state() != Ok(JobState::Settled) {
+            return Err("the benchmark's step graph did not settle".into());
+        }
+        let timings = net.nodes[0].agent.as_ref().and_then(|a| a.timings(&address)).ok_or("no timings for the job")?;
+        rounds.push((direct, (timings.overhead() + timings.compute).as_secs_f64()));
     }
-    let direct = start.elapsed().as_secs_f64();
-    let address = net.submit(&alice, &task, JobOptions { urgent: true, ..JobOptions::default() }).await?;
-    net.run_until_done(&[address], 1_000).await?;
-    if net.client.job(&address).await?.job_state() != Ok(JobState::Settled) {
-        return Err("the benchmark's step graph did not settle".into());
-    }
-    let timings = net.nodes[0].agent.as_ref().and_then(|a| a.timings(&address)).ok_or("no timings for the job")?;
-    let through = (timings.overhead() + timings.compute).as_secs_f64();
-    Ok((steps, t.segments(), direct, through))
+    let median = |f: &dyn Fn(&(f64, f64)) -> f64| crate::median(rounds.iter().map(f).collect());
+    Ok((steps, t.segments(), median(&|r| r.0), median(&|r| r.1), median(&|r| (r.1 - r.0) / r.0)))
 }
 
 /// Outcomes of the simulated jobs of one behaviour.
@@ -291,15 +316,12 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let resnet = generated("resnet")?;
     let agent = rt.block_on(through_the_agent(&resnet))?;
-    let (steps, segments, steps_direct, steps_through) =
+    let (steps, segments, steps_direct, steps_through, steps_overhead) =
         rt.block_on(steps_through_the_agent(&generated("stepper_wide")?))?;
-    let steps_overhead = (steps_through - steps_direct) / steps_direct;
     let [honest, lazy, partial, copying] = simulate()?;
-    let through = agent.compute + agent.fetch + agent.prove + agent.submit;
-    let overhead = (through - agent.direct) / agent.direct;
-    let validator_cost = agent.validator / agent.compute;
+    let (overhead, validator_cost) = (agent.overhead, agent.validator_cost);
     println!(
-        "onnx: a ResNet-style CNN, {} images of 3×64×64 in {} chunks, ONNX Runtime {} on the CPU",
+        "onnx (medians of {ROUNDS} rounds): a ResNet-style CNN, {} images of 3×64×64 in {} chunks, ONNX Runtime {} on the CPU",
         agent.rows,
         agent.chunks,
         gpufuel_exec::executor::onnx::ORT_VERSION
