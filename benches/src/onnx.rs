@@ -10,10 +10,7 @@
 //!   honest results checked by validators whose engines use other thread counts and optimisation
 //!   levels, and lazy, 10%-partial and copied results.
 
-use std::{
-    path::PathBuf,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use gpufuel_core::{
     cid::Cid,
@@ -40,19 +37,13 @@ const SIMULATED: usize = 1_000;
 /// Committee members checking each simulated job.
 const MEMBERS: usize = 3;
 
-fn tools() -> PathBuf {
-    std::env::var_os("GPUFUEL_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/gpufuel-tools"))
-}
-
 /// A model `make.py` writes on demand (`resnet`, `stepper_wide`), by the tools venv's python.
 fn generated(name: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("gpufuel-bench-onnx-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../gpufuel-fixtures/models/make.py");
-    let made =
-        std::process::Command::new(tools().join("onnx-venv/bin/python")).arg(script).arg(&dir).arg(name).output()?;
+    let python = gpufuel_exec::executor::onnx::onnx_venv().ok_or("no tools directory (set GPUFUEL_TOOLS or HOME)")?;
+    let made = std::process::Command::new(python.join("bin/python")).arg(script).arg(&dir).arg(name).output()?;
     if !made.status.success() {
         return Err(format!(
             "make.py {name} failed (bash scripts/onnx-env.sh installs onnx): {}",

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{network, state};
 use gpufuel_core::{proof::challenge::Tolerance, state::JobState, task::tensor::Tensor};
@@ -15,14 +15,6 @@ use gpufuel_sdk::{JobOptions, JobResult, OnnxJob, job};
 const REQUIRED: [&str; 9] =
     ["Conv", "MatMul", "Gemm", "Softmax", "LayerNormalization", "Attention", "Reshape", "Gather", "Resize"];
 
-/// The tools venv's python (`scripts/onnx-env.sh` installs onnx and onnxruntime there).
-fn python() -> PathBuf {
-    let tools = std::env::var_os("GPUFUEL_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/gpufuel-tools"));
-    tools.join("onnx-venv/bin/python")
-}
-
 fn npy(path: &Path) -> Tensor {
     Tensor::from_npy(&std::fs::read(path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -31,7 +23,8 @@ fn npy(path: &Path) -> Tensor {
 async fn onnx_backend_node_tests_match_through_the_network() {
     let dir = tempfile::tempdir().unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../gpufuel-fixtures/models/conformance.py");
-    let made = std::process::Command::new(python())
+    let python = gpufuel_exec::executor::onnx::onnx_venv().expect("a tools directory").join("bin/python");
+    let made = std::process::Command::new(python)
         .arg(script)
         .arg(dir.path())
         .output()

@@ -100,14 +100,7 @@ impl OnnxJob {
     pub async fn task(self, store: &dyn ContentStore) -> Result<Task, ClientError> {
         let rows = self.rows();
         let chunk_rows = self.chunk_rows.unwrap_or(rows.div_ceil(DEFAULT_CHUNKS).max(1));
-        let placeholder = gpufuel_core::cid::Cid::default();
-        let spec = |(name, t, batched): &(String, Tensor, bool)| TensorSpec {
-            name: name.clone(),
-            dtype: t.dtype,
-            shape: t.shape.clone(),
-            data: placeholder,
-            batched: *batched,
-        };
+        let model = unstored_model(&self.model, &self.external)?;
         let info = ModelInfo::parse(&self.model)?;
         let outputs = if self.outputs.is_empty() {
             info.outputs.iter().map(|o| OutputSpec::named(&o.name)).collect()
@@ -115,17 +108,11 @@ impl OnnxJob {
             self.outputs
         };
         let mut task = OnnxTask {
-            model: ModelRef {
-                model: placeholder,
-                external: self.external.iter().map(|(l, _)| (l.clone(), placeholder)).collect(),
-            },
-            inputs: self.inputs.iter().map(spec).collect(),
+            model,
+            inputs: self.inputs.iter().map(|(n, t, batched)| unstored(n, t, *batched)).collect(),
             chunk_rows,
             outputs,
         };
-        if self.model.len() as u64 > onnx::MAX_MODEL_BYTES {
-            return Err(TaskError::Invalid("the model exceeds 2 GiB (put its weights in external data)").into());
-        }
         Task::Onnx(task.clone()).validate()?;
         info.check(&task)?;
         if !self.allow_non_finite
@@ -133,10 +120,7 @@ impl OnnxJob {
         {
             return Err(TaskError::Invalid("a float input holds NaN or an infinity (allow_non_finite sends it)").into());
         }
-        task.model.model = store.put(self.model).await?;
-        for ((_, cid), (_, bytes)) in task.model.external.iter_mut().zip(self.external) {
-            *cid = store.put(bytes).await?;
-        }
+        store_model(store, &mut task.model, self.model, self.external).await?;
         for (spec, (_, t, _)) in task.inputs.iter_mut().zip(self.inputs) {
             spec.data = store.put(t.data).await?;
         }
@@ -218,38 +202,21 @@ impl OnnxStepsJob {
     /// Checks the job against the model file and the limits, stores the model and inputs, and
     /// returns the task. Nothing is stored when the task is refused.
     pub async fn task(self, store: &dyn ContentStore) -> Result<Task, ClientError> {
-        let placeholder = gpufuel_core::cid::Cid::default();
-        let spec = |name: &String, t: &Tensor, batched: bool| TensorSpec {
-            name: name.clone(),
-            dtype: t.dtype,
-            shape: t.shape.clone(),
-            data: placeholder,
-            batched,
-        };
         let mut task = OnnxStepsTask {
-            model: ModelRef {
-                model: placeholder,
-                external: self.external.iter().map(|(l, _)| (l.clone(), placeholder)).collect(),
-            },
+            model: unstored_model(&self.model, &self.external)?,
             state: self
                 .state
                 .iter()
-                .map(|(n, t, next)| StateSpec { input: spec(n, t, false), next: next.clone() })
+                .map(|(n, t, next)| StateSpec { input: unstored(n, t, false), next: next.clone() })
                 .collect(),
             step_input: self.step_input,
-            inputs: self.inputs.iter().map(|(n, t, b)| spec(n, t, *b)).collect(),
+            inputs: self.inputs.iter().map(|(n, t, b)| unstored(n, t, *b)).collect(),
             steps: self.steps,
             checkpoint_every: self.checkpoint_every,
         };
-        if self.model.len() as u64 > onnx::MAX_MODEL_BYTES {
-            return Err(TaskError::Invalid("the model exceeds 2 GiB (put its weights in external data)").into());
-        }
         Task::OnnxSteps(task.clone()).validate()?;
         ModelInfo::parse(&self.model)?.check_steps(&task)?;
-        task.model.model = store.put(self.model).await?;
-        for ((_, cid), (_, bytes)) in task.model.external.iter_mut().zip(self.external) {
-            *cid = store.put(bytes).await?;
-        }
+        store_model(store, &mut task.model, self.model, self.external).await?;
         for (spec, (_, t, _)) in task.state.iter_mut().zip(self.state) {
             spec.input.data = store.put(t.data).await?;
         }
@@ -258,6 +225,36 @@ impl OnnxStepsJob {
         }
         Ok(Task::OnnxSteps(task))
     }
+}
+
+/// A tensor's spec before its data is stored (its CID is filled in then).
+fn unstored(name: &str, t: &Tensor, batched: bool) -> TensorSpec {
+    TensorSpec { name: name.to_string(), dtype: t.dtype, shape: t.shape.clone(), data: Default::default(), batched }
+}
+
+/// The model's reference before its files are stored; a model over protobuf's limit is refused.
+fn unstored_model(model: &[u8], external: &[(String, Vec<u8>)]) -> Result<ModelRef, ClientError> {
+    if model.len() as u64 > onnx::MAX_MODEL_BYTES {
+        return Err(TaskError::Invalid("the model exceeds 2 GiB (put its weights in external data)").into());
+    }
+    Ok(ModelRef {
+        model: Default::default(),
+        external: external.iter().map(|(l, _)| (l.clone(), Default::default())).collect(),
+    })
+}
+
+/// Stores the model and its external-data files, filling in their CIDs.
+async fn store_model(
+    store: &dyn ContentStore,
+    r: &mut ModelRef,
+    model: Vec<u8>,
+    external: Vec<(String, Vec<u8>)>,
+) -> Result<(), ClientError> {
+    r.model = store.put(model).await?;
+    for ((_, cid), (_, bytes)) in r.external.iter_mut().zip(external) {
+        *cid = store.put(bytes).await?;
+    }
+    Ok(())
 }
 
 /// A step graph's final state, by state name, from its result's output files.

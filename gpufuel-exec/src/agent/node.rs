@@ -414,7 +414,6 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         let t = Instant::now();
         let task = fetch_task(self.store.as_ref(), job).await?;
         let bf16_output = matches!(&task, Task::MatMul(t) if t.output == Precision::Bf16);
-        let states = if let Task::OnnxSteps(t) = &task { t.state.len() } else { 0 };
         let work = fetch_work(self.store.as_ref(), task).await?;
         timings.fetch = t.elapsed();
         let t = Instant::now();
@@ -497,7 +496,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                 return Err(ExecError::Failed(format!("{count} files made, {} emitted", emitted.len())).into());
             }
             // A step graph's checkpoints; the outputs are the last.
-            Output::Emitted(_) if states > 0 => {
+            Output::Emitted(_) if let Files::Checkpoints(states) = files => {
                 manifest.outputs = emitted[emitted.len().saturating_sub(states)..].to_vec();
                 manifest.checkpoints = emitted;
             }

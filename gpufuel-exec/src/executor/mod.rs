@@ -25,7 +25,7 @@ pub use callback::{CallbackExecutor, MatMulFn};
 pub use context::{Progress, RunContext};
 pub use cpu::{CpuExecutor, gemm as cpu_gemm};
 pub use cuda::{CudaExecutor, cuda_available};
-pub use onnx::{EngineOptions, OnnxEngine, engine_available};
+pub use onnx::{EngineOptions, OnnxEngine};
 
 /// Why a workload could not run.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! Nothing is downloaded or linked at build time. The library is looked for, once per process, at
 //! [`ORT_DYLIB_PATH`] when set, else where `scripts/onnx-env.sh` installs the PyPI wheel
 //! `onnxruntime==1.31.1` (`$GPUFUEL_TOOLS/onnx-venv`, default `~/.cache/gpufuel-tools`), else as
-//! `libonnxruntime.so` on the loader's path. Where it cannot be loaded, [`engine_available`] says
+//! `libonnxruntime.so` on the loader's path. Where it cannot be loaded, [`OnnxEngine::new`] says
 //! why: a node then offers no ONNX work and a validator abstains on it.
 //!
 //! Sessions are built once per model CID and reused for every chunk. A GPU engine registers the
@@ -98,17 +98,22 @@ impl std::fmt::Debug for OnnxEngine {
     }
 }
 
+/// The virtual environment `scripts/onnx-env.sh` installs ONNX Runtime and `onnx` into:
+/// `$GPUFUEL_TOOLS/onnx-venv` (default `~/.cache/gpufuel-tools/onnx-venv`).
+pub fn onnx_venv() -> Option<PathBuf> {
+    let tools = std::env::var_os("GPUFUEL_TOOLS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/gpufuel-tools")));
+    tools.map(|t| t.join("onnx-venv"))
+}
+
 /// The library's path: [`ORT_DYLIB_PATH`], else the tools directory's wheel, else the loader's.
 pub fn library_path() -> PathBuf {
     if let Some(p) = std::env::var_os(ORT_DYLIB_PATH).filter(|p| !p.is_empty()) {
         return p.into();
     }
-    let tools = std::env::var_os("GPUFUEL_TOOLS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/gpufuel-tools")));
-    let wheel = tools.and_then(|t| {
-        let lib = t.join("onnx-venv/lib");
-        std::fs::read_dir(lib).ok()?.flatten().find_map(|python| {
+    let wheel = onnx_venv().and_then(|venv| {
+        std::fs::read_dir(venv.join("lib")).ok()?.flatten().find_map(|python| {
             let so = python.path().join(format!("site-packages/onnxruntime/capi/libonnxruntime.so.{ORT_VERSION}"));
             so.is_file().then_some(so)
         })
@@ -127,11 +132,6 @@ fn environment() -> Result<&'static Environment, ExecError> {
     })
     .as_ref()
     .map_err(|e| ExecError::Engine(e.clone()))
-}
-
-/// `Ok` when ONNX Runtime loads here, else why not.
-pub fn engine_available() -> Result<(), ExecError> {
-    environment().map(|_| ())
 }
 
 fn model_error(e: impl std::fmt::Display) -> ExecError {
@@ -154,11 +154,6 @@ impl OnnxEngine {
             }
         }
         Ok(engine)
-    }
-
-    /// The options sessions are built with (the device after any fallback).
-    pub fn options(&self) -> EngineOptions {
-        self.options
     }
 
     /// Why a GPU was asked for and the CPU is used.
