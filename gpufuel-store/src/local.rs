@@ -44,17 +44,21 @@ impl LocalStore {
         self.block_path(cid).exists()
     }
 
-    /// Writes blocks not yet stored (blocking: call from a blocking thread). Write then rename,
-    /// so a crash never leaves a partial block under its name.
-    fn put_blocks(&self, blocks: &mut Vec<Block>) -> std::io::Result<()> {
-        for (cid, data) in blocks.drain(..) {
-            let path = self.block_path(&cid);
-            if path.exists() {
-                continue;
+    /// Writes blocks not yet stored (blocking: call from a blocking thread). One create per
+    /// block, no rename: a file cut short by a crash fails verification when read, and the next
+    /// put of that block rewrites it.
+    fn put_blocks(&self, blocks: &[Block]) -> std::io::Result<()> {
+        for (cid, data) in blocks {
+            let path = self.block_path(cid);
+            match std::fs::File::create_new(&path) {
+                Ok(mut file) => std::io::Write::write_all(&mut file, data)?,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if self.read_block(cid).is_err() {
+                        std::fs::write(&path, data)?;
+                    }
+                }
+                Err(e) => return Err(e),
             }
-            let tmp = path.with_extension(format!("tmp{}", rand::random::<u64>()));
-            std::fs::write(&tmp, &data)?;
-            std::fs::rename(&tmp, &path)?;
         }
         Ok(())
     }
@@ -113,7 +117,7 @@ impl ContentStore for LocalStore {
                 tokio::task::spawn_blocking(move || {
                     let mut blocks = Vec::new();
                     importer.push(&buf[..n], &mut blocks);
-                    store.put_blocks(&mut blocks).map(|()| (importer, buf))
+                    store.put_blocks(&blocks).map(|()| (importer, buf))
                 })
                 .await,
             )??;
@@ -123,11 +127,31 @@ impl ContentStore for LocalStore {
             tokio::task::spawn_blocking(move || {
                 let mut blocks = Vec::new();
                 let root = importer.finish(&mut blocks);
-                store.put_blocks(&mut blocks).map(|()| root)
+                store.put_blocks(&blocks).map(|()| root)
             })
             .await,
         )??;
         Ok(root)
+    }
+
+    /// Bytes already in memory: cut, hashed and written in one blocking task, without the
+    /// stream's staging buffer (a node adds many small files while its computation runs).
+    async fn add(&self, data: Vec<u8>, options: &ImportOptions) -> Result<Cid, StoreError> {
+        let (store, options) = (self.clone(), *options);
+        joined(
+            tokio::task::spawn_blocking(move || {
+                let (root, blocks) = super::import(&data, &options)?;
+                // Written on every core: a large output is many blocks.
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(blocks.len()).max(1);
+                let per = blocks.len().div_ceil(threads).max(1);
+                std::thread::scope(|scope| {
+                    let parts: Vec<_> = blocks.chunks(per).map(|part| scope.spawn(|| store.put_blocks(part))).collect();
+                    parts.into_iter().try_for_each(|h| h.join().expect("block writer"))
+                })?;
+                Ok(root)
+            })
+            .await,
+        )?
     }
 
     async fn cat_to(&self, cid: &Cid, out: &mut (dyn AsyncWrite + Send + Unpin)) -> Result<u64, StoreError> {
