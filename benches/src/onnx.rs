@@ -239,7 +239,7 @@ fn simulate() -> Result<[Tally; 4], Box<dyn std::error::Error>> {
                 OutputSpec { name: "label".into(), tolerance: None, scores: Some("logits".into()) },
             ],
         };
-        let inputs = [x.data];
+        let inputs = [gpufuel_exec::executor::Feed::whole(x.data)];
         let keys = Keys { job: rng.random(), node: rng.random(), seed: rng.random() };
         let thief = Keys { node: rng.random(), ..keys };
         // The honest node's files, marked; the copier's, marked under another node's key.

@@ -15,7 +15,7 @@ use gpufuel_core::{
     },
 };
 use gpufuel_exec::executor::{
-    CpuExecutor, ExecError, Executor, Output, RunContext, Work,
+    CpuExecutor, ExecError, Executor, Feed, Output, RunContext, Work,
     onnx::{Device, EngineOptions, Model, OnnxEngine, Optimization},
 };
 
@@ -72,7 +72,7 @@ fn chunks_agree_with_the_whole_batch_and_labels_are_the_argmax() {
     }
     let t = task(37, 8);
     let chunks: Vec<Vec<Tensor>> =
-        (0..t.chunks()).map(|c| e.run_chunk(&t, &m, std::slice::from_ref(&x.data), c).unwrap()).collect();
+        (0..t.chunks()).map(|c| e.run_chunk(&t, &m, &[Feed::whole(x.data.clone())], c).unwrap()).collect();
     assert_eq!(chunks.len(), 5);
     assert_eq!(chunks[4][0].shape, vec![5, 10]);
     let mut joined = chunks[0][0].clone();
@@ -112,7 +112,7 @@ fn a_model_onnx_runtime_refuses_is_a_model_error_and_inputs_must_fit() {
     assert!(matches!(e.run(&m, &[("x", &x)], &["logits"]), Err(ExecError::Model(_))), "wrong shape");
     assert!(matches!(e.run(&m, &[("x", &images(2))], &["nope"]), Err(ExecError::Model(_))), "unknown output");
     // A batched input shorter than the task says is a size error, not a read past its end.
-    assert!(matches!(e.run_chunk(&task(37, 8), &m, &[vec![0; 16]], 1), Err(ExecError::Task(_))));
+    assert!(matches!(e.run_chunk(&task(37, 8), &m, &[Feed::whole(vec![0; 16])], 1), Err(ExecError::Task(_))));
 }
 
 #[tokio::test]
@@ -120,7 +120,7 @@ async fn the_cpu_executor_offers_onnx_and_runs_every_chunk() {
     let cpu = CpuExecutor::new();
     assert!(cpu.capabilities().workloads.contains(&Workload::Onnx));
     let x = images(20);
-    let work = Work::Onnx { task: task(20, 6), model: model(CLASSIFIER, 6), inputs: vec![x.data.clone()] };
+    let work = Work::Onnx { task: task(20, 6), model: model(CLASSIFIER, 6), inputs: vec![Feed::whole(x.data.clone())] };
     let seen = Arc::new(std::sync::Mutex::new(vec![]));
     let progress = {
         let seen = seen.clone();
@@ -135,7 +135,7 @@ async fn the_cpu_executor_offers_onnx_and_runs_every_chunk() {
     // files agree with that chunk run alone.
     let e = engine(EngineOptions::default());
     for chunk in 0..4u64 {
-        let alone = e.run_chunk(&task(20, 6), &model(CLASSIFIER, 6), std::slice::from_ref(&x.data), chunk).unwrap();
+        let alone = e.run_chunk(&task(20, 6), &model(CLASSIFIER, 6), &[Feed::whole(x.data.clone())], chunk).unwrap();
         for (j, t) in alone.iter().enumerate() {
             assert_eq!(
                 files[chunk as usize * 2 + j].mismatches(t, t.dtype.default_tolerance()),

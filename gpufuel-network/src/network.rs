@@ -121,6 +121,8 @@ pub struct LocalNetwork {
 const SUBMITTER_STAKE: u64 = 1_000_000;
 /// Validators the network's validator set holds.
 const VALIDATOR_CAPACITY: u32 = 256;
+/// The longest a step waits for a node's run to end before every party ticks again.
+const RUNNING_STEP: Duration = Duration::from_millis(250);
 
 impl LocalNetwork {
     /// Starts the chain and the store, creates the market and its GPU classes, and registers the
@@ -284,8 +286,13 @@ impl LocalNetwork {
                 }
             }
         }
-        if self.nodes.iter().filter_map(|n| n.agent.as_ref()).any(|a| a.running() > 0) {
-            tokio::time::sleep(Duration::from_millis(25)).await;
+        let running: Vec<_> = self.nodes.iter().filter_map(|n| n.agent.as_ref()).filter(|a| a.running() > 0).collect();
+        if !running.is_empty() {
+            // Until a run ends, or a while for the other parties' work: ticking every party
+            // every few milliseconds would take the cores the runs need (real agents poll every
+            // few seconds).
+            let ended = futures_util::future::select_all(running.iter().map(|a| Box::pin(a.run_ended())));
+            let _ = tokio::time::timeout(RUNNING_STEP, ended).await;
         } else {
             self.chain.advance(self.step_secs);
         }

@@ -208,14 +208,14 @@ async fn a_restarted_node_resumes_iterative_work_from_its_journal() {
     let x = matrix(rows, 64, 11);
     let y: Vec<f32> = (0..rows).map(|r| x[r * 64] - x[r * 64 + 5]).collect();
     let init: Vec<f32> = matrix(1, model.params(), 12).iter().map(|v| v * 0.1).collect();
-    let training = Training { model, batch: 64, learning_rate: 0.01, segments: 200, steps_per_segment: 2 };
+    let training = Training { model, batch: 64, learning_rate: 0.01, segments: 200, steps_per_segment: 24 };
     let task = job::iterative_task(net.store.as_ref(), training, &x, &y, &init).await.unwrap();
     let options = JobOptions { urgent: true, ..JobOptions::default() };
     let job = net.submit(&alice, &task, options).await.unwrap();
     while state(&net, &job) == JobState::Open {
         net.step().await.unwrap();
     }
-    net.step().await.unwrap(); // the agent starts the run
+    net.step().await.unwrap(); // the agent starts the run (a step waits at most a quarter second for it)
     let journal = net.nodes[0].journal(&job);
     let count = || std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count());
     let t = std::time::Instant::now();

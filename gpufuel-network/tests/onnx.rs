@@ -14,10 +14,14 @@ use gpufuel_core::{
 };
 use gpufuel_exec::{
     agent::Behaviour,
-    executor::onnx::{EngineOptions, Model, OnnxEngine},
+    executor::{
+        Capabilities, CpuExecutor, ExecError, Executor, Output, RunContext, Work,
+        onnx::{EngineOptions, Model, OnnxEngine},
+    },
 };
 use gpufuel_network::LocalNetwork;
 use gpufuel_sdk::{ClientError, JobOptions, JobResult, OnnxJob, OnnxStepsJob, job};
+use gpufuel_store::ContentStore;
 
 const CLASSIFIER: &[u8] = include_bytes!("../../gpufuel-fixtures/models/classifier.onnx");
 /// One step of `z_next = 0.9·tanh(z·w) + 0.1·noise + 0.001·t` (state `z` 4×16).
@@ -68,6 +72,52 @@ async fn an_onnx_job_settles_with_the_outputs_onnx_runtime_gives() {
     assert_eq!(outputs[0].1.mismatches(&expected[0], DType::F32.default_tolerance()), Some(0));
     assert_eq!(outputs[1].1, expected[1], "labels");
     assert_eq!(net.tokens_held(), held + 50_000_000, "tokens conserved (plus the submitter's funding)");
+}
+
+/// The CPU executor, saying its runs leave the cores free, as a GPU's do: its node streams the
+/// batched inputs into the run and uploads files alongside it.
+struct OffCpu(CpuExecutor, Capabilities);
+
+#[async_trait::async_trait]
+impl Executor for OffCpu {
+    fn capabilities(&self) -> &Capabilities {
+        &self.1
+    }
+
+    async fn run(&self, work: Work, ctx: RunContext) -> Result<Output, ExecError> {
+        self.0.run(work, ctx).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_runs_leave_the_cores_free_streams_inputs_into_the_run() {
+    let mut net = network(0, vec![]).await;
+    let cpu = CpuExecutor::new();
+    let capabilities = Capabilities { on_cpu: false, ..cpu.capabilities().clone() };
+    net.add_node(std::sync::Arc::new(OffCpu(cpu, capabilities)), Behaviour::Honest, None).await.unwrap();
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let x = images(300, 3);
+    let task = classify(&net, x.clone()).await;
+    let id = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
+    // An input shorter than its spec says: the node reports the task invalid once the stream
+    // ends short, and the committee upholds it.
+    let Task::Onnx(mut short) = task.clone() else { panic!() };
+    short.inputs[0].data = net.store.put(x.data[..x.data.len() - 256].to_vec()).await.unwrap();
+    let short = net.submit(&alice, &Task::Onnx(short), JobOptions::default()).await.unwrap();
+    net.run_until_done(&[id, short], 800).await.unwrap();
+    assert_eq!(state(&net, &id), JobState::Settled);
+    let JobResult::Tensors(outputs) = job::result(&net.client, net.store.as_ref(), &id).await.unwrap() else {
+        panic!("named tensors")
+    };
+    let Task::Onnx(t) = &task else { panic!() };
+    let model = Model { cid: t.model.model, bytes: CLASSIFIER.into(), external: vec![] };
+    let expected = OnnxEngine::new(EngineOptions::default()).unwrap().run(&model, &[("x", &x)], &["logits"]).unwrap();
+    assert_eq!(outputs[0].1.mismatches(&expected[0], DType::F32.default_tolerance()), Some(0));
+    assert_eq!(state(&net, &short), JobState::Invalid);
+    match job::result(&net.client, net.store.as_ref(), &short).await {
+        Err(ClientError::TaskFailed(reason)) => assert!(reason.contains("ONNX input"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

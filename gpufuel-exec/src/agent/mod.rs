@@ -12,7 +12,7 @@ use gpufuel_core::{
     state::Job,
     task::{Task, TaskError, verify::Keys},
 };
-use gpufuel_store::{ContentStore, StoreError};
+use gpufuel_store::{ContentStore, StoreError, from_chain};
 use solana_address::Address;
 
 use behaviour::Files;
@@ -20,7 +20,7 @@ pub use behaviour::{Behaviour, UnknownBehaviour};
 pub use node::{NodeAgent, NodeConfig, NodeTick, RunTimings};
 pub use validator::{ValidatorAgent, ValidatorConfig, ValidatorTick, Verdict};
 
-use crate::executor::{ExecError, Work};
+use crate::executor::{ExecError, Feed, FeedWriter, Work};
 
 /// Why an agent step failed.
 #[derive(Debug, thiserror::Error)]
@@ -70,9 +70,32 @@ async fn fetch_f32s(
     Ok(gpufuel_core::task::f32s(what, &store.get(cid).await?, len)?)
 }
 
-/// Fetches a task's inputs.
-async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<Work, AgentError> {
-    Ok(match task {
+/// Inputs still to stream from the store into their feeds while the run goes on.
+#[must_use = "the run waits for these inputs until they are streamed"]
+#[derive(Debug, Default)]
+struct Arrivals(Vec<(gpufuel_core::cid::Cid, FeedWriter, u64)>);
+
+impl Arrivals {
+    /// Streams every input into its feed, all at once. An input of another size than its spec
+    /// is [`TaskError::Size`].
+    async fn arrive(self, store: &dyn ContentStore) -> Result<(), AgentError> {
+        let streams = self.0.into_iter().map(|(cid, mut writer, expected)| async move {
+            let streamed = store.cat_to(&from_chain(&cid)?, &mut writer).await;
+            let got = writer.offered();
+            if got != expected {
+                return Err(TaskError::Size { what: "ONNX input", expected, got }.into());
+            }
+            streamed.map(|_| ()).map_err(AgentError::from)
+        });
+        futures_util::future::try_join_all(streams).await.map(|_| ())
+    }
+}
+
+/// Fetches a task's inputs, the batched inputs of an ONNX job as [`Arrivals`] for the caller to
+/// stream alongside the run (the model and the constants are fetched whole first).
+async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<(Work, Arrivals), AgentError> {
+    let mut arrivals = Arrivals::default();
+    let work = match task {
         Task::MatMul(t) => {
             let (na, nb, _) = t.sizes();
             let a = fetch_f32s(store, &t.a, "A", na).await?;
@@ -96,14 +119,33 @@ async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<Work, AgentE
             Work::Kernel { task: t, inputs }
         }
         Task::Onnx(t) => {
-            let (model, inputs) = fetch_onnx(store, &t.model, &t.inputs).await?;
+            let model = fetch_model(store, &t.model).await?;
+            let mut inputs = Vec::with_capacity(t.inputs.len());
+            for spec in &t.inputs {
+                let expected = spec.elements() * spec.dtype.size();
+                inputs.push(if spec.batched {
+                    let (feed, writer) = Feed::expecting(expected as usize);
+                    arrivals.0.push((spec.data, writer, expected));
+                    feed
+                } else {
+                    Feed::whole(fetch_sized(store, spec).await?)
+                });
+            }
             Work::Onnx { task: t, model, inputs }
         }
         Task::OnnxSteps(t) => {
             let (model, inputs) = fetch_onnx(store, &t.model, t.fed()).await?;
             Work::OnnxSteps { task: t, model, inputs }
         }
-    })
+    };
+    Ok((work, arrivals))
+}
+
+/// A task's inputs, all fetched before it returns.
+async fn fetch_whole(store: &dyn ContentStore, task: Task) -> Result<Work, AgentError> {
+    let (work, arrivals) = fetch_work(store, task).await?;
+    arrivals.arrive(store).await?;
+    Ok(work)
 }
 
 /// Fetches an ONNX model with its external-data files.
@@ -127,12 +169,20 @@ async fn fetch_onnx(
     let model = fetch_model(store, model).await?;
     let mut inputs = vec![];
     for spec in specs {
-        let bytes = store.get(&spec.data).await?;
-        let expected = spec.elements() * spec.dtype.size();
-        if bytes.len() as u64 != expected {
-            return Err(TaskError::Size { what: "ONNX input", expected, got: bytes.len() as u64 }.into());
-        }
-        inputs.push(bytes);
+        inputs.push(fetch_sized(store, spec).await?);
     }
     Ok((model, inputs))
+}
+
+/// An input of the size its spec gives.
+async fn fetch_sized(
+    store: &dyn ContentStore,
+    spec: &gpufuel_core::task::onnx::TensorSpec,
+) -> Result<Vec<u8>, AgentError> {
+    let bytes = store.get(&spec.data).await?;
+    let expected = spec.elements() * spec.dtype.size();
+    if bytes.len() as u64 != expected {
+        return Err(TaskError::Size { what: "ONNX input", expected, got: bytes.len() as u64 }.into());
+    }
+    Ok(bytes)
 }

@@ -77,6 +77,8 @@ pub struct NodeAgent<C: Chain> {
     node: Address,
     config: NodeConfig,
     state: Mutex<State>,
+    /// Signalled as each run ends.
+    ended: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -146,7 +148,17 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             client.register_node(&operator, token, spec, config.stake).await?;
         }
         let operator = Arc::new(operator);
-        Ok(Self { client, store, executor, operator, token: *token, node, config, state: Mutex::default() })
+        Ok(Self {
+            client,
+            store,
+            executor,
+            operator,
+            token: *token,
+            node,
+            config,
+            state: Mutex::default(),
+            ended: tokio::sync::Notify::new(),
+        })
     }
 
     /// The node's account address.
@@ -172,6 +184,11 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
     /// Jobs being run now.
     pub fn running(&self) -> usize {
         self.state.lock().expect("state lock").running.len()
+    }
+
+    /// Waits until a run ends (at once when one ended since the last wait).
+    pub async fn run_ended(&self) {
+        self.ended.notified().await
     }
 
     /// Abandons every run, as a crash would (nothing more is submitted for them).
@@ -276,7 +293,11 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             self.config.progress.clone().map(|p| Arc::new(move |f: f32| p(address, f)) as Progress);
         let ctx = RunContext::new(keys(&address, &job), progress, self.resume(&address).await);
         let (agent, run) = (self.clone(), ctx.clone());
-        let handle = tokio::spawn(async move { agent.execute(address, job, run).await });
+        let handle = tokio::spawn(async move {
+            let ran = agent.execute(address, job, run).await;
+            agent.ended.notify_one();
+            ran
+        });
         self.state.lock().expect("state lock").running.insert(address, (handle, ctx));
         Ok(())
     }
@@ -414,12 +435,17 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         let t = Instant::now();
         let task = fetch_task(self.store.as_ref(), job).await?;
         let bf16_output = matches!(&task, Task::MatMul(t) if t.output == Precision::Bf16);
-        let work = fetch_work(self.store.as_ref(), task).await?;
+        let (work, mut arrivals) = fetch_work(self.store.as_ref(), task).await?;
+        // A run on the CPU holds every core, and work alongside it slows it by more than its own
+        // cost (its threads wait for each other at every operator): there, inputs arrive before
+        // the run and files are uploaded after it. A GPU run leaves the cores to the agent.
+        let alongside = !self.executor.capabilities().on_cpu;
+        if !alongside {
+            std::mem::take(&mut arrivals).arrive(self.store.as_ref()).await?;
+        }
         timings.fetch = t.elapsed();
         let t = Instant::now();
         let add = |bytes: Vec<u8>| async move { self.store.add(bytes, &self.config.import).await };
-        // Checkpoints go to the store as they are made, alongside the computation, and into the
-        // journal a restarted agent resumes from.
         let (finished, mut done) = tokio::sync::watch::channel(false);
         let resumed = ctx.checkpoints().len();
         let files = match &work {
@@ -427,9 +453,10 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             Work::OnnxSteps { task, .. } => Files::Checkpoints(task.state.len()),
             _ => Files::Chunks(0),
         };
-        // Checkpoints and ONNX files go to the store as they are made, alongside the computation
-        // (checkpoints also into the journal a restarted agent resumes from); a batched job's
-        // outputs get their marks here, a step graph's checkpoints were marked as they were made.
+        // Checkpoints go to the store as they are made, and into the journal a restarted agent
+        // resumes from; ONNX files as they are made when the run leaves the cores free, else
+        // after it, each on its own blocking thread. A batched job's outputs get their marks
+        // here, a step graph's checkpoints were marked as they were made.
         let upload = async {
             let (mut cids, mut emitted) = (Vec::new(), Vec::new());
             loop {
@@ -442,13 +469,17 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                     }
                     cids.push(to_chain(&cid)?);
                 }
-                for mut t in ctx.take_emitted() {
-                    let i = emitted.len();
+                let mut batch = Vec::new();
+                let ready = if alongside || finished { ctx.take_emitted() } else { vec![] };
+                for (i, mut t) in (emitted.len()..).zip(ready) {
                     self.config.behaviour.tamper(&mut t, i, files, ctx.keys())?;
                     if let Files::Chunks(_) = files {
                         t.mark(&ctx.keys().watermark(Some(i as u32)))?;
                     }
-                    emitted.push(to_chain(&add(t.to_npy()).await?)?);
+                    batch.push(add(t.to_npy()));
+                }
+                for cid in futures_util::future::try_join_all(batch).await? {
+                    emitted.push(to_chain(&cid)?);
                 }
                 if finished {
                     return Ok::<_, AgentError>((cids, emitted));
@@ -469,9 +500,13 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             let _ = finished.send(true);
             output
         };
-        let (output, uploaded) = tokio::join!(run, upload);
+        // A batched ONNX job's batched inputs stream in while the run goes on.
+        let (output, uploaded, arrived) = tokio::join!(run, upload, arrivals.arrive(self.store.as_ref()));
+        // An input's own fault (a wrong size) first: the run only saw its consequence.
+        arrived?;
         let (output, (checkpoints, emitted)) = (output?, uploaded?);
-        let t = Instant::now();
+        // What was still being uploaded when the run ended counts as after the run.
+        let t = t + timings.compute;
         let mut manifest = ResultManifest { checkpoints, ..ResultManifest::default() };
         match output {
             Output::Tensor(mut values) if job.workload == gpufuel_core::state::Workload::MatMul as u8 => {

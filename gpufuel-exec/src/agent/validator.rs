@@ -28,9 +28,9 @@ use solana_signer::Signer;
 
 use gpufuel_store::{ContentStore, StoreError};
 
-use super::{AgentError, fetch_f32s, fetch_model, fetch_onnx, fetch_task, fetch_work, keys};
+use super::{AgentError, fetch_f32s, fetch_model, fetch_onnx, fetch_task, fetch_whole, keys};
 use crate::executor::{
-    ExecError, Executor, Output, RunContext, Work,
+    ExecError, Executor, Feed, Output, RunContext, Work,
     onnx::{EngineOptions, OnnxEngine},
 };
 
@@ -329,7 +329,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                 else {
                     return Ok(Verdict::Abstain);
                 };
-                let work = fetch_work(store, Task::Kernel(t)).await?;
+                let work = fetch_whole(store, Task::Kernel(t)).await?;
                 let ctx = RunContext::new(keys, None, vec![]);
                 let Output::Buffers(recomputed) = executor.run(work, ctx).await? else {
                     return Ok(Verdict::Fail(Failure::Layout("kernel outputs")));
@@ -478,7 +478,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
                     Ok(fetched) => fetched,
                     failed @ Err(_) => return upheld(failed.map(|_| ())),
                 };
-                let chunk = report.chunk;
+                let (chunk, inputs): (_, Vec<_>) = (report.chunk, inputs.into_iter().map(Feed::whole).collect());
                 let run = tokio::task::spawn_blocking(move || engine.run_chunk(&t, &model, &inputs, chunk).map(|_| ()))
                     .await
                     .map_err(|e| ExecError::Failed(e.to_string()))?;
@@ -503,7 +503,7 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
             Task::Kernel(_) => Ok(Verdict::Abstain),
             // Products and training run whenever their inputs have their sizes, and a product's
             // result carries its marks unless an input holds a NaN or an infinity.
-            other => match fetch_work(store, other).await {
+            other => match fetch_whole(store, other).await {
                 Ok(Work::MatMul { a, b, .. }) if a.iter().chain(&b).any(|v| !v.is_finite()) => Ok(Verdict::Pass),
                 fetched => upheld(fetched.map(|_| ())),
             },

@@ -31,7 +31,9 @@ impl CallbackExecutor {
     pub fn new(device: impl Into<String>, gpu_class: Option<u8>, vram_mib: Option<u32>, matmul: Arc<MatMulFn>) -> Self {
         let (gpu_class, vram_mib) = (gpu_class.unwrap_or(CPU_CLASS), vram_mib.unwrap_or(DEFAULT_VRAM_MIB));
         let spec = NodeSpec { gpu_class, gpu_count: 1, compute_capability: 0, vram_mib, price_floor: 0 };
-        let capabilities = Capabilities { device: device.into(), spec, workloads: vec![Workload::MatMul] };
+        // The callback's device is its own (often a GPU through torch); a product's run emits no files.
+        let capabilities =
+            Capabilities { device: device.into(), spec, workloads: vec![Workload::MatMul], on_cpu: false };
         Self { capabilities, matmul }
     }
 }

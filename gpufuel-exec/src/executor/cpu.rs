@@ -49,6 +49,7 @@ impl CpuExecutor {
                 price_floor: 0,
             },
             workloads: vec![Workload::MatMul, Workload::Iterative],
+            on_cpu: true,
         };
         let mut executor = Self { capabilities, onnx: None };
         match OnnxEngine::new(options) {

@@ -95,8 +95,12 @@ impl CudaExecutor {
             vram_mib,
             price_floor: 0,
         };
-        let capabilities =
-            Capabilities { device: format!("{name} (sm_{major}{minor}, {vram_mib} MiB)"), spec, workloads };
+        let capabilities = Capabilities {
+            device: format!("{name} (sm_{major}{minor}, {vram_mib} MiB)"),
+            spec,
+            workloads,
+            on_cpu: false,
+        };
         Ok(Self { capabilities, gpu: Arc::new(Gpu { ctx, cublas, nvrtc }), onnx })
     }
 

@@ -8,6 +8,7 @@ mod callback;
 mod context;
 mod cpu;
 mod cuda;
+mod feed;
 pub mod onnx;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub use callback::{CallbackExecutor, MatMulFn};
 pub use context::{Progress, RunContext};
 pub use cpu::{CpuExecutor, gemm as cpu_gemm};
 pub use cuda::{CudaExecutor, cuda_available};
+pub use feed::{Feed, FeedWriter};
 pub use onnx::{EngineOptions, OnnxEngine};
 
 /// Why a workload could not run.
@@ -74,6 +76,9 @@ pub struct Capabilities {
     pub spec: NodeSpec,
     /// The kinds of work it runs.
     pub workloads: Vec<Workload>,
+    /// Whether its runs compute on this machine's CPU cores (then the agent keeps its own work
+    /// off them while a run goes on).
+    pub on_cpu: bool,
 }
 
 /// A job's work with its inputs fetched.
@@ -110,8 +115,8 @@ pub enum Work {
         task: OnnxTask,
         /// The model's files.
         model: onnx::Model,
-        /// Every input's bytes, in the task's order.
-        inputs: Vec<Vec<u8>>,
+        /// Every input's bytes, in the task's order (batched ones arriving while the run goes on).
+        inputs: Vec<Feed>,
     },
     /// An iterated ONNX step graph.
     OnnxSteps {

@@ -30,7 +30,7 @@ use ort::{
     value::{DynTensor, DynTensorValueType, TensorElementType},
 };
 
-use super::ExecError;
+use super::{ExecError, Feed};
 
 /// The environment variable naming the ONNX Runtime library (ort's own).
 pub const ORT_DYLIB_PATH: &str = "ORT_DYLIB_PATH";
@@ -195,9 +195,20 @@ impl OnnxEngine {
 
     /// Runs `model` on named `inputs` and returns the `outputs` asked for, in that order.
     pub fn run(&self, model: &Model, inputs: &[(&str, &Tensor)], outputs: &[&str]) -> Result<Vec<Tensor>, ExecError> {
+        let values = inputs
+            .iter()
+            .map(|(name, t)| Ok((name.to_string(), to_ort(t.dtype, &t.shape, &t.data)?)))
+            .collect::<Result<Vec<_>, ExecError>>()?;
+        self.run_values(model, values, outputs)
+    }
+
+    fn run_values(
+        &self,
+        model: &Model,
+        values: Vec<(String, DynTensor)>,
+        outputs: &[&str],
+    ) -> Result<Vec<Tensor>, ExecError> {
         let session = self.session(model)?;
-        let values =
-            inputs.iter().map(|(name, t)| Ok((name.to_string(), to_ort(t)?))).collect::<Result<Vec<_>, ExecError>>()?;
         let mut session = session.lock().expect("session lock");
         let mut results = session.run(values).map_err(model_error)?;
         outputs
@@ -214,30 +225,23 @@ impl OnnxEngine {
     }
 
     /// Runs chunk `chunk` of a batched task: its rows of every batched input, every constant
-    /// whole. `inputs` hold the whole inputs' bytes in the task's order.
+    /// whole, each read from its feed (in the task's order) once it has arrived.
     pub fn run_chunk(
         &self,
         task: &OnnxTask,
         model: &Model,
-        inputs: &[Vec<u8>],
+        inputs: &[Feed],
         chunk: u64,
     ) -> Result<Vec<Tensor>, ExecError> {
-        let fed = task
+        let values = task
             .inputs
             .iter()
             .zip(inputs)
-            .map(|(spec, bytes)| {
-                let range = task.input_range(spec, chunk);
-                bytes.get(range.start as usize..range.end as usize).ok_or(ExecError::Task(
-                    gpufuel_core::task::TaskError::Size {
-                        what: "ONNX input",
-                        expected: spec.elements() * spec.dtype.size(),
-                        got: bytes.len() as u64,
-                    },
-                ))
+            .map(|(spec, feed)| {
+                feed.read(task.input_range(spec, chunk), |bytes| chunk_value(task, spec, bytes, chunk))?
             })
             .collect::<Result<Vec<_>, ExecError>>()?;
-        self.run_chunk_fed(task, model, &fed, chunk)
+        self.run_values(model, values, &task.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>())
     }
 
     /// Runs chunk `chunk` of a batched task fed just its bytes of each input
@@ -249,15 +253,13 @@ impl OnnxEngine {
         fed: &[&[u8]],
         chunk: u64,
     ) -> Result<Vec<Tensor>, ExecError> {
-        let fed = task
+        let values = task
             .inputs
             .iter()
             .zip(fed)
-            .map(|(spec, bytes)| chunk_input(task, spec, bytes, chunk))
+            .map(|(spec, bytes)| chunk_value(task, spec, bytes, chunk))
             .collect::<Result<Vec<_>, ExecError>>()?;
-        let named: Vec<(&str, &Tensor)> = task.inputs.iter().map(|s| s.name.as_str()).zip(&fed).collect();
-        let outputs: Vec<&str> = task.outputs.iter().map(|o| o.name.as_str()).collect();
-        self.run(model, &named, &outputs)
+        self.run_values(model, values, &task.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>())
     }
 }
 
@@ -274,7 +276,7 @@ pub fn run_task(
     engine: &OnnxEngine,
     task: &OnnxTask,
     model: &Model,
-    inputs: &[Vec<u8>],
+    inputs: &[Feed],
     ctx: &super::RunContext,
 ) -> Result<super::Output, ExecError> {
     let chunks = task.chunks();
@@ -359,18 +361,17 @@ impl OnnxEngine {
         let others = &inputs[task.state.len()..];
         let next: Vec<&str> = task.state.iter().map(|s| s.next.name.as_str()).collect();
         for step in task.segment(segment) {
-            let mut fed: Vec<(&str, Tensor)> = Vec::with_capacity(task.state.len() + task.inputs.len() + 1);
-            for (spec, t) in task.state.iter().zip(state) {
-                fed.push((spec.input.name.as_str(), t));
+            let mut values = Vec::with_capacity(task.state.len() + task.inputs.len() + 1);
+            for (spec, t) in task.state.iter().zip(&state) {
+                values.push((spec.input.name.clone(), to_ort(t.dtype, &t.shape, &t.data)?));
             }
             if let Some(name) = &task.step_input {
-                fed.push((name.as_str(), Tensor::new(DType::I64, vec![], i64::from(step).to_le_bytes().to_vec())?));
+                values.push((name.clone(), to_ort(DType::I64, &[], &i64::from(step).to_le_bytes())?));
             }
             for (spec, bytes) in task.inputs.iter().zip(others) {
-                fed.push((spec.name.as_str(), step_input(spec, bytes, step)?));
+                values.push((spec.name.clone(), step_value(spec, bytes, step)?));
             }
-            let named: Vec<(&str, &Tensor)> = fed.iter().map(|(n, t)| (*n, t)).collect();
-            state = self.run(model, &named, &next)?;
+            state = self.run_values(model, values, &next)?;
             for (spec, t) in task.state.iter().zip(&state) {
                 if t.dtype != spec.input.dtype || t.shape != spec.input.shape {
                     return Err(model_error(format!(
@@ -427,9 +428,9 @@ pub fn run_steps(
 }
 
 /// Step `step`'s slice of a per-step input (axis 0 = steps), or a constant whole.
-fn step_input(spec: &TensorSpec, bytes: &[u8], step: u32) -> Result<Tensor, ExecError> {
+fn step_value(spec: &TensorSpec, bytes: &[u8], step: u32) -> Result<DynTensor, ExecError> {
     if !spec.batched {
-        return Ok(Tensor::new(spec.dtype, spec.shape.clone(), bytes.to_vec())?);
+        return to_ort(spec.dtype, &spec.shape, bytes);
     }
     let row = spec.row_bytes() as usize;
     let start = step as usize * row;
@@ -438,17 +439,18 @@ fn step_input(spec: &TensorSpec, bytes: &[u8], step: u32) -> Result<Tensor, Exec
         expected: spec.elements() * spec.dtype.size(),
         got: bytes.len() as u64,
     })?;
-    Ok(Tensor::new(spec.dtype, spec.shape[1..].to_vec(), data.to_vec())?)
+    to_ort(spec.dtype, &spec.shape[1..], data)
 }
 
-/// The tensor chunk `chunk` feeds for `spec`, from its bytes of the input.
-fn chunk_input(task: &OnnxTask, spec: &TensorSpec, bytes: &[u8], chunk: u64) -> Result<Tensor, ExecError> {
+/// The named value chunk `chunk` feeds for `spec`, from its bytes of the input (copied once,
+/// straight into ONNX Runtime's tensor).
+fn chunk_value(task: &OnnxTask, spec: &TensorSpec, bytes: &[u8], chunk: u64) -> Result<(String, DynTensor), ExecError> {
     let mut shape = spec.shape.clone();
     if spec.batched {
         let rows = task.chunk(chunk);
         shape[0] = rows.end - rows.start;
     }
-    Ok(Tensor::new(spec.dtype, shape, bytes.to_vec())?)
+    Ok((spec.name.clone(), to_ort(spec.dtype, &shape, bytes)?))
 }
 
 fn to_ort_type(dtype: DType) -> TensorElementType {
@@ -469,14 +471,20 @@ fn from_ort(t: TensorElementType) -> Option<DType> {
     DType::ALL.into_iter().find(|&d| to_ort_type(d) == t)
 }
 
-/// A CPU tensor of ONNX Runtime holding a copy of `t`.
-fn to_ort(t: &Tensor) -> Result<DynTensor, ExecError> {
-    let shape: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
-    let mut value = DynTensor::new(&Allocator::default(), to_ort_type(t.dtype), shape).map_err(model_error)?;
-    if !t.data.is_empty() {
-        // SAFETY: the tensor was just allocated on the CPU for `shape` elements of `t.dtype`,
-        // which is `t.data.len()` bytes (checked by `Tensor::new`); the regions cannot overlap.
-        unsafe { std::ptr::copy_nonoverlapping(t.data.as_ptr(), value.data_ptr_mut().cast::<u8>(), t.data.len()) };
+/// A CPU tensor of ONNX Runtime holding a copy of `bytes`, `shape` elements of `dtype`.
+fn to_ort(dtype: DType, shape: &[u64], bytes: &[u8]) -> Result<DynTensor, ExecError> {
+    let expected = shape.iter().product::<u64>() * dtype.size();
+    if bytes.len() as u64 != expected {
+        return Err(
+            gpufuel_core::task::TaskError::Size { what: "ONNX input", expected, got: bytes.len() as u64 }.into()
+        );
+    }
+    let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+    let mut value = DynTensor::new(&Allocator::default(), to_ort_type(dtype), dims).map_err(model_error)?;
+    if !bytes.is_empty() {
+        // SAFETY: the tensor was just allocated on the CPU for `shape` elements of `dtype`, which
+        // is `bytes.len()` bytes (checked above); the regions cannot overlap.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), value.data_ptr_mut().cast::<u8>(), bytes.len()) };
     }
     Ok(value)
 }
