@@ -233,12 +233,24 @@ impl OnnxEngine {
         inputs: &[Feed],
         chunk: u64,
     ) -> Result<Vec<Tensor>, ExecError> {
+        self.run_rows(task, model, inputs, task.chunk(chunk))
+    }
+
+    /// Runs the model on `rows` of every batched input (consecutive chunks at once).
+    fn run_rows(
+        &self,
+        task: &OnnxTask,
+        model: &Model,
+        inputs: &[Feed],
+        rows: std::ops::Range<u64>,
+    ) -> Result<Vec<Tensor>, ExecError> {
         let values = task
             .inputs
             .iter()
             .zip(inputs)
             .map(|(spec, feed)| {
-                feed.read(task.input_range(spec, chunk), |bytes| chunk_value(task, spec, bytes, chunk))?
+                let (bytes, shape) = fed_rows(spec, rows.clone());
+                feed.read(bytes, |bytes| Ok((spec.name.clone(), to_ort(spec.dtype, &shape, bytes)?)))?
             })
             .collect::<Result<Vec<_>, ExecError>>()?;
         self.run_values(model, values, &task.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>())
@@ -257,7 +269,10 @@ impl OnnxEngine {
             .inputs
             .iter()
             .zip(fed)
-            .map(|(spec, bytes)| chunk_value(task, spec, bytes, chunk))
+            .map(|(spec, bytes)| {
+                let (_, shape) = fed_rows(spec, task.chunk(chunk));
+                Ok((spec.name.clone(), to_ort(spec.dtype, &shape, bytes)?))
+            })
             .collect::<Result<Vec<_>, ExecError>>()?;
         self.run_values(model, values, &task.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>())
     }
@@ -269,9 +284,10 @@ impl OnnxEngine {
 const GROUP_ROWS: u64 = 64;
 
 /// Runs every chunk of `task` in order (blocking), emitting each chunk's outputs through `ctx`
-/// as they are made, and stopping once `ctx` is cancelled. Small chunks run in groups of about
-/// [`GROUP_ROWS`] rows when every output keeps the batch on axis 0; otherwise, and to name the
-/// chunk that fails, one at a time.
+/// as they are made, and stopping once `ctx` is cancelled. Chunk 0 runs alone; when its outputs
+/// hold its rows on axis 0, small chunks then run in groups of about [`GROUP_ROWS`] rows (a
+/// fixed-size output that happened to match a group's rows would otherwise be cut wrongly);
+/// otherwise, and to name the chunk that fails, one at a time.
 pub fn run_task(
     engine: &OnnxEngine,
     task: &OnnxTask,
@@ -279,43 +295,39 @@ pub fn run_task(
     inputs: &[Feed],
     ctx: &super::RunContext,
 ) -> Result<super::Output, ExecError> {
+    // A model that fails here fails for everyone: the node reports it.
+    let alone = |chunk: u64| {
+        engine.run_chunk(task, model, inputs, chunk).map_err(|e| match e {
+            ExecError::Model(reason) => ExecError::InvalidTask { chunk, reason },
+            e => e,
+        })
+    };
     let chunks = task.chunks();
-    // Grouping needs outputs that hold the batch on axis 0: chunk 0 run alone must give outputs
-    // of its own rows (a fixed-size output that happened to match a group's rows would not).
-    let batch_major = || {
-        let rows = task.chunk(0).end;
-        engine.run_chunk(task, model, inputs, 0).is_ok_and(|outs| outs.iter().all(|t| t.shape.first() == Some(&rows)))
-    };
-    let per_group = if chunks > 1 && GROUP_ROWS > task.chunk_rows && batch_major() {
-        (GROUP_ROWS / task.chunk_rows).max(1)
-    } else {
-        1
-    };
-    let grouped = OnnxTask { chunk_rows: task.chunk_rows * per_group, ..task.clone() };
-    for group in 0..grouped.chunks() {
+    let first = alone(0)?;
+    let batch_major = first.iter().all(|t| t.shape.first() == Some(&task.chunk(0).end));
+    let per_group = if batch_major && GROUP_ROWS > task.chunk_rows { (GROUP_ROWS / task.chunk_rows).max(1) } else { 1 };
+    for t in first {
+        ctx.emit(t);
+    }
+    ctx.progress(1.0 / chunks as f32);
+    let mut next = 1;
+    while next < chunks {
         ctx.check()?;
-        let members = group * per_group..((group + 1) * per_group).min(chunks);
-        let split = (per_group > 1)
-            .then(|| engine.run_chunk(&grouped, model, inputs, group).ok())
+        let members = next..(next + per_group).min(chunks);
+        let rows = task.chunk(members.start).start..task.chunk(members.end - 1).end;
+        let split = (members.end - members.start > 1)
+            .then(|| engine.run_rows(task, model, inputs, rows).ok())
             .flatten()
             .and_then(|outputs| split_rows(task, &outputs, members.clone()));
         let per_chunk = match split {
             Some(per_chunk) => per_chunk,
-            None => members
-                .clone()
-                .map(|chunk| {
-                    // A model that fails here fails for everyone: the node reports it.
-                    engine.run_chunk(task, model, inputs, chunk).map_err(|e| match e {
-                        ExecError::Model(reason) => ExecError::InvalidTask { chunk, reason },
-                        e => e,
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
+            None => members.clone().map(alone).collect::<Result<Vec<_>, _>>()?,
         };
         for t in per_chunk.into_iter().flatten() {
             ctx.emit(t);
         }
         ctx.progress(members.end as f32 / chunks as f32);
+        next = members.end;
     }
     Ok(super::Output::Emitted(chunks as usize * task.outputs.len()))
 }
@@ -442,15 +454,15 @@ fn step_value(spec: &TensorSpec, bytes: &[u8], step: u32) -> Result<DynTensor, E
     to_ort(spec.dtype, &spec.shape[1..], data)
 }
 
-/// The named value chunk `chunk` feeds for `spec`, from its bytes of the input (copied once,
-/// straight into ONNX Runtime's tensor).
-fn chunk_value(task: &OnnxTask, spec: &TensorSpec, bytes: &[u8], chunk: u64) -> Result<(String, DynTensor), ExecError> {
-    let mut shape = spec.shape.clone();
-    if spec.batched {
-        let rows = task.chunk(chunk);
-        shape[0] = rows.end - rows.start;
+/// The bytes of `spec` that `rows` of the batch read, and their shape: those rows of a batched
+/// input, a constant whole.
+fn fed_rows(spec: &TensorSpec, rows: std::ops::Range<u64>) -> (std::ops::Range<u64>, Vec<u64>) {
+    if !spec.batched {
+        return (0..spec.elements() * spec.dtype.size(), spec.shape.clone());
     }
-    Ok((spec.name.clone(), to_ort(spec.dtype, &shape, bytes)?))
+    let mut shape = spec.shape.clone();
+    shape[0] = rows.end - rows.start;
+    (rows.start * spec.row_bytes()..rows.end * spec.row_bytes(), shape)
 }
 
 fn to_ort_type(dtype: DType) -> TensorElementType {
