@@ -326,6 +326,8 @@ export interface OnnxSteps {
   checkpointEvery: number
   /** The graph input fed the step index (an int64 scalar), if it takes one. */
   stepInput?: string
+  /** Accept NaN and infinities in the initial state and float inputs (default false). */
+  allowNonFinite?: boolean
 }
 
 /** `|recomputed − committed| ≤ abs + rel·|recomputed|`. */

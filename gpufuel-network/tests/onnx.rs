@@ -280,4 +280,8 @@ async fn step_graphs_that_do_not_fit_the_model_are_refused_before_submission() {
     refused(base(), "a state").await;
     refused(base().state("z", f32s(&[4, 8], (0..32).map(|i| i as f32)), "z_next"), "shape").await;
     refused(base().state("z", z.clone(), "z_next").steps(61, 4), "one slice per step").await;
+    let nan_state = f32s(&[4, 16], (0..64).map(|i| if i == 9 { f32::NAN } else { 0.5 }));
+    refused(base().state("z", nan_state.clone(), "z_next"), "NaN").await;
+    let task = base().state("z", nan_state, "z_next").allow_non_finite(true).task(net.store.as_ref()).await;
+    assert!(task.is_ok(), "sent when allowed: {task:?}");
 }

@@ -115,11 +115,7 @@ impl OnnxJob {
         };
         Task::Onnx(task.clone()).validate()?;
         info.check(&task)?;
-        if !self.allow_non_finite
-            && self.inputs.iter().any(|(_, t, _)| t.dtype.is_float() && t.to_f64s().iter().any(|v| !v.is_finite()))
-        {
-            return Err(TaskError::Invalid("a float input holds NaN or an infinity (allow_non_finite sends it)").into());
-        }
+        refuse_non_finite(self.inputs.iter().map(|(_, t, _)| t), self.allow_non_finite)?;
         store_model(store, &mut task.model, self.model, self.external).await?;
         for (spec, (_, t, _)) in task.inputs.iter_mut().zip(self.inputs) {
             spec.data = store.put(t.data).await?;
@@ -148,6 +144,7 @@ pub struct OnnxStepsJob {
     inputs: Vec<(String, Tensor, bool)>,
     steps: u32,
     checkpoint_every: u32,
+    allow_non_finite: bool,
 }
 
 impl OnnxStepsJob {
@@ -199,6 +196,13 @@ impl OnnxStepsJob {
         self
     }
 
+    /// Accept NaN and infinities in the initial state and float inputs (default no, as for
+    /// [`OnnxJob::allow_non_finite`]).
+    pub fn allow_non_finite(mut self, allow: bool) -> Self {
+        self.allow_non_finite = allow;
+        self
+    }
+
     /// Checks the job against the model file and the limits, stores the model and inputs, and
     /// returns the task. Nothing is stored when the task is refused.
     pub async fn task(self, store: &dyn ContentStore) -> Result<Task, ClientError> {
@@ -216,6 +220,8 @@ impl OnnxStepsJob {
         };
         Task::OnnxSteps(task.clone()).validate()?;
         ModelInfo::parse(&self.model)?.check_steps(&task)?;
+        let tensors = self.state.iter().map(|(_, t, _)| t).chain(self.inputs.iter().map(|(_, t, _)| t));
+        refuse_non_finite(tensors, self.allow_non_finite)?;
         store_model(store, &mut task.model, self.model, self.external).await?;
         for (spec, (_, t, _)) in task.state.iter_mut().zip(self.state) {
             spec.input.data = store.put(t.data).await?;
@@ -225,6 +231,14 @@ impl OnnxStepsJob {
         }
         Ok(Task::OnnxSteps(task))
     }
+}
+
+/// A float tensor holding NaN or an infinity is refused unless `allowed`.
+fn refuse_non_finite<'a>(mut tensors: impl Iterator<Item = &'a Tensor>, allowed: bool) -> Result<(), TaskError> {
+    if !allowed && tensors.any(|t| t.dtype.is_float() && t.to_f64s().iter().any(|v| !v.is_finite())) {
+        return Err(TaskError::Invalid("a float input holds NaN or an infinity (allow_non_finite sends it)"));
+    }
+    Ok(())
 }
 
 /// A tensor's spec before its data is stored (its CID is filled in then).

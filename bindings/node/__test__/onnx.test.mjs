@@ -77,4 +77,9 @@ test('a step graph settles and its result is the final state', async () => {
   await assert.rejects(
     client.submitOnnxSteps(stepper, [{ ...state[0], next: 'z_after' }], inputs, { steps: 20, checkpointEvery: 5, stepInput: 't' }),
     (e) => e.code === 'INVALID_TASK' && /no output "z_after"/.test(e.message))
+  const infinite = Buffer.from(state[0].data)
+  infinite.writeFloatLE(Infinity, 12)
+  await assert.rejects(
+    client.submitOnnxSteps(stepper, [{ ...state[0], data: infinite }], inputs, { steps: 20, checkpointEvery: 5, stepInput: 't' }),
+    (e) => e.code === 'INVALID_TASK' && /NaN or an infinity/.test(e.message))
 })

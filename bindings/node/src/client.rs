@@ -182,6 +182,8 @@ pub struct OnnxSteps {
     pub checkpoint_every: u32,
     /// The graph input fed the step index (an int64 scalar), if it takes one.
     pub step_input: Option<String>,
+    /// Accept NaN and infinities in the initial state and float inputs (default false).
+    pub allow_non_finite: Option<bool>,
 }
 
 /// How an ONNX job returns and checks its outputs.
@@ -461,7 +463,9 @@ impl Client {
     ) -> Promise<'env, String> {
         let checked = (|| -> Result<_> {
             let options = request.unwrap_or_default().options()?;
-            let mut job = rs::OnnxStepsJob::new(model.to_vec()).steps(steps.steps, steps.checkpoint_every);
+            let mut job = rs::OnnxStepsJob::new(model.to_vec())
+                .steps(steps.steps, steps.checkpoint_every)
+                .allow_non_finite(steps.allow_non_finite.unwrap_or(false));
             for s in state {
                 let tensor = tensor(&s.name, &s.dtype, &s.shape, &s.data)?;
                 let tolerance = s.tolerance.map(|t| Tolerance { rel: t.rel as f32, abs: t.abs as f32 });

@@ -455,8 +455,8 @@ impl Client {
     /// steps) and the `constants`. Runs `steps` steps, checkpointed every `checkpoint_every`; the
     /// result is the final state, by state name.
     #[pyo3(signature = (model, state, next, *, steps, checkpoint_every, step_input=None, per_step=None, constants=None,
-        tolerances=None, gpu_class=None, gpu_seconds=None, max_price=None, deadline_secs=None, urgent=None,
-        gpu_count=None, min_vram_mib=None))]
+        tolerances=None, allow_non_finite=false, gpu_class=None, gpu_seconds=None, max_price=None, deadline_secs=None,
+        urgent=None, gpu_count=None, min_vram_mib=None))]
     #[allow(clippy::too_many_arguments)]
     fn submit_onnx_steps<'py>(
         &self,
@@ -470,6 +470,7 @@ impl Client {
         per_step: Option<&Bound<'py, PyDict>>,
         constants: Option<&Bound<'py, PyDict>>,
         tolerances: Option<std::collections::HashMap<String, (f32, f32)>>,
+        allow_non_finite: bool,
         gpu_class: Option<&Bound<'py, PyAny>>,
         gpu_seconds: Option<i128>,
         max_price: Option<i128>,
@@ -481,7 +482,8 @@ impl Client {
         let options =
             Request { gpu_class, gpu_count, min_vram_mib, gpu_seconds, max_price, deadline_secs, urgent }.options()?;
         let mut job = sdk::OnnxStepsJob::new(convert::model(model)?)
-            .steps(uint("steps", steps)?, uint("checkpoint_every", checkpoint_every)?);
+            .steps(uint("steps", steps)?, uint("checkpoint_every", checkpoint_every)?)
+            .allow_non_finite(allow_non_finite);
         let (mut next, mut tolerances) = (next, tolerances.unwrap_or_default());
         for (name, value) in state {
             let name: String = name.extract()?;

@@ -126,3 +126,6 @@ def test_bad_step_graphs_are_refused(client):
         client.submit_onnx_steps_sync(MODELS / "stepper.onnx", {"z": z}, {"z": "z_next"}, **{**common, "steps": 41})
     with pytest.raises(gpufuel.errors.InvalidArgumentError, match="steps"):
         client.submit_onnx_steps_sync(MODELS / "stepper.onnx", {"z": z}, {"z": "z_next"}, **{**common, "steps": -1})
+    z[1, 3] = np.inf
+    with pytest.raises(gpufuel.errors.InvalidTaskError, match="NaN or an infinity"):
+        client.submit_onnx_steps_sync(MODELS / "stepper.onnx", {"z": z}, {"z": "z_next"}, **common)
