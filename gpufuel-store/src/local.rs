@@ -1,11 +1,21 @@
-//! The embedded store: UnixFS blocks as files under a directory, named by CID. No daemon, no
-//! network; every block is checked against its CID when read, so a corrupted file on disk is an
-//! error rather than wrong data.
+//! The embedded store: UnixFS blocks on disk under a directory. No daemon, no network; every
+//! block is checked against its CID when read, so a corrupted block is an error rather than
+//! wrong data.
+//!
+//! Large blocks (file leaves) are files named by multihash. Small blocks (the root of a small
+//! file, DAG nodes) are rows of one SQLite database beside them: a file per block costs a create
+//! each, and a node writes hundreds of small result files per job. The database is in WAL mode,
+//! so several processes (a node, a validator, the CLI) share one store.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use cid::Cid;
+use rusqlite::{Connection, OptionalExtension};
 use tokio::io::{AsyncReadExt, AsyncWrite};
 
 use super::{
@@ -13,10 +23,101 @@ use super::{
     unixfs::{self, Blocks, Importer},
 };
 
+/// Blocks smaller than this live in the database; larger ones are files. SQLite reads blobs
+/// under about 100 KB faster than the file system does, and a block written to it passes
+/// through its write-ahead log: leaves of the default 256 KiB chunker stay files.
+const SMALL_BLOCK: usize = 64 * 1024;
+
+/// How long a write waits for another process's transaction before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Blocks on disk under a directory.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
+    small: Arc<SmallBlocks>,
+}
+
+/// The database of small blocks: one writing connection (SQLite takes one writer at a time, and
+/// a mutex queues this process's writers without the busy handler's sleeps), and a pool of
+/// reading connections (WAL readers do not wait for the writer).
+#[derive(Debug)]
+struct SmallBlocks {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SmallBlocks {
+    fn open(path: PathBuf) -> Result<Self, StoreError> {
+        let writer = Self::connect(&path)?;
+        writer.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)).map_err(db)?;
+        writer
+            .execute("CREATE TABLE IF NOT EXISTS blocks (hash BLOB PRIMARY KEY, data BLOB NOT NULL)", ())
+            .map_err(db)?;
+        Ok(Self { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// A connection: WAL with `synchronous = NORMAL` loses no committed block when the process
+    /// dies, and syncs only at checkpoints.
+    fn connect(path: &Path) -> Result<Connection, StoreError> {
+        let conn = Connection::open(path).map_err(db)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        Ok(conn)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().expect("reader pool").pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => Self::connect(&self.path)?,
+        };
+        let result = f(&conn).map_err(db);
+        self.readers.lock().expect("reader pool").push(conn);
+        result
+    }
+
+    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        let hash = cid.hash().to_bytes();
+        self.read(|conn| {
+            conn.prepare_cached("SELECT data FROM blocks WHERE hash = ?1")?
+                .query_row([&hash], |row| row.get(0))
+                .optional()
+        })
+    }
+
+    /// Stores blocks in one transaction. A stored block that fails verification (the disk
+    /// corrupted it) is replaced.
+    fn put(&self, blocks: &[&Block]) -> Result<(), StoreError> {
+        if blocks.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.writer.lock().expect("block writer");
+        let tx = conn.transaction().map_err(db)?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO blocks (hash, data) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+                .map_err(db)?;
+            let mut stored = tx.prepare_cached("SELECT data FROM blocks WHERE hash = ?1").map_err(db)?;
+            let mut replace = tx.prepare_cached("UPDATE blocks SET data = ?2 WHERE hash = ?1").map_err(db)?;
+            for (cid, data) in blocks {
+                let hash = cid.hash().to_bytes();
+                if insert.execute((&hash, data)).map_err(db)? == 0 {
+                    let old: Vec<u8> = stored.query_row([&hash], |row| row.get(0)).map_err(db)?;
+                    if unixfs::verify_block(cid, &old).is_err() {
+                        replace.execute((&hash, data)).map_err(db)?;
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(db)
+    }
+}
+
+/// A database failure is the local disk's: the store's I/O error, with SQLite's as its source.
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Io(std::io::Error::other(e))
 }
 
 impl LocalStore {
@@ -24,7 +125,8 @@ impl LocalStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let root = root.into();
         std::fs::create_dir_all(root.join("blocks"))?;
-        Ok(Self { root })
+        let small = Arc::new(SmallBlocks::open(root.join("blocks.sqlite"))?);
+        Ok(Self { root, small })
     }
 
     /// The directory the store lives in.
@@ -32,22 +134,38 @@ impl LocalStore {
         &self.root
     }
 
-    /// Where a block lives: named by its multihash, so CIDv0 and CIDv1 names of one dag-pb block
-    /// share the file, as in Kubo's blockstore.
+    /// Where a large block lives: named by its multihash, so CIDv0 and CIDv1 names of one
+    /// dag-pb block share the file, as in Kubo's blockstore.
     pub fn block_path(&self, cid: &Cid) -> PathBuf {
         let hash: String = cid.hash().to_bytes().iter().map(|b| format!("{b:02x}")).collect();
         self.root.join("blocks").join(format!("{:x}-{hash}", cid.codec()))
     }
 
-    /// Whether the store holds the block `cid` names.
-    pub fn has(&self, cid: &Cid) -> bool {
-        self.block_path(cid).exists()
+    /// Whether the store holds the block `cid` names (blocking).
+    fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
+        if self.block_path(cid).exists() {
+            return Ok(true);
+        }
+        let hash = cid.hash().to_bytes();
+        self.small.read(|conn| conn.prepare_cached("SELECT 1 FROM blocks WHERE hash = ?1")?.exists([&hash]))
     }
 
-    /// Writes blocks not yet stored (blocking: call from a blocking thread). One create per
-    /// block, no rename: a file cut short by a crash fails verification when read, and the next
-    /// put of that block rewrites it.
-    fn put_blocks(&self, blocks: &[Block]) -> std::io::Result<()> {
+    /// Writes blocks not yet stored (blocking: call from a blocking thread): the small ones in
+    /// one transaction, the large ones on every core. A large block is one create and one write,
+    /// no rename: a file cut short by a crash fails verification when read, and the next put of
+    /// that block rewrites it.
+    fn put_blocks(&self, blocks: &[Block]) -> Result<(), StoreError> {
+        let (small, large): (Vec<&Block>, Vec<&Block>) = blocks.iter().partition(|(_, data)| data.len() < SMALL_BLOCK);
+        self.small.put(&small)?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(large.len()).max(1);
+        let per = large.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = large.chunks(per).map(|part| scope.spawn(|| self.put_files(part))).collect();
+            parts.into_iter().try_for_each(|h| h.join().expect("block writer"))
+        })
+    }
+
+    fn put_files(&self, blocks: &[&Block]) -> Result<(), StoreError> {
         for (cid, data) in blocks {
             let path = self.block_path(cid);
             match std::fs::File::create_new(&path) {
@@ -57,7 +175,7 @@ impl LocalStore {
                         std::fs::write(&path, data)?;
                     }
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(())
@@ -67,7 +185,9 @@ impl LocalStore {
     fn read_block(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
         let data = match std::fs::read(self.block_path(cid)) {
             Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound(*cid)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.small.get(cid)?.ok_or(StoreError::NotFound(*cid))?
+            }
             Err(e) => return Err(e.into()),
         };
         unixfs::verify_block(cid, &data)?;
@@ -141,13 +261,7 @@ impl ContentStore for LocalStore {
         joined(
             tokio::task::spawn_blocking(move || {
                 let (root, blocks) = super::import(&data, &options)?;
-                // Written on every core: a large output is many blocks.
-                let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(blocks.len()).max(1);
-                let per = blocks.len().div_ceil(threads).max(1);
-                std::thread::scope(|scope| {
-                    let parts: Vec<_> = blocks.chunks(per).map(|part| scope.spawn(|| store.put_blocks(part))).collect();
-                    parts.into_iter().try_for_each(|h| h.join().expect("block writer"))
-                })?;
+                store.put_blocks(&blocks)?;
                 Ok(root)
             })
             .await,
@@ -169,7 +283,12 @@ impl ContentStore for LocalStore {
 
     /// The store never collects garbage, so every block stays: pinning only checks presence.
     async fn pin(&self, cid: &Cid) -> Result<(), StoreError> {
-        if tokio::fs::try_exists(self.block_path(cid)).await? { Ok(()) } else { Err(StoreError::NotFound(*cid)) }
+        let (store, cid) = (self.clone(), *cid);
+        if joined(tokio::task::spawn_blocking(move || store.has(&cid)).await)?? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(cid))
+        }
     }
 }
 

@@ -149,6 +149,49 @@ async fn local_store_round_trips_streams_and_detects_corruption() {
     assert!(matches!(s.add(vec![1], &huge).await, Err(StoreError::Options(_))));
 }
 
+#[tokio::test]
+async fn local_store_keeps_small_blocks_in_one_database_that_handles_share() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two handles on one directory, as a node and the CLI in two processes would hold.
+    let (a, b) = (LocalStore::open(dir.path()).unwrap(), LocalStore::open(dir.path()).unwrap());
+    let files: Vec<Vec<u8>> = (0..300u32).map(|i| format!("result {i}").repeat(40).into_bytes()).collect();
+    let adds: Vec<_> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (s, f) = (if i % 2 == 0 { a.clone() } else { b.clone() }, f.clone());
+            tokio::spawn(async move { s.add(f, &ImportOptions::default()).await })
+        })
+        .collect();
+    let mut cids = vec![];
+    for add in adds {
+        cids.push(add.await.unwrap().unwrap());
+    }
+    for (i, (cid, f)) in cids.iter().zip(&files).enumerate() {
+        let other = if i % 2 == 0 { &b } else { &a };
+        assert_eq!(&other.cat(cid).await.unwrap(), f);
+        assert!(!a.block_path(cid).exists(), "a small block is a row, not a file");
+    }
+    // A row the disk corrupted is an error naming the block, and the next add repairs it.
+    let db = rusqlite::Connection::open(dir.path().join("blocks.sqlite")).unwrap();
+    let hash = cids[7].hash().to_bytes();
+    let mut bad = files[7].clone();
+    bad[3] ^= 1;
+    assert_eq!(db.execute("UPDATE blocks SET data = ?2 WHERE hash = ?1", (&hash, &bad)).unwrap(), 1);
+    assert!(matches!(a.cat(&cids[7]).await, Err(StoreError::Corrupted(c)) if c == cids[7]));
+    assert_eq!(b.add(files[7].clone(), &ImportOptions::default()).await.unwrap(), cids[7]);
+    assert_eq!(a.cat(&cids[7]).await.unwrap(), files[7]);
+    // A lost row is absent content.
+    assert_eq!(db.execute("DELETE FROM blocks WHERE hash = ?1", [&hash]).unwrap(), 1);
+    assert!(matches!(a.cat(&cids[7]).await, Err(StoreError::NotFound(c)) if c == cids[7]));
+    assert!(matches!(b.pin(&cids[7]).await, Err(StoreError::NotFound(_))));
+    b.pin(&cids[8]).await.unwrap();
+    // A reopened store still holds every block.
+    drop((a, b));
+    let c = LocalStore::open(dir.path()).unwrap();
+    assert_eq!(c.cat(&cids[299]).await.unwrap(), files[299]);
+}
+
 /// A Kubo RPC endpoint: GPUFUEL_KUBO_API, or the test-only front over the real Kubo core.
 struct Endpoint {
     api: String,
