@@ -20,10 +20,13 @@ use gpufuel_core::{
         ResultManifest, Task,
         onnx::{ModelRef, OnnxTask, OutputSpec, TensorSpec},
         tensor::{DType, Tensor},
-        verify::{Keys, check_onnx_chunk},
+        verify::Keys,
     },
 };
-use gpufuel_exec::executor::onnx::{Device, EngineOptions, Model, OnnxEngine, Optimization};
+use gpufuel_exec::executor::{
+    RunContext,
+    onnx::{Device, EngineOptions, Model, OnnxEngine, Optimization, Pick, recheck, run_task},
+};
 use gpufuel_network::{LocalNetwork, LocalNetworkConfig};
 use gpufuel_sdk::{JobOptions, OnnxJob};
 use gpufuel_store::{ContentStore, ImportOptions, LocalStore};
@@ -32,7 +35,7 @@ use serde_json::json;
 
 const CLASSIFIER: &[u8] = include_bytes!("../../gpufuel-fixtures/models/classifier.onnx");
 /// Rounds of each measurement (medians reported).
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 /// Simulated jobs per behaviour.
 const SIMULATED: usize = 1_000;
 /// Committee members checking each simulated job.
@@ -162,8 +165,8 @@ async fn through_the_agent(resnet: &[u8]) -> Result<Agent, Box<dyn std::error::E
     })
 }
 
-/// Seconds to write the job's result files into a fresh embedded store of their own, all at
-/// once, as the agent does after a CPU run: the file system's share of the agent's time (one
+/// Seconds to write the job's result files into a fresh embedded store of their own, in one
+/// `add_all`, as the agent does after a CPU run: the file system's share of the agent's time (one
 /// file per chunk and output, each created on disk).
 async fn store_writes(net: &LocalNetwork, job: &gpufuel_core::state::Job) -> Result<f64, Box<dyn std::error::Error>> {
     let manifest = ResultManifest::decode(&net.store.get(&job.result_cid).await?)?;
@@ -174,16 +177,7 @@ async fn store_writes(net: &LocalNetwork, job: &gpufuel_core::state::Job) -> Res
     let dir = std::env::temp_dir().join(format!("gpufuel-bench-writes-{}", std::process::id()));
     let own = LocalStore::open(&dir)?;
     let start = Instant::now();
-    let adds: Vec<_> = files
-        .into_iter()
-        .map(|f| {
-            let own = own.clone();
-            tokio::spawn(async move { own.add(f, &ImportOptions::default()).await })
-        })
-        .collect();
-    for add in adds {
-        add.await??;
-    }
+    own.add_all(files, &ImportOptions::default()).await?;
     let seconds = start.elapsed().as_secs_f64();
     std::fs::remove_dir_all(&dir)?;
     Ok(seconds)
@@ -282,22 +276,21 @@ fn simulate() -> Result<[Tally; 4], Box<dyn std::error::Error>> {
                 OutputSpec { name: "label".into(), tolerance: None, scores: Some("logits".into()) },
             ],
         };
-        let inputs = [gpufuel_exec::executor::Feed::whole(x.data)];
+        let inputs = [gpufuel_exec::executor::Feed::whole(x.data.clone())];
         let keys = Keys { job: rng.random(), node: rng.random(), seed: rng.random() };
         let thief = Keys { node: rng.random(), ..keys };
-        // The honest node's files, marked; the copier's, marked under another node's key.
+        // The honest node's files as its agent makes them (chunks run in groups), marked; the
+        // copier's, marked under another node's key.
+        let ctx = RunContext::new(keys, None, vec![]);
+        run_task(&node, &task, &m, &inputs, &ctx)?;
         let mut honest = vec![];
         let mut copied = vec![];
-        for chunk in 0..task.chunks() {
-            let outputs = node.run_chunk(&task, &m, &inputs, chunk)?;
-            for (k, t) in outputs.into_iter().enumerate() {
-                let file = task.output_file(chunk, k) as u32;
-                let (mut mine, mut theirs) = (t.clone(), t);
-                mine.mark(&keys.watermark(Some(file)))?;
-                theirs.mark(&thief.watermark(Some(file)))?;
-                honest.push(mine.to_npy());
-                copied.push(theirs.to_npy());
-            }
+        for (file, t) in ctx.take_emitted().into_iter().enumerate() {
+            let (mut mine, mut theirs) = (t.clone(), t);
+            mine.mark(&keys.watermark(Some(file as u32)))?;
+            theirs.mark(&thief.watermark(Some(file as u32)))?;
+            honest.push(mine.to_npy());
+            copied.push(theirs.to_npy());
         }
         let zeros = |files: &[Vec<u8>]| -> Result<Vec<Vec<u8>>, Box<dyn std::error::Error>> {
             files
@@ -323,15 +316,21 @@ fn simulate() -> Result<[Tally; 4], Box<dyn std::error::Error>> {
             .collect();
         let variants = [&honest, &lazy, &partial, &copied];
         let mut caught = [false; 4];
+        // Each member's check, as its agent makes it (`recheck`), of each variant.
         for engine in &members {
-            let seed = rng.random();
-            for chunk in select_segments(&seed, task.chunks() as u32, DEFAULT_SAMPLES)? {
-                let recomputed = engine.run_chunk(&task, &m, &inputs, u64::from(chunk))?;
-                for (v, files) in variants.iter().enumerate() {
-                    let i = task.output_file(u64::from(chunk), 0);
-                    if check_onnx_chunk(&task, chunk, &files[i..i + 2], &recomputed, &keys).is_err() {
-                        caught[v] = true;
-                    }
+            let picked = select_segments(&rng.random(), task.chunks() as u32, DEFAULT_SAMPLES)?;
+            for (v, files) in variants.iter().enumerate() {
+                let picks: Vec<Pick> = picked
+                    .iter()
+                    .map(|&chunk| {
+                        let i = task.output_file(u64::from(chunk), 0);
+                        let r = task.input_range(&task.inputs[0], u64::from(chunk));
+                        let rows = vec![x.data[r.start as usize..r.end as usize].to_vec()];
+                        Pick { chunk, rows, files: files[i..i + 2].to_vec() }
+                    })
+                    .collect();
+                if recheck(engine, &task, &m, &[None], &picks, &keys)?.is_err() {
+                    caught[v] = true;
                 }
             }
         }

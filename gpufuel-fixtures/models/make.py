@@ -16,6 +16,9 @@ step index `t` (int64 scalar), per-step `noise` (16, f32), constant `w` (16×16,
 `z_next = 0.9·tanh(z·w) + 0.1·noise + 0.001·t`. stepper_wide.onnx (not committed; for the
 `onnx` benchmark) is the same on a 256×512 state.
 
+centered.onnx: `y = x − mean(x over axis 0)` on `x` (N×8, f32): a model that mixes the rows of
+its batch, so a chunk's outputs depend on which rows are run with it.
+
 broken.onnx: a valid protobuf whose graph names an input no node produces and feeds a MatMul
 with mismatched inner dimensions: ONNX Runtime refuses to build a session for it on every engine.
 """
@@ -93,6 +96,22 @@ def stepper(rows: int = 4, width: int = 16) -> onnx.ModelProto:
     return model
 
 
+def centered() -> onnx.ModelProto:
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceMean", ["x"], ["m"], axes=[0], keepdims=1),
+            helper.make_node("Sub", ["x", "m"], ["y"]),
+        ],
+        "centered",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="gpufuel-fixtures")
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
 def broken() -> onnx.ModelProto:
     w = numpy_helper.from_array(np.ones((3, 5), np.float32), "w")
     graph = helper.make_graph(
@@ -157,12 +176,13 @@ MODELS = {
     "classifier": classifier,
     "stepper": stepper,
     "stepper_wide": lambda: stepper(256, 512),
+    "centered": centered,
     "broken": broken,
     "resnet": resnet,
 }
 
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent)
-    for name in sys.argv[2:] or ["classifier", "stepper", "broken"]:
+    for name in sys.argv[2:] or ["classifier", "stepper", "centered", "broken"]:
         onnx.save(MODELS[name](), out / f"{name}.onnx")
         print(out / f"{name}.onnx")

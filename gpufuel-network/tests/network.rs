@@ -180,7 +180,10 @@ async fn a_corrupted_output_in_the_store_is_rejected() {
     let mut net = network(1, vec![]).await;
     net.validators_silent = true;
     let alice = net.submitter(50_000_000).await.unwrap();
-    let (product, _) = matmul(&net, 7).await;
+    // A 128×128 product: its 64 KiB output is a file of the embedded store, which this test
+    // corrupts on disk (the store's own tests corrupt the small blocks it keeps as rows).
+    let (a, b) = (matrix(128, 8, 7), matrix(8, 128, 8));
+    let product = job::matmul_task(net.store.as_ref(), (128, 8, 128), &a, &b, Precision::F32).await.unwrap();
     let job = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
     while state(&net, &job) != JobState::Submitted {
         net.step().await.unwrap();

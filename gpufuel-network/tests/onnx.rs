@@ -26,6 +26,8 @@ use gpufuel_store::ContentStore;
 const CLASSIFIER: &[u8] = include_bytes!("../../gpufuel-fixtures/models/classifier.onnx");
 /// One step of `z_next = 0.9·tanh(z·w) + 0.1·noise + 0.001·t` (state `z` 4×16).
 const STEPPER: &[u8] = include_bytes!("../../gpufuel-fixtures/models/stepper.onnx");
+/// `y = x − mean(x over the batch axis)`: a chunk's outputs depend on the rows run with it.
+const CENTERED: &[u8] = include_bytes!("../../gpufuel-fixtures/models/centered.onnx");
 /// A model ONNX Runtime refuses to load (a MatMul of mismatched inner dimensions).
 const BROKEN: &[u8] = include_bytes!("../../gpufuel-fixtures/models/broken.onnx");
 
@@ -47,6 +49,23 @@ async fn classify(net: &LocalNetwork, x: Tensor) -> Task {
         .unwrap()
 }
 
+/// Submits `task`, runs the network until it ends, and returns its verified outputs once it has
+/// settled with no failed validation.
+async fn settled_outputs(
+    net: &LocalNetwork,
+    alice: &gpufuel_chain::local::Wallet,
+    task: &Task,
+) -> Vec<(String, Tensor)> {
+    let id = net.submit(alice, task, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[id], 400).await.unwrap();
+    assert_eq!(state(net, &id), JobState::Settled);
+    assert_eq!(node_of(net, &id).failed_validations, 0);
+    let JobResult::Tensors(outputs) = job::result(&net.client, net.store.as_ref(), &id).await.unwrap() else {
+        panic!("an ONNX job's result is its named tensors")
+    };
+    outputs
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_onnx_job_settles_with_the_outputs_onnx_runtime_gives() {
     let net = network(3, vec![]).await;
@@ -56,13 +75,7 @@ async fn an_onnx_job_settles_with_the_outputs_onnx_runtime_gives() {
     let task = classify(&net, x.clone()).await;
     let Task::Onnx(t) = &task else { panic!() };
     assert_eq!(t.chunks(), 300);
-    let id = net.submit(&alice, &task, JobOptions::default()).await.unwrap();
-    net.run_until_done(&[id], 400).await.unwrap();
-    assert_eq!(state(&net, &id), JobState::Settled);
-    assert_eq!(node_of(&net, &id).failed_validations, 0);
-    let JobResult::Tensors(outputs) = job::result(&net.client, net.store.as_ref(), &id).await.unwrap() else {
-        panic!("an ONNX job's result is its named tensors")
-    };
+    let outputs = settled_outputs(&net, &alice, &task).await;
     let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["logits", "label"]);
     let direct = OnnxEngine::new(EngineOptions::default()).unwrap();
@@ -193,6 +206,33 @@ async fn a_node_that_claims_a_working_model_fails_is_slashed() {
 
 fn f32s(shape: &[u64], values: impl Iterator<Item = f32>) -> Tensor {
     Tensor::new(DType::F32, shape.to_vec(), values.flat_map(|v| v.to_le_bytes()).collect()).unwrap()
+}
+
+/// A node groups small chunks into one run only where that gives each chunk's outputs as a run
+/// of the chunk alone would: a model that mixes rows settles with every chunk run alone, which
+/// is what validators reproduce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_mixes_rows_settles_with_each_chunk_run_alone() {
+    let net = network(3, vec![]).await;
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let x = f32s(&[64, 8], (0..512u32).map(|i| ((i * 7919 % 2001) as f32 / 1000.0) - 1.0));
+    let job = OnnxJob::new(CENTERED).batched("x", x.clone()).chunk_rows(4).output("y");
+    let task = job.task(net.store.as_ref()).await.unwrap();
+    let Task::Onnx(t) = &task else { panic!() };
+    let outputs = settled_outputs(&net, &alice, &task).await;
+    let direct = OnnxEngine::new(EngineOptions::default()).unwrap();
+    let model = Model { cid: t.model.model, bytes: CENTERED.into(), external: vec![] };
+    let values: Vec<f32> = x.to_f64s().into_iter().map(|v| v as f32).collect();
+    let alone: Vec<f32> = values
+        .chunks(32)
+        .flat_map(|chunk| {
+            let y = direct.run(&model, &[("x", &f32s(&[4, 8], chunk.iter().copied()))], &["y"]).unwrap();
+            y[0].to_f64s().into_iter().map(|v| v as f32)
+        })
+        .collect();
+    let whole = direct.run(&model, &[("x", &x)], &["y"]).unwrap().remove(0);
+    assert_eq!(outputs[0].1.mismatches(&f32s(&[64, 8], alone.into_iter()), DType::F32.default_tolerance()), Some(0));
+    assert_ne!(outputs[0].1.mismatches(&whole, DType::F32.default_tolerance()), Some(0), "not the batch's mean");
 }
 
 /// 60 steps of the stepper, checkpointed every 4: 15 segments.

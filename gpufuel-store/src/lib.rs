@@ -142,6 +142,13 @@ pub trait ContentStore: Send + Sync {
         self.add_stream(Box::pin(std::io::Cursor::new(data)), options).await
     }
 
+    /// Adds several files held in memory; their CIDs in order. The embedded store writes them
+    /// all in one transaction (a node's result is often hundreds of small files); other stores
+    /// add them side by side.
+    async fn add_all(&self, files: Vec<Vec<u8>>, options: &ImportOptions) -> Result<Vec<Cid>, StoreError> {
+        futures_util::future::try_join_all(files.into_iter().map(|f| self.add(f, options))).await
+    }
+
     /// Adds a file from disk, streaming it.
     async fn add_file(&self, path: &Path, options: &ImportOptions) -> Result<Cid, StoreError> {
         let file = tokio::fs::File::open(path).await?;

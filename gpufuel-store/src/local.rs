@@ -268,6 +268,24 @@ impl ContentStore for LocalStore {
         )?
     }
 
+    /// Every file cut and hashed in one blocking task, and their blocks written together.
+    async fn add_all(&self, files: Vec<Vec<u8>>, options: &ImportOptions) -> Result<Vec<Cid>, StoreError> {
+        let (store, options) = (self.clone(), *options);
+        joined(
+            tokio::task::spawn_blocking(move || {
+                let (mut roots, mut blocks) = (Vec::with_capacity(files.len()), Vec::new());
+                for f in &files {
+                    let (root, mut b) = super::import(f, &options)?;
+                    roots.push(root);
+                    blocks.append(&mut b);
+                }
+                store.put_blocks(&blocks)?;
+                Ok(roots)
+            })
+            .await,
+        )?
+    }
+
     async fn cat_to(&self, cid: &Cid, out: &mut (dyn AsyncWrite + Send + Unpin)) -> Result<u64, StoreError> {
         unixfs::walk(self, cid, None, out).await
     }

@@ -186,6 +186,15 @@ async fn local_store_keeps_small_blocks_in_one_database_that_handles_share() {
     assert!(matches!(a.cat(&cids[7]).await, Err(StoreError::NotFound(c)) if c == cids[7]));
     assert!(matches!(b.pin(&cids[7]).await, Err(StoreError::NotFound(_))));
     b.pin(&cids[8]).await.unwrap();
+    // Many files in one add: the CIDs one add each gives, the small ones rows, the large ones files.
+    let mixed: Vec<Vec<u8>> = vec![b"one".to_vec(), vec![7; 700_000], vec![], files[9].clone()];
+    let added = a.add_all(mixed.clone(), &ImportOptions::default()).await.unwrap();
+    for (cid, f) in added.iter().zip(&mixed) {
+        assert_eq!(*cid, store::import(f, &ImportOptions::default()).unwrap().0);
+        assert_eq!(&b.cat(cid).await.unwrap(), f);
+    }
+    let leaf = store::import(&mixed[1], &ImportOptions::default()).unwrap().1[0].0;
+    assert!(a.block_path(&leaf).exists(), "a 256 KiB leaf is a file");
     // A reopened store still holds every block.
     drop((a, b));
     let c = LocalStore::open(dir.path()).unwrap();

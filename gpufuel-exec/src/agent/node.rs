@@ -455,8 +455,9 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         };
         // Checkpoints go to the store as they are made, and into the journal a restarted agent
         // resumes from; ONNX files as they are made when the run leaves the cores free, else
-        // after it, each on its own blocking thread. A batched job's outputs get their marks
-        // here, a step graph's checkpoints were marked as they were made.
+        // after it, each batch in one `add_all` (one transaction in the embedded store). A
+        // batched job's outputs get their marks here, a step graph's checkpoints were marked as
+        // they were made.
         let upload = async {
             let (mut cids, mut emitted) = (Vec::new(), Vec::new());
             loop {
@@ -476,10 +477,12 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                     if let Files::Chunks(_) = files {
                         t.mark(&ctx.keys().watermark(Some(i as u32)))?;
                     }
-                    batch.push(add(t.to_npy()));
+                    batch.push(t.to_npy());
                 }
-                for cid in futures_util::future::try_join_all(batch).await? {
-                    emitted.push(to_chain(&cid)?);
+                if !batch.is_empty() {
+                    for cid in self.store.add_all(batch, &self.config.import).await? {
+                        emitted.push(to_chain(&cid)?);
+                    }
                 }
                 if finished {
                     return Ok::<_, AgentError>((cids, emitted));

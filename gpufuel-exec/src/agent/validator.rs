@@ -31,7 +31,7 @@ use gpufuel_store::{ContentStore, StoreError};
 use super::{AgentError, fetch_f32s, fetch_model, fetch_onnx, fetch_task, fetch_whole, keys};
 use crate::executor::{
     ExecError, Executor, Feed, Output, RunContext, Work,
-    onnx::{EngineOptions, OnnxEngine},
+    onnx::{EngineOptions, OnnxEngine, Pick, recheck},
 };
 
 /// How a validator checks.
@@ -546,38 +546,25 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
         for spec in &t.inputs {
             constants.push(if spec.batched { None } else { Some(store.get(&spec.data).await?) });
         }
-        let mut chunks = Vec::with_capacity(picked.len());
-        for &chunk in &picked {
-            let mut rows = Vec::with_capacity(t.inputs.len());
-            for spec in t.inputs.iter().filter(|s| s.batched) {
-                rows.push(store.get_range(&spec.data, t.input_range(spec, u64::from(chunk))).await?);
-            }
-            let mut files = Vec::with_capacity(t.outputs.len());
-            for j in 0..t.outputs.len() {
-                files.push(store.get(&manifest.outputs[t.output_file(u64::from(chunk), j)]).await?);
-            }
-            chunks.push((chunk, rows, files));
-        }
-        let keys = *keys;
-        let rerun = move || -> Result<Result<(), Failure>, ExecError> {
-            for (chunk, rows, files) in chunks {
-                let mut rows = rows.iter();
-                let fed: Vec<&[u8]> = constants
+        // Every pick's rows and files at once: each is a few small reads.
+        let task = &t;
+        let picks = futures_util::future::try_join_all(picked.iter().map(|&chunk| async move {
+            let t = task;
+            let rows = futures_util::future::try_join_all(
+                t.inputs
                     .iter()
-                    .map(|c| c.as_deref().unwrap_or_else(|| rows.next().map_or(&[][..], Vec::as_slice)))
-                    .collect();
-                let recomputed = match engine.run_chunk_fed(&t, &model, &fed, u64::from(chunk)) {
-                    Ok(r) => r,
-                    // Inputs shorter than the task says: no result of it can be valid.
-                    Err(ExecError::Task(e)) => return Ok(Err(Failure::Malformed(e))),
-                    Err(e) => return Err(e),
-                };
-                if let Err(f) = verify::check_onnx_chunk(&t, chunk, &files, &recomputed, &keys) {
-                    return Ok(Err(f));
-                }
-            }
-            Ok(Ok(()))
-        };
+                    .filter(|s| s.batched)
+                    .map(|spec| store.get_range(&spec.data, t.input_range(spec, u64::from(chunk)))),
+            );
+            let files = futures_util::future::try_join_all(
+                (0..t.outputs.len()).map(|j| store.get(&manifest.outputs[t.output_file(u64::from(chunk), j)])),
+            );
+            let (rows, files) = futures_util::future::try_join(rows, files).await?;
+            Ok::<_, StoreError>(Pick { chunk, rows, files })
+        }))
+        .await?;
+        let keys = *keys;
+        let rerun = move || recheck(&engine, &t, &model, &constants, &picks, &keys);
         let verdict = tokio::task::spawn_blocking(rerun).await.map_err(|e| ExecError::Failed(e.to_string()))?;
         Ok(verdict?)
     }

@@ -21,6 +21,7 @@ use gpufuel_core::{
     task::{
         onnx::{OnnxStepsTask, OnnxTask, TensorSpec},
         tensor::{DType, Tensor},
+        verify::{self, Failure, Keys},
     },
 };
 use ort::{
@@ -256,21 +257,16 @@ impl OnnxEngine {
         self.run_values(model, values, &task.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>())
     }
 
-    /// Runs chunk `chunk` of a batched task fed just its bytes of each input
-    /// ([`OnnxTask::input_range`]): what a validator fetches by range.
-    pub fn run_chunk_fed(
-        &self,
-        task: &OnnxTask,
-        model: &Model,
-        fed: &[&[u8]],
-        chunk: u64,
-    ) -> Result<Vec<Tensor>, ExecError> {
+    /// Runs a batched task on `rows` rows fed just their bytes of each batched input (what a
+    /// validator fetches by range, [`OnnxTask::input_range`]: one chunk's rows, or several
+    /// chunks' laid end to end) and every constant whole, in the task's input order.
+    pub fn run_fed(&self, task: &OnnxTask, model: &Model, fed: &[&[u8]], rows: u64) -> Result<Vec<Tensor>, ExecError> {
         let values = task
             .inputs
             .iter()
             .zip(fed)
             .map(|(spec, bytes)| {
-                let (_, shape) = fed_rows(spec, task.chunk(chunk));
+                let (_, shape) = fed_rows(spec, 0..rows);
                 Ok((spec.name.clone(), to_ort(spec.dtype, &shape, bytes)?))
             })
             .collect::<Result<Vec<_>, ExecError>>()?;
@@ -286,8 +282,11 @@ const GROUP_ROWS: u64 = 64;
 /// Runs every chunk of `task` in order (blocking), emitting each chunk's outputs through `ctx`
 /// as they are made, and stopping once `ctx` is cancelled. Chunk 0 runs alone; when its outputs
 /// hold its rows on axis 0, small chunks then run in groups of about [`GROUP_ROWS`] rows (a
-/// fixed-size output that happened to match a group's rows would otherwise be cut wrongly);
-/// otherwise, and to name the chunk that fails, one at a time.
+/// fixed-size output that happened to match a group's rows would otherwise be cut wrongly).
+/// The first group takes chunk 0 again, and must give its outputs as they came alone, within the
+/// outputs' tolerances: a model that mixes rows (a statistic over the batch) would otherwise
+/// give grouped results that no validator's run of one chunk reproduces. Otherwise, and to name
+/// the chunk that fails, one chunk at a time.
 pub fn run_task(
     engine: &OnnxEngine,
     task: &OnnxTask,
@@ -302,26 +301,37 @@ pub fn run_task(
             e => e,
         })
     };
+    let together = |members: std::ops::Range<u64>| {
+        let rows = task.chunk(members.start).start..task.chunk(members.end - 1).end;
+        let counts: Vec<u64> = members.map(|c| task.chunk(c).end - task.chunk(c).start).collect();
+        engine.run_rows(task, model, inputs, rows).ok().and_then(|outputs| split_rows(&outputs, &counts))
+    };
     let chunks = task.chunks();
     let first = alone(0)?;
     let batch_major = first.iter().all(|t| t.shape.first() == Some(&task.chunk(0).end));
-    let per_group = if batch_major && GROUP_ROWS > task.chunk_rows { (GROUP_ROWS / task.chunk_rows).max(1) } else { 1 };
-    for t in first {
-        ctx.emit(t);
+    let mut per_group =
+        if batch_major && GROUP_ROWS > task.chunk_rows { (GROUP_ROWS / task.chunk_rows).max(1) } else { 1 };
+    for t in &first {
+        ctx.emit(t.clone());
     }
     ctx.progress(1.0 / chunks as f32);
-    let mut next = 1;
+    let (mut next, mut shown) = (1, false);
     while next < chunks {
         ctx.check()?;
         let members = next..(next + per_group).min(chunks);
-        let rows = task.chunk(members.start).start..task.chunk(members.end - 1).end;
-        let split = (members.end - members.start > 1)
-            .then(|| engine.run_rows(task, model, inputs, rows).ok())
-            .flatten()
-            .and_then(|outputs| split_rows(task, &outputs, members.clone()));
-        let per_chunk = match split {
-            Some(per_chunk) => per_chunk,
-            None => members.clone().map(alone).collect::<Result<Vec<_>, _>>()?,
+        let from = if shown { members.start } else { 0 };
+        let grouped = (members.end - members.start > 1).then(|| together(from..members.end)).flatten();
+        let per_chunk = match grouped {
+            Some(parts) if shown => parts,
+            Some(mut parts) if agree(task, &parts[0], &first) => {
+                shown = true;
+                parts.remove(0);
+                parts
+            }
+            _ => {
+                per_group = 1;
+                members.clone().map(alone).collect::<Result<Vec<_>, _>>()?
+            }
         };
         for t in per_chunk.into_iter().flatten() {
             ctx.emit(t);
@@ -332,31 +342,121 @@ pub fn run_task(
     Ok(super::Output::Emitted(chunks as usize * task.outputs.len()))
 }
 
-/// A group's outputs cut back into its chunks' outputs along axis 0, or `None` when an output
-/// does not hold the group's rows on axis 0 (a reduction over the batch, say).
-fn split_rows(task: &OnnxTask, outputs: &[Tensor], members: std::ops::Range<u64>) -> Option<Vec<Vec<Tensor>>> {
-    let rows = task.chunk(members.start).start..task.chunk(members.end - 1).end;
-    let total = rows.end - rows.start;
-    if outputs.iter().any(|t| t.shape.first() != Some(&total)) {
+/// Whether two runs of one chunk agree within each output's tolerance.
+fn agree(task: &OnnxTask, a: &[Tensor], b: &[Tensor]) -> bool {
+    task.outputs
+        .iter()
+        .zip(a.iter().zip(b))
+        .all(|(spec, (a, b))| a.mismatches(b, spec.tolerance_for(b.dtype)) == Some(0))
+}
+
+/// The outputs of a run over several chunks' rows laid end to end, cut back into each chunk's
+/// outputs along axis 0 (`rows`: each chunk's row count, in order), or `None` when an output
+/// does not hold all the rows on axis 0 (a reduction over the batch, say).
+fn split_rows(outputs: &[Tensor], rows: &[u64]) -> Option<Vec<Vec<Tensor>>> {
+    let total: u64 = rows.iter().sum();
+    if total == 0 || outputs.iter().any(|t| t.shape.first() != Some(&total)) {
         return None;
     }
-    let per_chunk = members
-        .map(|chunk| {
-            let r = task.chunk(chunk);
-            outputs
+    let mut start = 0;
+    let per_chunk = rows
+        .iter()
+        .map(|&n| {
+            let part = outputs
                 .iter()
                 .map(|t| {
                     let row = t.data.len() as u64 / total;
-                    let data =
-                        t.data[((r.start - rows.start) * row) as usize..((r.end - rows.start) * row) as usize].to_vec();
                     let mut shape = t.shape.clone();
-                    shape[0] = r.end - r.start;
-                    Tensor { dtype: t.dtype, shape, data }
+                    shape[0] = n;
+                    Tensor {
+                        dtype: t.dtype,
+                        shape,
+                        data: t.data[(start * row) as usize..((start + n) * row) as usize].to_vec(),
+                    }
                 })
-                .collect()
+                .collect();
+            start += n;
+            part
         })
         .collect();
     Some(per_chunk)
+}
+
+/// A chunk a validator re-runs: its rows of each batched input (in the task's order) and the
+/// node's files for it (one per output).
+#[derive(Debug, Clone)]
+pub struct Pick {
+    /// The chunk.
+    pub chunk: u32,
+    /// Its rows' bytes of each batched input.
+    pub rows: Vec<Vec<u8>>,
+    /// The node's `.npy` files of its outputs.
+    pub files: Vec<Vec<u8>>,
+}
+
+/// A validator's re-run of the challenged chunks of a batched task (blocking): the first pick
+/// alone, then every pick in one run of their rows laid end to end, trusted once the first pick
+/// comes out of it as it did alone (a model that mixes rows gives other outputs in company, and
+/// a node must give each chunk's own). A pick that disagrees with the joint run is run alone
+/// before it fails. A node cannot profit from the joint run: matching it needs the secret picks.
+/// `constants` holds each input in the task's order, whole for a constant and `None` for a
+/// batched one (its rows are in the picks).
+pub fn recheck(
+    engine: &OnnxEngine,
+    task: &OnnxTask,
+    model: &Model,
+    constants: &[Option<Vec<u8>>],
+    picks: &[Pick],
+    keys: &Keys,
+) -> Result<Result<(), Failure>, ExecError> {
+    let rows_of = |chunk: u32| {
+        let r = task.chunk(u64::from(chunk));
+        r.end - r.start
+    };
+    let alone = |pick: &Pick| match engine.run_fed(task, model, &fed(constants, &pick.rows), rows_of(pick.chunk)) {
+        Ok(r) => Ok(Ok(r)),
+        // Inputs shorter than the task says: no result of it can be valid.
+        Err(ExecError::Task(e)) => Ok(Err(Failure::Malformed(e))),
+        Err(e) => Err(e),
+    };
+    let check =
+        |pick: &Pick, recomputed: &[Tensor]| verify::check_onnx_chunk(task, pick.chunk, &pick.files, recomputed, keys);
+    let Some(head) = picks.first() else { return Ok(Ok(())) };
+    let first = match alone(head)? {
+        Ok(first) => first,
+        Err(f) => return Ok(Err(f)),
+    };
+    if let Err(f) = check(head, &first) {
+        return Ok(Err(f));
+    }
+    let counts: Vec<u64> = picks.iter().map(|p| rows_of(p.chunk)).collect();
+    let joined: Vec<Vec<u8>> = (0..task.inputs.iter().filter(|s| s.batched).count())
+        .map(|i| picks.iter().flat_map(|p| p.rows[i].iter().copied()).collect())
+        .collect();
+    let together = (picks.len() > 1)
+        .then(|| engine.run_fed(task, model, &fed(constants, &joined), counts.iter().sum()).ok())
+        .flatten()
+        .and_then(|outputs| split_rows(&outputs, &counts))
+        .filter(|parts| agree(task, &parts[0], &first));
+    for (i, pick) in picks.iter().enumerate().skip(1) {
+        if together.as_ref().is_some_and(|parts| check(pick, &parts[i]).is_ok()) {
+            continue;
+        }
+        let recomputed = match alone(pick)? {
+            Ok(r) => r,
+            Err(f) => return Ok(Err(f)),
+        };
+        if let Err(f) = check(pick, &recomputed) {
+            return Ok(Err(f));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Each input's bytes in the task's order: the constants whole, the batched inputs' `rows`.
+fn fed<'a>(constants: &'a [Option<Vec<u8>>], rows: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
+    let mut rows = rows.iter();
+    constants.iter().map(|c| c.as_deref().unwrap_or_else(|| rows.next().map_or(&[][..], Vec::as_slice))).collect()
 }
 
 impl OnnxEngine {
