@@ -58,9 +58,25 @@ impl TensorSpec {
         self.shape.iter().product()
     }
 
+    /// Bytes of the whole tensor.
+    pub fn bytes(&self) -> u64 {
+        self.elements() * self.dtype.size()
+    }
+
     /// Bytes of one slice along axis 0.
     pub fn row_bytes(&self) -> u64 {
         self.shape.get(1..).unwrap_or_default().iter().product::<u64>() * self.dtype.size()
+    }
+
+    /// The bytes that `rows` of the batch read, and their shape: those rows of a batched input,
+    /// all of a constant.
+    pub fn rows_of(&self, rows: core::ops::Range<u64>) -> (core::ops::Range<u64>, Vec<u64>) {
+        if !self.batched {
+            return (0..self.bytes(), self.shape.clone());
+        }
+        let mut shape = self.shape.clone();
+        shape[0] = rows.end - rows.start;
+        (rows.start * self.row_bytes()..rows.end * self.row_bytes(), shape)
     }
 
     fn validate(&self) -> Result<(), TaskError> {
@@ -158,12 +174,7 @@ impl OnnxTask {
 
     /// Byte range of `input` that chunk `i` reads: its rows for a batched input, all of it else.
     pub fn input_range(&self, input: &TensorSpec, i: u64) -> core::ops::Range<u64> {
-        if input.batched {
-            let rows = self.chunk(i);
-            rows.start * input.row_bytes()..rows.end * input.row_bytes()
-        } else {
-            0..input.elements() * input.dtype.size()
-        }
+        input.rows_of(self.chunk(i)).0
     }
 
     /// Index in the result manifest's outputs of chunk `i`'s output `j`.

@@ -73,15 +73,15 @@ async fn fetch_f32s(
 /// Inputs still to stream from the store into their feeds while the run goes on.
 #[must_use = "the run waits for these inputs until they are streamed"]
 #[derive(Debug, Default)]
-struct Arrivals(Vec<(gpufuel_core::cid::Cid, FeedWriter, u64)>);
+struct Arrivals(Vec<(gpufuel_core::cid::Cid, FeedWriter)>);
 
 impl Arrivals {
     /// Streams every input into its feed, all at once. An input of another size than its spec
     /// is [`TaskError::Size`].
     async fn arrive(self, store: &dyn ContentStore) -> Result<(), AgentError> {
-        let streams = self.0.into_iter().map(|(cid, mut writer, expected)| async move {
+        let streams = self.0.into_iter().map(|(cid, mut writer)| async move {
             let streamed = store.cat_to(&from_chain(&cid)?, &mut writer).await;
-            let got = writer.offered();
+            let (got, expected) = (writer.offered(), writer.expected());
             if got != expected {
                 return Err(TaskError::Size { what: "ONNX input", expected, got }.into());
             }
@@ -122,10 +122,9 @@ async fn fetch_work(store: &dyn ContentStore, task: Task) -> Result<(Work, Arriv
             let model = fetch_model(store, &t.model).await?;
             let mut inputs = Vec::with_capacity(t.inputs.len());
             for spec in &t.inputs {
-                let expected = spec.elements() * spec.dtype.size();
                 inputs.push(if spec.batched {
-                    let (feed, writer) = Feed::expecting(expected as usize);
-                    arrivals.0.push((spec.data, writer, expected));
+                    let (feed, writer) = Feed::expecting(spec.bytes() as usize);
+                    arrivals.0.push((spec.data, writer));
                     feed
                 } else {
                     Feed::whole(fetch_sized(store, spec).await?)
@@ -180,7 +179,7 @@ async fn fetch_sized(
     spec: &gpufuel_core::task::onnx::TensorSpec,
 ) -> Result<Vec<u8>, AgentError> {
     let bytes = store.get(&spec.data).await?;
-    let expected = spec.elements() * spec.dtype.size();
+    let expected = spec.bytes();
     if bytes.len() as u64 != expected {
         return Err(TaskError::Size { what: "ONNX input", expected, got: bytes.len() as u64 }.into());
     }

@@ -82,6 +82,11 @@ impl FeedWriter {
         self.offered
     }
 
+    /// The length the feed expects.
+    pub fn expected(&self) -> u64 {
+        self.expected as u64
+    }
+
     fn push(&mut self, data: &[u8]) -> std::io::Result<()> {
         self.offered += data.len() as u64;
         let mut arrived = self.shared.arrived.lock().expect("feed lock");

@@ -250,7 +250,7 @@ impl OnnxEngine {
             .iter()
             .zip(inputs)
             .map(|(spec, feed)| {
-                let (bytes, shape) = fed_rows(spec, rows.clone());
+                let (bytes, shape) = spec.rows_of(rows.clone());
                 feed.read(bytes, |bytes| Ok((spec.name.clone(), to_ort(spec.dtype, &shape, bytes)?)))?
             })
             .collect::<Result<Vec<_>, ExecError>>()?;
@@ -266,7 +266,7 @@ impl OnnxEngine {
             .iter()
             .zip(fed)
             .map(|(spec, bytes)| {
-                let (_, shape) = fed_rows(spec, 0..rows);
+                let (_, shape) = spec.rows_of(0..rows);
                 Ok((spec.name.clone(), to_ort(spec.dtype, &shape, bytes)?))
             })
             .collect::<Result<Vec<_>, ExecError>>()?;
@@ -548,21 +548,10 @@ fn step_value(spec: &TensorSpec, bytes: &[u8], step: u32) -> Result<DynTensor, E
     let start = step as usize * row;
     let data = bytes.get(start..start + row).ok_or(gpufuel_core::task::TaskError::Size {
         what: "ONNX step input",
-        expected: spec.elements() * spec.dtype.size(),
+        expected: spec.bytes(),
         got: bytes.len() as u64,
     })?;
     to_ort(spec.dtype, &spec.shape[1..], data)
-}
-
-/// The bytes of `spec` that `rows` of the batch read, and their shape: those rows of a batched
-/// input, a constant whole.
-fn fed_rows(spec: &TensorSpec, rows: std::ops::Range<u64>) -> (std::ops::Range<u64>, Vec<u64>) {
-    if !spec.batched {
-        return (0..spec.elements() * spec.dtype.size(), spec.shape.clone());
-    }
-    let mut shape = spec.shape.clone();
-    shape[0] = rows.end - rows.start;
-    (rows.start * spec.row_bytes()..rows.end * spec.row_bytes(), shape)
 }
 
 fn to_ort_type(dtype: DType) -> TensorElementType {
