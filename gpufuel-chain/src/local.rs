@@ -277,12 +277,19 @@ fn slot_hash(previous: &Hash, slot: u64) -> Hash {
     Hash::new_from_array(gpufuel_core::proof::sha256(&[previous.as_ref(), &slot.to_le_bytes()]))
 }
 
-/// Deploys the program into `svm` through the upgradeable loader with `authority` as its upgrade
-/// authority (LiteSVM records none): `UpgradeableLoaderState::ProgramData` is a tag (3, u32), the
-/// deploy slot (u64), then `Some(authority)`.
+/// Deploys the program into `svm` at [`PROGRAM_ID`] through the upgradeable loader with
+/// `authority` as its upgrade authority.
 pub fn deploy(svm: &mut LiteSVM, authority: &Address) -> Result<(), ChainError> {
-    svm.add_program(PROGRAM_ID, PROGRAM_SO).map_err(|e| ChainError::Account(format!("program: {e}")))?;
-    let address = crate::pda::program_data();
+    deploy_at(svm, &PROGRAM_ID, authority)
+}
+
+/// Deploys the same program binary at `program` (a second deployment beside the first, say),
+/// with `authority` as its upgrade authority (LiteSVM records none):
+/// `UpgradeableLoaderState::ProgramData` is a tag (3, u32), the deploy slot (u64), then
+/// `Some(authority)`.
+pub fn deploy_at(svm: &mut LiteSVM, program: &Address, authority: &Address) -> Result<(), ChainError> {
+    svm.add_program(*program, PROGRAM_SO).map_err(|e| ChainError::Account(format!("program: {e}")))?;
+    let address = crate::pda::program_data_of(program);
     let mut account = svm.get_account(&address).ok_or_else(|| ChainError::Account("program data".into()))?;
     account.data[12] = 1;
     account.data[13..45].copy_from_slice(authority.as_ref());

@@ -39,5 +39,9 @@ pub fn job(submitter: &Address, job_id: u64) -> Address {
 /// The upgradeable loader's program data account of the GPUFuel program (it records the upgrade
 /// authority, the only signer `InitMarket` accepts).
 pub fn program_data() -> Address {
-    Address::find_program_address(&[PROGRAM_ID.as_ref()], &solana_sdk_ids::bpf_loader_upgradeable::ID).0
+    program_data_of(&PROGRAM_ID)
+}
+/// The program data account of a deployment at `program`.
+pub fn program_data_of(program: &Address) -> Address {
+    Address::find_program_address(&[program.as_ref()], &solana_sdk_ids::bpf_loader_upgradeable::ID).0
 }

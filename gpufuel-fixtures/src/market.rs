@@ -66,6 +66,16 @@ pub struct LocalMarket {
     validators: HashMap<u32, [u8; 64]>,
 }
 
+/// A new validator set account of 64 validators for the deployment at `program`, and the
+/// instruction that creates it (paid by `payer`, signed by both).
+pub fn validator_set_account(chain: &LocalChain, payer: &Address, program: &Address) -> (Keypair, Instruction) {
+    let set = Keypair::new();
+    let len = account_len(64);
+    let rent = chain.svm().minimum_balance_for_rent_exemption(len);
+    let create = solana_system_interface::instruction::create_account(payer, &set.pubkey(), rent, len as u64, program);
+    (set, create)
+}
+
 /// The salt a [`LocalMarket`] validator commits with on a seat: known, so the tests can reveal.
 pub fn salt(job: &Address, seat: u8) -> [u8; 32] {
     sha256(&[b"salt", job.as_ref(), &[seat]])
@@ -79,16 +89,7 @@ impl LocalMarket {
         let admin = chain.admin();
         let token = chain.token_account(&admin, &admin.pubkey())?;
         let authority = Wallet { keypair: admin, token };
-        let set = Keypair::new();
-        let len = account_len(64);
-        let rent = chain.svm().minimum_balance_for_rent_exemption(len);
-        let create = solana_system_interface::instruction::create_account(
-            &authority.address(),
-            &set.pubkey(),
-            rent,
-            len as u64,
-            &PROGRAM_ID,
-        );
+        let (set, create) = validator_set_account(&chain, &authority.address(), &PROGRAM_ID);
         let init = ix::init_market(&authority.address(), &chain.mint(), &set.pubkey(), params);
         chain.send(&[create, init], &[&authority.keypair, &set])?;
         for &(class_id, ref_price, min_price) in classes {

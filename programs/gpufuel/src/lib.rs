@@ -20,6 +20,3 @@ mod entrypoint {
     pinocchio::default_allocator!();
     pinocchio::nostd_panic_handler!();
 }
-
-/// The program's address (the program checks account owners against it).
-pub const ID: pinocchio::Address = pinocchio::Address::new_from_array(gpufuel_core::PROGRAM_ID);

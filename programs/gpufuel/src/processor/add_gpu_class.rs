@@ -5,15 +5,14 @@ use gpufuel_core::{
     state::{GpuClass, Market},
 };
 use pinocchio::{
-    AccountView, ProgramResult,
+    AccountView, Address, ProgramResult,
     cpi::{Seed, Signer},
 };
 
 use super::shared::*;
 
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView], args: &GpuClassArgs) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &GpuClassArgs) -> ProgramResult {
     let ([authority, market, class, system], _) = take::<4>(accounts)?;
     check_signer(authority)?;
     let market = load::<Market>(program_id, market)?;

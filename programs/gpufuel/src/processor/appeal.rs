@@ -4,7 +4,7 @@ use gpufuel_core::{
     settlement,
     state::{Job, JobState, Market, Phase},
 };
-use pinocchio::{AccountView, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 use pinocchio_token::state::Account as TokenAccount;
 
 use super::shared::*;
@@ -14,8 +14,7 @@ use super::shared::*;
 /// drawn from a slot hash after this one, decide instead. The bond returns if the outcome
 /// changes or none is reached; otherwise it rewards the seats that upheld the decision.
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([appellant, market, job, appellant_token, vault, token], _) = take::<6>(accounts)?;
     check_signer(appellant)?;
     let market = load::<Market>(program_id, market)?;

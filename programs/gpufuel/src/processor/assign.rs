@@ -2,7 +2,7 @@ use gpufuel_core::{
     GpuFuelError,
     state::{GpuClass, JOB_ACKED, Job, JobState, Market, Node},
 };
-use pinocchio::{AccountView, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::shared::*;
 
@@ -10,8 +10,7 @@ use super::shared::*;
 /// it (its stake still covers all it holds) and the assign grace period has not passed;
 /// otherwise it is released, pays the miss penalty into the escrow, and the auction reopens.
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([market, job, node_account, class], _) = take::<4>(accounts)?;
     let market = load::<Market>(program_id, market)?;
     let job = load_mut::<Job>(program_id, job)?;
@@ -34,8 +33,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
 
 /// The assigned node starts the job: it may no longer be replaced for silence.
 #[inline(never)]
-pub fn acknowledge(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn acknowledge(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([operator, node_account, job], _) = take::<3>(accounts)?;
     check_signer(operator)?;
     let node = load::<Node>(program_id, node_account)?;
@@ -50,8 +48,7 @@ pub fn acknowledge(accounts: &mut [AccountView]) -> ProgramResult {
 /// Anyone may replace an assigned node that has not acknowledged the job within its start grace
 /// period: the job reopens before its deadline instead of waiting for it.
 #[inline(never)]
-pub fn reassign(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn reassign(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([market, job, node_account, class], _) = take::<4>(accounts)?;
     let market = load::<Market>(program_id, market)?;
     let job = load_mut::<Job>(program_id, job)?;

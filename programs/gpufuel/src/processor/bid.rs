@@ -2,7 +2,7 @@ use gpufuel_core::{
     GpuFuelError, settlement,
     state::{GpuClass, Job, JobState, Market, Node},
 };
-use pinocchio::{AccountView, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::shared::*;
 
@@ -12,8 +12,7 @@ use super::shared::*;
 /// shorter: a first-come assignment at the reference price could be captured by whoever pumps
 /// that price with its own GPUs.
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView], price: u64) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView], price: u64) -> ProgramResult {
     let ([operator, market, node_account, job, class], rest) = take::<5>(accounts)?;
     check_signer(operator)?;
     let market = load::<Market>(program_id, market)?;

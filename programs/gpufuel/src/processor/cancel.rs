@@ -2,15 +2,14 @@ use gpufuel_core::{
     GpuFuelError,
     state::{Job, JobState, Market, Node},
 };
-use pinocchio::{AccountView, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::shared::*;
 
 /// The submitter withdraws an open job: the escrow returns, a leading node gets its GPUs and
 /// cover back.
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([owner, market_account, job, submitter, class, vault, owner_token, token], rest) = take::<8>(accounts)?;
     check_signer(owner)?;
     let market = load::<Market>(program_id, market_account)?;
@@ -18,7 +17,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     require(owner.address().as_array() == &job.submitter, GpuFuelError::Unauthorized)?;
     require_state(job, JobState::Open)?;
     let parties = JobParties { submitter, class, vault, token_program: token, submitter_token: owner_token };
-    let (submitter, class) = parties.load(market, job)?;
+    let (submitter, class) = parties.load(program_id, market, job)?;
     if job.best_bid != 0 {
         let ([leader], _) = take::<1>(rest)?;
         require(leader.address().as_array() == &job.node, GpuFuelError::WrongNode)?;

@@ -1,11 +1,10 @@
 use gpufuel_core::{GpuFuelError, state::Job};
-use pinocchio::{AccountView, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::shared::*;
 
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([owner, job_account], _) = take::<2>(accounts)?;
     check_signer(owner)?;
     let job = load_mut::<Job>(program_id, job_account)?;

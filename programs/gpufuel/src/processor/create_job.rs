@@ -5,15 +5,14 @@ use gpufuel_core::{
     state::{GpuClass, JOB_URGENT, Job, JobState, Market, Submitter},
 };
 use pinocchio::{
-    AccountView, ProgramResult,
+    AccountView, Address, ProgramResult,
     cpi::{Seed, Signer},
 };
 
 use super::shared::*;
 
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView], spec: &JobSpec) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView], spec: &JobSpec) -> ProgramResult {
     let ([owner, market, submitter, job, class, owner_token, vault, system, token], _) = take::<9>(accounts)?;
     check_signer(owner)?;
     let market = load::<Market>(program_id, market)?;

@@ -5,7 +5,7 @@ use gpufuel_core::{
     committee::{self, Step},
     state::{Job, JobState, MAX_APPEAL_COMMITTEE, MAX_COMMITTEE, Market, Node, Phase, SeatVote, Validator},
 };
-use pinocchio::{AccountView, ProgramResult, error::ProgramError};
+use pinocchio::{AccountView, Address, ProgramResult, error::ProgramError};
 
 use super::shared::*;
 
@@ -13,8 +13,7 @@ use super::shared::*;
 /// ended without a unanimous decision, opens the appeal round, to be drawn by a later call from
 /// a slot hash nobody knows yet.
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([market, job_account, node, set_account], candidates) = take::<4>(accounts)?;
     let market = load::<Market>(program_id, market)?;
     let job_key = *job_account.address().as_array();
@@ -31,7 +30,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     }
     require(node.address().as_array() == &job.node, GpuFuelError::WrongNode)?;
     let node_owner = load::<Node>(program_id, node)?.header.owner;
-    let view = validator_set(market, set_account, false)?;
+    let view = validator_set(program_id, market, set_account, false)?;
     let (seats, base) = match job.round {
         0 => (usize::from(job.terms.committee_size).min(MAX_COMMITTEE), 0),
         _ => (usize::from(job.terms.appeal_committee_size).min(MAX_APPEAL_COMMITTEE), MAX_COMMITTEE),
@@ -45,6 +44,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
             job.committee_seed = committee::committee_seed(sha256, &slot_hash, &job_key, &job.commitment);
             let value = job.value().ok_or(err(GpuFuelError::Overflow))?;
             let eligible = Candidates {
+                program_id,
                 accounts: RefCell::new(candidates),
                 next: Cell::new(0),
                 failed: RefCell::new(None),
@@ -81,6 +81,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
 /// skipped; a seated validator counts the seat as work in flight (it cannot unstake before the
 /// job is settled).
 struct Candidates<'a> {
+    program_id: &'a Address,
     accounts: RefCell<&'a mut [AccountView]>,
     next: Cell<usize>,
     failed: RefCell<Option<ProgramError>>,
@@ -94,7 +95,7 @@ impl Candidates<'_> {
         let i = self.next.get();
         let account = accounts.get_mut(i).ok_or(err(GpuFuelError::NotEnoughAccounts))?;
         self.next.set(i + 1);
-        let validator = load_mut::<Validator>(&crate::ID, account)?;
+        let validator = load_mut::<Validator>(self.program_id, account)?;
         require(validator.index == index, GpuFuelError::VoterMismatch)?;
         if self.excluded.contains(&validator.header.owner) {
             return Ok(false);

@@ -2,7 +2,7 @@ use gpufuel_core::{
     GpuFuelError, settlement,
     state::{Job, JobState, Market, Node},
 };
-use pinocchio::{AccountView, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::shared::*;
 
@@ -10,8 +10,7 @@ use super::shared::*;
 /// penalty of the node that held it (assigned, or leading an auction it let lapse) — a share of
 /// the job's value, not of the node's shrinking stake.
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([market_account, job, submitter, class, vault, submitter_token, token], rest) = take::<7>(accounts)?;
     let market = load::<Market>(program_id, market_account)?;
     let job = load_mut::<Job>(program_id, job)?;
@@ -20,7 +19,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     let now = clock()?;
     require(now.unix_timestamp > job.deadline, GpuFuelError::DeadlineNotReached)?;
     let parties = JobParties { submitter, class, vault, token_program: token, submitter_token };
-    let (submitter, class) = parties.load(market, job)?;
+    let (submitter, class) = parties.load(program_id, market, job)?;
 
     let mut refund = job.escrow;
     if job.best_bid != 0 {

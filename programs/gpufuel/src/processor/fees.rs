@@ -2,7 +2,7 @@ use gpufuel_core::{
     GpuFuelError,
     state::{GpuClass, Market},
 };
-use pinocchio::{AccountView, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 use pinocchio_token::state::Account as TokenAccount;
 
 use super::shared::*;
@@ -11,8 +11,7 @@ use super::shared::*;
 /// the program's bookkeeping inside the vault: no outside account can be closed to block
 /// settlements, as an external treasury could.
 #[inline(never)]
-pub fn withdraw(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn withdraw(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([authority, market_account, class, vault, destination, token], _) = take::<6>(accounts)?;
     check_signer(authority)?;
     let market = load::<Market>(program_id, market_account)?;

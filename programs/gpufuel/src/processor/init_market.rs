@@ -25,19 +25,18 @@ const PROGRAM_DATA_TAG: [u8; 4] = [3, 0, 0, 0];
 const AUTHORITY_OFFSET: usize = 12;
 
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView], params: &MarketParams) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView], params: &MarketParams) -> ProgramResult {
     let ([authority, market, mint, vault, validator_set, program_data, system, token], _) = take::<8>(accounts)?;
     check_signer(authority)?;
     params.validate().map_err(err)?;
     check_system_program(system)?;
     check_token_program(token)?;
-    check_upgrade_authority(program_data, authority)?;
+    check_upgrade_authority(program_id, program_data, authority)?;
     let mint_state = Mint::from_account_view(mint).map_err(|_| err(GpuFuelError::InvalidMint))?;
     // A freeze authority could freeze the vault, and every stake and escrow with it.
     require(mint_state.freeze_authority().is_none(), GpuFuelError::FreezableMint)?;
     drop(mint_state);
-    init_validator_set(validator_set)?;
+    init_validator_set(program_id, validator_set)?;
 
     let market_bump = canonical_bump(program_id, market, &[seeds::MARKET])?;
     let vault_bump = canonical_bump(program_id, vault, &[seeds::VAULT])?;
@@ -71,8 +70,8 @@ pub fn process(accounts: &mut [AccountView], params: &MarketParams) -> ProgramRe
 /// The signer must be the upgrade authority recorded in the program's program data account: a
 /// fresh deployment's market is its deployer's to create.
 #[inline(always)]
-fn check_upgrade_authority(program_data: &AccountView, authority: &AccountView) -> ProgramResult {
-    let (expected, _) = Address::find_program_address(&[crate::ID.as_ref()], &UPGRADEABLE_LOADER);
+fn check_upgrade_authority(program_id: &Address, program_data: &AccountView, authority: &AccountView) -> ProgramResult {
+    let (expected, _) = Address::find_program_address(&[program_id.as_ref()], &UPGRADEABLE_LOADER);
     require(program_data.address() == &expected, GpuFuelError::NotUpgradeAuthority)?;
     require(program_data.owned_by(&UPGRADEABLE_LOADER), GpuFuelError::NotUpgradeAuthority)?;
     // SAFETY: a read-only look at an account this instruction does not write.
@@ -87,8 +86,8 @@ fn check_upgrade_authority(program_data: &AccountView, authority: &AccountView) 
 /// The validator set: a zeroed account of the program's (created by the deployer at its full
 /// size, beyond what a program may allocate), stamped with its kind and capacity.
 #[inline(always)]
-fn init_validator_set(account: &mut AccountView) -> ProgramResult {
-    require(account.owned_by(&crate::ID), GpuFuelError::InvalidAccountOwner)?;
+fn init_validator_set(program_id: &Address, account: &mut AccountView) -> ProgramResult {
+    require(account.owned_by(program_id), GpuFuelError::InvalidAccountOwner)?;
     require(account.is_writable(), GpuFuelError::AccountNotWritable)?;
     // SAFETY: this instruction's only borrow of the account.
     let data = unsafe { account.borrow_unchecked_mut() };

@@ -49,9 +49,10 @@ fn open_stake<'a, T: Staker>(
     Ok(state)
 }
 
+/// `registration`: the node's spec and its stake (one argument: SBF calls take at most five).
 #[inline(never)]
-pub fn node(accounts: &mut [AccountView], spec: &NodeSpec, stake: u64) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn node(program_id: &Address, accounts: &mut [AccountView], registration: &(NodeSpec, u64)) -> ProgramResult {
+    let (spec, stake) = (&registration.0, registration.1);
     let ([owner, market, node, class, owner_token, vault, system, token], _) = take::<8>(accounts)?;
     let market = load::<Market>(program_id, market)?;
     let class = load_mut::<GpuClass>(program_id, class)?;
@@ -75,8 +76,7 @@ pub fn node(accounts: &mut [AccountView], spec: &NodeSpec, stake: u64) -> Progra
 }
 
 #[inline(never)]
-pub fn validator(accounts: &mut [AccountView], stake: u64) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn validator(program_id: &Address, accounts: &mut [AccountView], stake: u64) -> ProgramResult {
     let ([owner, market, validator, owner_token, vault, system, token], _) = take::<7>(accounts)?;
     let market = load_mut::<Market>(program_id, market)?;
     // Indices are positions in the stake tree; the set's capacity bounds them (ActivateValidator
@@ -93,8 +93,7 @@ pub fn validator(accounts: &mut [AccountView], stake: u64) -> ProgramResult {
 }
 
 #[inline(never)]
-pub fn submitter(accounts: &mut [AccountView], stake: u64) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn submitter(program_id: &Address, accounts: &mut [AccountView], stake: u64) -> ProgramResult {
     let ([owner, market, submitter, owner_token, vault, system, token], _) = take::<7>(accounts)?;
     let market = load::<Market>(program_id, market)?;
     let accounts = Stake { owner, owner_token, vault, system, token };

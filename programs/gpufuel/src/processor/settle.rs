@@ -4,7 +4,7 @@ use gpufuel_core::{
     settlement::{self, Outcome, SeatResult},
     state::{Job, JobState, MAX_SEATS, Market, Node, Seat, Validator},
 };
-use pinocchio::{AccountView, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::shared::*;
 
@@ -13,8 +13,7 @@ use super::shared::*;
 /// rewarded for voting with the outcome, slashed for voting against it, penalised for not
 /// revealing; an appeal's bond returns unless the decision it appealed was upheld.
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let (
         [
             market_account,
@@ -37,7 +36,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
     require(node_account.address().as_array() == &job.node, GpuFuelError::WrongNode)?;
     let node = load_mut::<Node>(program_id, node_account)?;
     let parties = JobParties { submitter, class, vault, token_program: token, submitter_token };
-    let (submitter, class) = parties.load(market, job)?;
+    let (submitter, class) = parties.load(program_id, market, job)?;
     check_token_account(market, node_token, &node.header.owner)?;
     let now = clock()?;
     let Step::Settle(outcome) = committee::step(job, now.unix_timestamp).map_err(err)? else {
@@ -90,7 +89,7 @@ pub fn process(accounts: &mut [AccountView]) -> ProgramResult {
         }
     }
 
-    let mut view = validator_set(market, set_account, true)?;
+    let mut view = validator_set(program_id, market, set_account, true)?;
     let seats: [&[Seat]; 2] = [job.round_seats(0), job.round_seats(1)];
     let drawn = seats[0].len() + seats[1].len();
     require(seat_accounts.len() == drawn, GpuFuelError::VoterMismatch)?;

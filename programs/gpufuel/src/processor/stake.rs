@@ -43,8 +43,7 @@ fn owned_staker<'a>(
 }
 
 #[inline(never)]
-pub fn top_up(accounts: &mut [AccountView], amount: u64) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn top_up(program_id: &Address, accounts: &mut [AccountView], amount: u64) -> ProgramResult {
     let ([owner, market, staker, owner_token, vault, token], rest) = take::<6>(accounts)?;
     let market = load::<Market>(program_id, market)?;
     let header = owned_staker(program_id, owner, staker)?;
@@ -59,7 +58,7 @@ pub fn top_up(accounts: &mut [AccountView], amount: u64) -> ProgramResult {
         // An activated validator's stake is its weight in the draw: the tree follows.
         let ([set_account], _) = take::<1>(rest)?;
         let index = load::<Validator>(program_id, staker)?.index;
-        let mut view = validator_set(market, set_account, true)?;
+        let mut view = validator_set(program_id, market, set_account, true)?;
         view.set.add(index, amount).map_err(err)?;
         view.store();
     }
@@ -67,8 +66,7 @@ pub fn top_up(accounts: &mut [AccountView], amount: u64) -> ProgramResult {
 }
 
 #[inline(never)]
-pub fn request_unstake(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn request_unstake(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([owner, market, staker], rest) = take::<3>(accounts)?;
     let market = load::<Market>(program_id, market)?;
     let kind = owned_staker(program_id, owner, staker)?.kind;
@@ -92,7 +90,7 @@ pub fn request_unstake(accounts: &mut [AccountView]) -> ProgramResult {
         if validator.activated == 1 {
             // Its stake leaves the draw: no new seat from now on.
             let ([set_account], _) = take::<1>(rest)?;
-            let mut view = validator_set(market, set_account, true)?;
+            let mut view = validator_set(program_id, market, set_account, true)?;
             view.set.sub(validator.index, validator.header.stake).map_err(err)?;
             view.store();
             validator.activated = 0;
@@ -113,8 +111,7 @@ fn begin_exit(header: &mut StakeHeader, market: &Market) -> ProgramResult {
 }
 
 #[inline(never)]
-pub fn withdraw(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn withdraw(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([owner, market_account, staker, owner_token, vault, token], _) = take::<6>(accounts)?;
     let market = load::<Market>(program_id, market_account)?;
     let header = owned_staker(program_id, owner, staker)?;

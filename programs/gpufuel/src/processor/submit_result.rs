@@ -3,7 +3,7 @@ use gpufuel_core::{
     cid::Cid,
     state::{JOB_INVALID_TASK, Job, JobState, Node, Phase},
 };
-use pinocchio::{AccountView, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::shared::*;
 
@@ -22,9 +22,8 @@ pub struct Submission<'a> {
 /// committee is drawn from the hash of a slot after this one, which the node cannot know when it
 /// submits.
 #[inline(never)]
-pub fn process(accounts: &mut [AccountView], submission: &Submission) -> ProgramResult {
+pub fn process(program_id: &Address, accounts: &mut [AccountView], submission: &Submission) -> ProgramResult {
     let Submission { result_cid, commitment, invalid_task } = *submission;
-    let program_id = &crate::ID;
     let ([operator, node_account, job], _) = take::<3>(accounts)?;
     check_signer(operator)?;
     let node = load::<Node>(program_id, node_account)?;

@@ -4,7 +4,7 @@ use gpufuel_core::{
     GpuFuelError,
     state::{Market, Validator},
 };
-use pinocchio::{AccountView, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::shared::*;
 
@@ -12,15 +12,14 @@ use super::shared::*;
 /// over): a validator registered after a job's result cannot be drawn onto its committee at
 /// once.
 #[inline(never)]
-pub fn activate(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn activate(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([market, validator, validator_set_account], _) = take::<3>(accounts)?;
     let market = load::<Market>(program_id, market)?;
     let validator = load_mut::<Validator>(program_id, validator)?;
     require(validator.header.is_active(), GpuFuelError::StakerExiting)?;
     require(validator.activated == 0, GpuFuelError::AlreadyInitialized)?;
     require(clock()?.unix_timestamp >= validator.active_from, GpuFuelError::NotActivated)?;
-    let mut view = validator_set(market, validator_set_account, true)?;
+    let mut view = validator_set(program_id, market, validator_set_account, true)?;
     view.set.add(validator.index, validator.header.stake).map_err(err)?;
     view.store();
     validator.activated = 1;
@@ -29,8 +28,7 @@ pub fn activate(accounts: &mut [AccountView]) -> ProgramResult {
 
 /// Pays the validator's rewards to its operator's token account.
 #[inline(never)]
-pub fn claim_rewards(accounts: &mut [AccountView]) -> ProgramResult {
-    let program_id = &crate::ID;
+pub fn claim_rewards(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let ([owner, market_account, validator, owner_token, vault, token], _) = take::<6>(accounts)?;
     check_signer(owner)?;
     let market = load::<Market>(program_id, market_account)?;

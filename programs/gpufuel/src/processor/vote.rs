@@ -6,14 +6,17 @@ use gpufuel_core::{
     GpuFuelError, committee,
     state::{Job, JobState, MAX_COMMITTEE, Phase, SeatVote, Validator},
 };
-use pinocchio::{AccountView, ProgramResult, error::ProgramError};
+use pinocchio::{AccountView, Address, ProgramResult, error::ProgramError};
 
 use super::shared::*;
 
 /// The seat of the current round `seat` names, held by the signing operator's validator.
 #[inline(always)]
-fn member_seat(accounts: &mut [AccountView], seat: u8) -> Result<(&mut Job, usize, [u8; 32]), ProgramError> {
-    let program_id = &crate::ID;
+fn member_seat<'a>(
+    program_id: &Address,
+    accounts: &'a mut [AccountView],
+    seat: u8,
+) -> Result<(&'a mut Job, usize, [u8; 32]), ProgramError> {
     let ([operator, validator, job_account], _) = take::<3>(accounts)?;
     check_signer(operator)?;
     let validator = load::<Validator>(program_id, validator)?;
@@ -30,9 +33,11 @@ fn member_seat(accounts: &mut [AccountView], seat: u8) -> Result<(&mut Job, usiz
     Ok((job, seat, job_key))
 }
 
+/// `vote`: the seat and the vote's commitment (one argument: SBF calls take at most five).
 #[inline(never)]
-pub fn commit(accounts: &mut [AccountView], seat: u8, commitment: &[u8; 32]) -> ProgramResult {
-    let (job, seat, _) = member_seat(accounts, seat)?;
+pub fn commit(program_id: &Address, accounts: &mut [AccountView], vote: &(u8, [u8; 32])) -> ProgramResult {
+    let (seat, commitment) = (vote.0, &vote.1);
+    let (job, seat, _) = member_seat(program_id, accounts, seat)?;
     let now = clock()?;
     require(now.unix_timestamp < job.vote_windows().map_err(err)?.0, GpuFuelError::WindowClosed)?;
     let s = &mut job.seats[seat];
@@ -51,9 +56,9 @@ pub struct Reveal {
 }
 
 #[inline(never)]
-pub fn reveal(accounts: &mut [AccountView], vote: &Reveal) -> ProgramResult {
+pub fn reveal(program_id: &Address, accounts: &mut [AccountView], vote: &Reveal) -> ProgramResult {
     let Reveal { seat, pass, ref salt } = *vote;
-    let (job, seat, job_key) = member_seat(accounts, seat)?;
+    let (job, seat, job_key) = member_seat(program_id, accounts, seat)?;
     let now = clock()?;
     let (commit_end, reveal_end) = job.vote_windows().map_err(err)?;
     // Reveals open once the commit window ends, or as soon as every seat has committed.

@@ -79,10 +79,15 @@ impl<'a> JobParties<'a, '_> {
     /// Checks every party against `job` and the market, and loads the submitter and GPU class for
     /// writing.
     #[inline(never)]
-    pub fn load(self, market: &Market, job: &Job) -> Result<(&'a mut Submitter, &'a mut GpuClass), ProgramError> {
-        let submitter = load_mut::<Submitter>(&crate::ID, self.submitter)?;
+    pub fn load(
+        self,
+        program_id: &Address,
+        market: &Market,
+        job: &Job,
+    ) -> Result<(&'a mut Submitter, &'a mut GpuClass), ProgramError> {
+        let submitter = load_mut::<Submitter>(program_id, self.submitter)?;
         require(submitter.header.owner == job.submitter, GpuFuelError::Unauthorized)?;
-        let class = load_mut::<GpuClass>(&crate::ID, self.class)?;
+        let class = load_mut::<GpuClass>(program_id, self.class)?;
         require(class.class_id == job.gpu_class, GpuFuelError::UnknownGpuClass)?;
         check_vault(market, self.vault)?;
         check_token_program(self.token_program)?;

@@ -5,7 +5,7 @@ use gpufuel_core::{
     committee::{HEADER_LEN, ValidatorSet},
     state::{AccountKind, Market},
 };
-use pinocchio::{AccountView, error::ProgramError};
+use pinocchio::{AccountView, Address, error::ProgramError};
 
 use super::{err, require};
 
@@ -28,12 +28,13 @@ impl SetView<'_> {
 /// requires the account to be writable.
 #[inline(never)]
 pub fn validator_set<'a>(
+    program_id: &Address,
     market: &Market,
     account: &'a mut AccountView,
     writable: bool,
 ) -> Result<SetView<'a>, ProgramError> {
     require(account.address().as_array() == &market.validator_set, GpuFuelError::InvalidValidatorSet)?;
-    require(account.owned_by(&crate::ID), GpuFuelError::InvalidAccountOwner)?;
+    require(account.owned_by(program_id), GpuFuelError::InvalidAccountOwner)?;
     require(!writable || account.is_writable(), GpuFuelError::AccountNotWritable)?;
     // SAFETY: the `&mut AccountView` makes this borrow unique in the handler.
     let data = unsafe { account.borrow_unchecked_mut() };
