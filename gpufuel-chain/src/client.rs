@@ -9,7 +9,7 @@ use gpufuel_core::{
     matching::{MatchingEngine, NodeOffer, OpenJob},
     proof::sha256,
     quote::{self as quoting, Quote, QuoteRequest, Windows},
-    state::{GpuClass, Job, JobState, Market, MarketParams, Node, NodeSpec, Phase, Validator},
+    state::{GpuClass, Job, JobState, Market, MarketParams, Node, NodeSpec, Phase, Submitter, Validator},
 };
 use solana_address::Address;
 use solana_instruction::Instruction;
@@ -120,6 +120,11 @@ impl<C: Chain> GpuFuelClient<C> {
     /// The node of an operator.
     pub async fn node(&self, operator: &Address) -> Result<Node, ChainError> {
         query::account(&self.chain, &pda::node(operator)).await
+    }
+
+    /// The submitter account of a wallet.
+    pub async fn submitter(&self, owner: &Address) -> Result<Submitter, ChainError> {
+        query::account(&self.chain, &pda::submitter(owner)).await
     }
 
     /// A node's reputation counters.

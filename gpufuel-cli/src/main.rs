@@ -7,11 +7,13 @@ mod job;
 mod local;
 mod market;
 mod node;
+mod stake;
 mod validator;
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
+use gpufuel_chain::ix::Role;
 use gpufuel_exec::agent::AgentError;
 use gpufuel_sdk::{Client, ConnectOptions};
 
@@ -46,15 +48,20 @@ struct Cli {
 enum Command {
     /// Run a whole market in this process (chain, store, nodes, validators) and a mix of jobs.
     Local(local::Args),
-    /// Run a node agent: stake, bid, execute, prove, collect.
+    /// Run a node agent (stake, bid, execute, prove, collect), and manage its stake.
     Node {
         #[command(subcommand)]
         command: node::NodeCommand,
     },
-    /// Run a validator agent: bond, vote where drawn (commit, reveal), appeal, settle.
+    /// Run a validator agent (bond, vote where drawn, appeal, settle), and manage its stake.
     Validator {
         #[command(subcommand)]
         command: validator::ValidatorCommand,
+    },
+    /// A submitter's stake (`job register` creates it).
+    Submitter {
+        #[command(subcommand)]
+        command: stake::StakeCommand,
     },
     /// Submit, follow and cancel jobs.
     Job {
@@ -94,6 +101,7 @@ fn main() -> ExitCode {
             Command::Local(args) => local::run(args).await,
             Command::Node { command } => node::run(&connection()?, command).await,
             Command::Validator { command } => validator::run(&connection()?, command).await,
+            Command::Submitter { command } => stake::run(&connection()?, Role::Submitter, command).await,
             Command::Job { command } => job::run(Client::connect(options.clone()).await?, command).await,
             Command::Market { command } => market::run(&connection()?, command).await,
         }

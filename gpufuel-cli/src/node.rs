@@ -9,7 +9,9 @@ use gpufuel_exec::{
 };
 use solana_signer::Signer;
 
-use crate::{CliResult, connection::Connection, every};
+use gpufuel_chain::ix::Role;
+
+use crate::{CliResult, connection::Connection, every, stake::StakeCommand};
 
 #[derive(clap::Subcommand)]
 pub enum NodeCommand {
@@ -31,10 +33,15 @@ pub enum NodeCommand {
         #[arg(long)]
         cpu: bool,
     },
+    #[command(flatten)]
+    Stake(StakeCommand),
 }
 
 pub async fn run(connection: &Connection, command: NodeCommand) -> CliResult {
-    let NodeCommand::Run { stake, floor, pricing, poll, cpu } = command;
+    let (stake, floor, pricing, poll, cpu) = match command {
+        NodeCommand::Run { stake, floor, pricing, poll, cpu } => (stake, floor, pricing, poll, cpu),
+        NodeCommand::Stake(command) => return crate::stake::run(connection, Role::Node, command).await,
+    };
     let (executor, note) = executor::choose(None, cpu);
     if let Some(note) = note {
         eprintln!("{note}");

@@ -8,7 +8,9 @@ use gpufuel_exec::{
 };
 use solana_signer::Signer;
 
-use crate::{CliResult, connection::Connection, every};
+use gpufuel_chain::ix::Role;
+
+use crate::{CliResult, connection::Connection, every, stake::StakeCommand};
 
 #[derive(clap::Subcommand)]
 pub enum ValidatorCommand {
@@ -21,10 +23,15 @@ pub enum ValidatorCommand {
         #[arg(long, default_value_t = 2)]
         poll: u64,
     },
+    #[command(flatten)]
+    Stake(StakeCommand),
 }
 
 pub async fn run(connection: &Connection, command: ValidatorCommand) -> CliResult {
-    let ValidatorCommand::Run { stake, poll } = command;
+    let (stake, poll) = match command {
+        ValidatorCommand::Run { stake, poll } => (stake, poll),
+        ValidatorCommand::Stake(command) => return crate::stake::run(connection, Role::Validator, command).await,
+    };
     let token = connection.token().await?;
     // Kernels are re-executed on a GPU where one is found; without one they are left to others.
     let gpu = CudaExecutor::new(0).ok().map(|g| Arc::new(g) as Arc<dyn Executor>);

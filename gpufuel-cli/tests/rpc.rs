@@ -1,6 +1,7 @@
 //! The `gpufuel` CLI on a cluster over JSON-RPC: an embedded surfpool server with the program and
 //! a market built by transactions. A node operator's and a validator's agents run as processes;
 //! a submitter reads prices, registers, submits, follows, cancels and reads the verified result.
+//! An operator manages its stake.
 
 use std::{
     path::{Path, PathBuf},
@@ -11,12 +12,13 @@ use std::{
 use gpufuel_core::{
     committee::{self, Step},
     instruction::GpuClassArgs,
-    state::JobState,
+    state::{JobState, NodeSpec},
     task::tensor::{DType, Tensor},
 };
 use gpufuel_exec::executor::cpu_gemm;
-use gpufuel_fixtures::{Cluster, Market, Surfnet, Wallet};
+use gpufuel_fixtures::{CLASS, Cluster, Market, STAKE, Surfnet, Wallet};
 use solana_address::Address;
+use solana_signer::Signer;
 
 /// The CLI as one wallet runs it: the cluster's URL, its keypair file, a shared store, and a
 /// missing Solana config so nothing comes from this machine's.
@@ -207,4 +209,58 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     for (row, &l) in logits.to_f64s().chunks(10).zip(&label.to_f64s()) {
         assert_eq!(row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0 as f64, l);
     }
+}
+
+/// A node operator's stake from the CLI: status, a top-up, an unstake refused while a job holds
+/// the stake (naming it), the cooldown, and the withdrawal; then a submitter's status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_top_up_unstake_and_withdraw_their_stake_from_the_cli() {
+    let surfnet = Surfnet::start().await;
+    let market = Market::new(&surfnet).await;
+    let client = market.client();
+    let operator = market.wallet(STAKE + 1_000).await;
+    let spec = NodeSpec { gpu_class: CLASS, gpu_count: 1, compute_capability: 90, vram_mib: 81_920, price_floor: 20 };
+    client.register_node(&operator.keypair, &operator.token, spec, STAKE).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(dir.path(), &surfnet.url(), "operator", &operator);
+
+    let status = cli.run(&["node", "status"]).unwrap();
+    let lines = [
+        format!("node {} (active)", operator.keypair.pubkey()),
+        format!("stake      {STAKE}"),
+        "in flight  no jobs".into(),
+        "record     0 completed, 0 failed validations, 0 missed deadlines; 0 of 1 GPUs busy".into(),
+    ];
+    assert_eq!(status.lines().collect::<Vec<_>>(), lines, "{status}");
+    assert_eq!(cli.run(&["node", "top-up", "600"]).unwrap().trim(), format!("stake {}", STAKE + 600));
+    assert_eq!(market.balance(&operator.token).await, 400);
+    let over = cli.run(&["node", "top-up", "401"]).unwrap_err();
+    assert_eq!(over.trim(), format!("error: the wallet's token account {} holds 400, less than 401", operator.token));
+    assert_eq!(market.balance(&operator.token).await, 400);
+
+    // A job whose auction the node leads holds the stake.
+    let (submitter, create, _) = market.job_to_create().await;
+    market.send(&[create], &submitter.keypair, &[&submitter.keypair]).await.unwrap();
+    let job = gpufuel_chain::pda::job(&submitter.keypair.pubkey(), 1);
+    client.bid(&operator.keypair, &job, 100).await.unwrap();
+    let held = cli.run(&["node", "unstake"]).unwrap_err();
+    assert!(held.contains(&format!("work in flight holds the stake: job {job}")), "{held}");
+    assert!(cli.run(&["node", "status"]).unwrap().contains(&format!("in flight  job {job}")));
+    let submitter_cli = Cli::new(dir.path(), &surfnet.url(), "submitter", &submitter);
+    let theirs = submitter_cli.run(&["submitter", "status"]).unwrap();
+    assert!(theirs.contains(&format!("in flight  job {job}")) && theirs.contains("1 jobs created"), "{theirs}");
+    client.cancel(&submitter.keypair, &job, &submitter.token).await.unwrap();
+
+    // Unstaking starts the cooldown; the stake comes back once it is over.
+    let cooldown = client.market().await.unwrap().params.unstake_cooldown_secs as i64;
+    let started = cli.run(&["node", "unstake"]).unwrap();
+    assert!(started.starts_with("unstaking: the stake can be withdrawn in"), "{started}");
+    let early = cli.run(&["node", "withdraw"]).unwrap_err();
+    assert!(early.contains("the cooldown ends in"), "{early}");
+    surfnet.advance(cooldown + 1).await;
+    assert!(cli.run(&["node", "status"]).unwrap().contains("(unstaking: the stake can be withdrawn now)"));
+    let done = cli.run(&["node", "withdraw"]).unwrap();
+    assert_eq!(done.trim(), format!("{} tokens returned to {}", STAKE + 600, operator.token));
+    assert_eq!(market.balance(&operator.token).await, STAKE + 1_000);
+    assert!(cli.run(&["node", "status"]).is_err(), "the node account is closed");
 }
