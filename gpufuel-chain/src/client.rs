@@ -14,6 +14,7 @@ use gpufuel_core::{
 use solana_address::Address;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
+use solana_program_pack::Pack;
 use solana_signer::Signer;
 
 use crate::{
@@ -149,7 +150,93 @@ impl<C: Chain> GpuFuelClient<C> {
         self.token_of(owner, &mint).await
     }
 
+    // Tokens.
+
+    /// Creates an SPL mint (no freeze authority) with `payer` as its mint authority; for test
+    /// clusters, where the market's token is made up. Returns its address.
+    pub async fn create_mint(&self, payer: &Keypair, decimals: u8) -> Result<Address, ChainError> {
+        let mint = Keypair::new();
+        let create = self.token_owned(&payer.pubkey(), &mint.pubkey(), spl_token_interface::state::Mint::LEN).await?;
+        let init = spl_token_interface::instruction::initialize_mint2(
+            &spl_token_interface::ID,
+            &mint.pubkey(),
+            &payer.pubkey(),
+            None,
+            decimals,
+        )
+        .map_err(|e| ChainError::Account(e.to_string()))?;
+        send::send(&self.chain, &[create, init], payer, &[&mint], &self.options).await?;
+        Ok(mint.pubkey())
+    }
+
+    /// Creates a token account of `mint` owned by `owner`, paid by `payer`. Returns its address.
+    pub async fn create_token_account(
+        &self,
+        payer: &Keypair,
+        owner: &Address,
+        mint: &Address,
+    ) -> Result<Address, ChainError> {
+        let account = Keypair::new();
+        let len = spl_token_interface::state::Account::LEN;
+        let create = self.token_owned(&payer.pubkey(), &account.pubkey(), len).await?;
+        let init = spl_token_interface::instruction::initialize_account3(
+            &spl_token_interface::ID,
+            &account.pubkey(),
+            mint,
+            owner,
+        )
+        .map_err(|e| ChainError::Account(e.to_string()))?;
+        send::send(&self.chain, &[create, init], payer, &[&account], &self.options).await?;
+        Ok(account.pubkey())
+    }
+
+    /// Mints `amount` of `mint` to `token`; `authority` is the mint authority.
+    pub async fn mint_to(
+        &self,
+        authority: &Keypair,
+        mint: &Address,
+        token: &Address,
+        amount: u64,
+    ) -> Result<Sent, ChainError> {
+        let ix = spl_token_interface::instruction::mint_to(
+            &spl_token_interface::ID,
+            mint,
+            token,
+            &authority.pubkey(),
+            &[],
+            amount,
+        )
+        .map_err(|e| ChainError::Account(e.to_string()))?;
+        self.send(&[ix], authority).await
+    }
+
+    /// A rent-exempt account of `len` bytes at `account`, owned by the token program.
+    async fn token_owned(&self, payer: &Address, account: &Address, len: usize) -> Result<Instruction, ChainError> {
+        let rent = self.chain.rent_exempt_minimum(len).await?;
+        Ok(solana_system_interface::instruction::create_account(
+            payer,
+            account,
+            rent,
+            len as u64,
+            &spl_token_interface::ID,
+        ))
+    }
+
     // Admin.
+
+    /// The program's upgrade authority, from its ProgramData account (`None` once the program
+    /// is immutable): the one signer `InitMarket` accepts.
+    pub async fn upgrade_authority(&self) -> Result<Option<Address>, ChainError> {
+        let data = self.chain.account(&pda::program_data()).await?.map(|a| a.data).unwrap_or_default();
+        // UpgradeableLoaderState::ProgramData: tag 3 (u32), slot (u64), Option<authority>.
+        match (data.get(..4), data.get(12), data.get(13..45)) {
+            (Some([3, 0, 0, 0]), Some(1), Some(key)) => {
+                Ok(Some(Address::try_from(key).map_err(|e| ChainError::Account(e.to_string()))?))
+            }
+            (Some([3, 0, 0, 0]), Some(0), _) => Ok(None),
+            _ => Err(ChainError::Account(format!("program data {}", pda::program_data()))),
+        }
+    }
 
     /// Creates the market (once per deployment) with a validator set for `capacity` validators:
     /// the set's account is created in the same transaction (a program cannot allocate one that

@@ -264,3 +264,62 @@ async fn operators_top_up_unstake_and_withdraw_their_stake_from_the_cli() {
     assert_eq!(market.balance(&operator.token).await, STAKE + 1_000);
     assert!(cli.run(&["node", "status"]).is_err(), "the node account is closed");
 }
+
+/// The program's upgrade authority creates a market from the CLI: a bad parameters file sends
+/// nothing; then a mint, the market, test tokens, a class and a proposed change of parameters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_upgrade_authority_creates_and_administers_a_market_from_the_cli() {
+    let surfnet = Surfnet::start().await;
+    let deployer = surfnet.deployer();
+    surfnet.fund(&deployer.pubkey()).await;
+    let admin = Wallet { keypair: deployer, token: Address::default() };
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(dir.path(), &surfnet.url(), "admin", &admin);
+    let client = gpufuel_chain::GpuFuelClient::new(surfnet.chain());
+    let params = dir.path().join("params.toml");
+    let params_arg = params.to_str().unwrap();
+
+    let stranger = Wallet { keypair: solana_keypair::Keypair::new(), token: Address::default() };
+    let refused = Cli::new(dir.path(), &surfnet.url(), "stranger", &stranger).run(&["market", "init", "--create-mint"]);
+    let expected = format!("only the program's upgrade authority {} may create the market", admin.keypair.pubkey());
+    assert!(refused.as_ref().unwrap_err().contains(&expected), "{refused:?}");
+    std::fs::write(&params, "bid_window_secs = 20\nurgent_bid_window_secs = 40\n").unwrap();
+    let refused = cli.run(&["market", "init", "--create-mint", "--params", params_arg]).unwrap_err();
+    assert!(refused.contains("urgent_bid_window_secs must be 1 s to bid_window_secs"), "{refused}");
+    assert!(client.market().await.is_err(), "nothing was sent");
+
+    std::fs::write(&params, "bid_window_secs = 20\n[terms]\ncommittee_size = 1\nquorum = 1\n").unwrap();
+    let created = cli.run(&["market", "init", "--create-mint", "--params", params_arg, "--capacity", "16"]).unwrap();
+    assert!(created.starts_with(&format!("market {}", gpufuel_chain::pda::market())), "{created}");
+    let again = cli.run(&["market", "init", "--create-mint"]).unwrap_err();
+    assert!(again.contains("the market of this deployment exists"), "{again}");
+    let market = client.market().await.unwrap();
+    assert_eq!((market.params.bid_window_secs, market.params.terms.committee_size), (20, 1));
+    assert_eq!(market.params.min_node_stake, gpufuel_core::state::MarketParams::default().min_node_stake);
+
+    let user = solana_keypair::Keypair::new().pubkey();
+    let funded = cli.run(&["market", "mint-to", &user.to_string(), "5000"]).unwrap();
+    assert!(funded.trim().ends_with("holds 5000"), "{funded}");
+    assert_eq!(
+        cli.run(&["market", "mint-to", &user.to_string(), "1"]).unwrap().trim().split(' ').next_back(),
+        Some("5001")
+    );
+    cli.run(&["market", "add-class", "h100", "--ref-price", "900", "--min-price", "100"]).unwrap();
+    assert_eq!(cli.run(&["market", "prices"]).unwrap().trim(), "h100       900/GPU-s");
+    let show = cli.run(&["market", "show"]).unwrap();
+    assert!(show.contains("class      h100       900/GPU-s (at least 100), 0 nodes"), "{show}");
+    assert!(
+        show.contains("jobs       0 open, 0 running, 0 being checked") && show.contains("bid_window_secs = 20"),
+        "{show}"
+    );
+
+    std::fs::write(&params, "min_job_value = 250\n").unwrap();
+    let proposed = cli.run(&["market", "params", "--propose", params_arg]).unwrap();
+    assert!(proposed.starts_with("proposed; it can be applied in"), "{proposed}");
+    let shown = cli.run(&["market", "params"]).unwrap();
+    assert!(shown.contains("# proposed") && shown.contains("min_job_value = 250"), "{shown}");
+    assert!(cli.run(&["market", "params", "--apply"]).is_err(), "the timelock has not passed");
+    surfnet.advance(market.params.params_timelock_secs as i64 + 1).await;
+    cli.run(&["market", "params", "--apply"]).unwrap();
+    assert_eq!(client.market().await.unwrap().params.min_job_value, 250);
+}

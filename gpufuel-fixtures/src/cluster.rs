@@ -14,7 +14,7 @@ use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_program_pack::Pack;
 use solana_signer::Signer;
-use spl_token_interface::{instruction as token_ix, state as token_state};
+use spl_token_interface::state as token_state;
 
 use crate::{CLASS, LAMPORTS, REF_PRICE, STAKE, Wallet, job_spec};
 
@@ -56,11 +56,6 @@ pub fn options() -> SendOptions {
 }
 
 /// Creates a rent-exempt account of `len` bytes owned by the token program.
-fn create_token_owned(payer: &Address, account: &Address, len: usize) -> Instruction {
-    let rent = (128 + len as u64) * 6_960;
-    solana_system_interface::instruction::create_account(payer, account, rent, len as u64, &spl_token_interface::ID)
-}
-
 /// A market built entirely through `Chain` + `send`.
 pub struct Market<'a> {
     /// Where it runs.
@@ -91,13 +86,9 @@ impl<'a> Market<'a> {
     pub async fn new(cluster: &'a dyn Cluster) -> Market<'a> {
         let authority = cluster.deployer();
         cluster.fund(&authority.pubkey()).await;
-        let mint = Keypair::new();
-        let len = token_state::Mint::LEN;
-        let create = create_token_owned(&authority.pubkey(), &mint.pubkey(), len);
-        let init =
-            token_ix::initialize_mint2(&spl_token_interface::ID, &mint.pubkey(), &authority.pubkey(), None, 6).unwrap();
-        let mut m = Market { cluster, authority, mint: mint.pubkey(), validator_set: Address::default() };
-        m.send(&[create, init], &m.authority, &[&mint]).await.expect("mint");
+        let client = GpuFuelClient::new(cluster.chain()).with_options(options());
+        let mint = client.create_mint(&authority, 6).await.expect("mint");
+        let mut m = Market { cluster, authority, mint, validator_set: Address::default() };
         m.validator_set = m.client().init_market(&m.authority, &m.mint, params(), 64).await.expect("market");
         let c = m.client();
         let class = gpufuel_core::instruction::GpuClassArgs { class_id: CLASS, ref_price: REF_PRICE, min_price: 10 };
@@ -107,14 +98,7 @@ impl<'a> Market<'a> {
 
     /// A new token account of the market's mint owned by `owner`.
     pub async fn token_account(&self, owner: &Keypair) -> Address {
-        let account = Keypair::new();
-        let len = token_state::Account::LEN;
-        let create = create_token_owned(&owner.pubkey(), &account.pubkey(), len);
-        let init =
-            token_ix::initialize_account3(&spl_token_interface::ID, &account.pubkey(), &self.mint, &owner.pubkey())
-                .unwrap();
-        self.send(&[create, init], owner, &[&account]).await.expect("token account");
-        account.pubkey()
+        self.client().create_token_account(owner, &owner.pubkey(), &self.mint).await.expect("token account")
     }
 
     /// A funded wallet holding `tokens`.
@@ -122,10 +106,7 @@ impl<'a> Market<'a> {
         let key = Keypair::new();
         self.cluster.fund(&key.pubkey()).await;
         let token = self.token_account(&key).await;
-        let mint_to =
-            token_ix::mint_to(&spl_token_interface::ID, &self.mint, &token, &self.authority.pubkey(), &[], tokens)
-                .unwrap();
-        self.send(&[mint_to], &self.authority, &[]).await.expect("mint to");
+        self.client().mint_to(&self.authority, &self.mint, &token, tokens).await.expect("mint to");
         Wallet { keypair: key, token }
     }
 

@@ -15,6 +15,7 @@ pub const MAX_COVER_BPS: u16 = 50_000;
 /// parameters never applies to work already agreed. Durations are in seconds, shares in basis
 /// points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
 #[repr(C)]
 pub struct JobTerms {
     /// After bidding closes, how long the auction may still be assigned to its leader; after
@@ -61,6 +62,7 @@ assert_size!(JobTerms, 40);
 /// Parameters of the market, set at initialisation and changed by the authority through a
 /// timelocked proposal. Durations are in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
 #[repr(C)]
 pub struct MarketParams {
     /// Minimum stake of a node operator.
@@ -87,6 +89,7 @@ pub struct MarketParams {
     /// Premium an urgent job escrows on top of its budget, paid to the node.
     pub urgent_premium_bps: u16,
     /// Explicit padding (zero).
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub _pad: [u8; 6],
 }
 assert_size!(MarketParams, 120);
@@ -131,47 +134,78 @@ impl Default for MarketParams {
 }
 
 impl JobTerms {
-    /// Checks the bounds: no window that could lock funds, fees within [`MAX_FEE_BPS`], a node's
-    /// cover at least the job's value, committees that can decide.
-    pub fn validate(&self) -> Result<(), GpuFuelError> {
-        let windows = [self.assign_grace_secs, self.start_grace_secs, self.commit_window_secs, self.reveal_window_secs];
+    /// The first bound the terms break, naming the field: no window that could lock funds, fees
+    /// within [`MAX_FEE_BPS`], a node's cover at least the job's value, committees that can
+    /// decide.
+    pub fn violation(&self) -> Option<&'static str> {
         let bps = BPS as u16;
+        let window = |w: u32| w > 0 && u64::from(w) <= MAX_WINDOW_SECS;
         let (c0, c1) = (self.committee_size, self.appeal_committee_size);
-        let ok = windows.iter().chain([&self.appeal_window_secs]).all(|&w| w > 0 && u64::from(w) <= MAX_WINDOW_SECS)
-            && self.protocol_fee_bps <= MAX_FEE_BPS
-            && self.validator_fee_bps <= MAX_FEE_BPS
-            && (bps..=MAX_COVER_BPS).contains(&self.node_cover_bps)
-            && self.miss_penalty_bps <= self.node_cover_bps
-            && self.slash_submitter_share_bps <= bps
-            && self.vote_slash_bps <= bps
-            && self.miss_vote_bps <= self.vote_slash_bps
-            && (1..=bps).contains(&self.appeal_bond_bps)
-            && (1..=MAX_COMMITTEE as u8).contains(&c0)
-            && (c0..=MAX_APPEAL_COMMITTEE as u8).contains(&c1)
-            && (1..=c0).contains(&self.quorum)
-            && self.appeal_quorum <= c1
-            && 2 * self.appeal_quorum > c1;
-        if ok { Ok(()) } else { Err(GpuFuelError::InvalidParams) }
+        let rules = [
+            (window(self.assign_grace_secs), "terms.assign_grace_secs must be 1 s to 30 days"),
+            (window(self.start_grace_secs), "terms.start_grace_secs must be 1 s to 30 days"),
+            (window(self.commit_window_secs), "terms.commit_window_secs must be 1 s to 30 days"),
+            (window(self.reveal_window_secs), "terms.reveal_window_secs must be 1 s to 30 days"),
+            (window(self.appeal_window_secs), "terms.appeal_window_secs must be 1 s to 30 days"),
+            (self.protocol_fee_bps <= MAX_FEE_BPS, "terms.protocol_fee_bps must be at most 1000"),
+            (self.validator_fee_bps <= MAX_FEE_BPS, "terms.validator_fee_bps must be at most 1000"),
+            ((bps..=MAX_COVER_BPS).contains(&self.node_cover_bps), "terms.node_cover_bps must be 10000 to 50000"),
+            (self.miss_penalty_bps <= self.node_cover_bps, "terms.miss_penalty_bps must be at most node_cover_bps"),
+            (self.slash_submitter_share_bps <= bps, "terms.slash_submitter_share_bps must be at most 10000"),
+            (self.vote_slash_bps <= bps, "terms.vote_slash_bps must be at most 10000"),
+            (self.miss_vote_bps <= self.vote_slash_bps, "terms.miss_vote_bps must be at most vote_slash_bps"),
+            ((1..=bps).contains(&self.appeal_bond_bps), "terms.appeal_bond_bps must be 1 to 10000"),
+            ((1..=MAX_COMMITTEE as u8).contains(&c0), "terms.committee_size must be 1 to 5"),
+            (
+                (c0..=MAX_APPEAL_COMMITTEE as u8).contains(&c1),
+                "terms.appeal_committee_size must be committee_size to 11",
+            ),
+            ((1..=c0).contains(&self.quorum), "terms.quorum must be 1 to committee_size"),
+            (
+                self.appeal_quorum <= c1 && 2 * self.appeal_quorum > c1,
+                "terms.appeal_quorum must be a majority of appeal_committee_size",
+            ),
+        ];
+        rules.iter().find(|(ok, _)| !ok).map(|(_, why)| *why)
+    }
+
+    /// [`Self::violation`] as the program's error.
+    pub fn validate(&self) -> Result<(), GpuFuelError> {
+        if self.violation().is_none() { Ok(()) } else { Err(GpuFuelError::InvalidParams) }
     }
 }
 
 impl MarketParams {
-    /// Checks every bound: stakes and the dust floor positive, windows and cooldowns within
-    /// [`MAX_WINDOW_SECS`], a timelock no shorter than the unstake cooldown, and the job terms'.
-    pub fn validate(&self) -> Result<(), GpuFuelError> {
+    /// The first bound the parameters break, naming the field: stakes and the dust floor
+    /// positive, windows and cooldowns within [`MAX_WINDOW_SECS`], a timelock no shorter than
+    /// the unstake cooldown, and the job terms'.
+    pub fn violation(&self) -> Option<&'static str> {
         let within = |w: u64| w <= MAX_WINDOW_SECS;
-        let ok = self.min_node_stake > 0
-            && self.min_validator_stake > 0
-            && self.min_submitter_stake > 0
-            && self.min_job_value > 0
-            && (1..=MAX_WINDOW_SECS).contains(&self.bid_window_secs)
-            && (1..=self.bid_window_secs).contains(&self.urgent_bid_window_secs)
-            && within(self.unstake_cooldown_secs)
-            && within(self.validator_bonding_secs)
-            && within(self.params_timelock_secs)
-            && self.params_timelock_secs >= self.unstake_cooldown_secs
-            && u64::from(self.urgent_premium_bps) <= BPS;
-        if ok { self.terms.validate() } else { Err(GpuFuelError::InvalidParams) }
+        let rules = [
+            (self.min_node_stake > 0, "min_node_stake must be positive"),
+            (self.min_validator_stake > 0, "min_validator_stake must be positive"),
+            (self.min_submitter_stake > 0, "min_submitter_stake must be positive"),
+            (self.min_job_value > 0, "min_job_value must be positive"),
+            ((1..=MAX_WINDOW_SECS).contains(&self.bid_window_secs), "bid_window_secs must be 1 s to 30 days"),
+            (
+                (1..=self.bid_window_secs).contains(&self.urgent_bid_window_secs),
+                "urgent_bid_window_secs must be 1 s to bid_window_secs",
+            ),
+            (within(self.unstake_cooldown_secs), "unstake_cooldown_secs must be at most 30 days"),
+            (within(self.validator_bonding_secs), "validator_bonding_secs must be at most 30 days"),
+            (within(self.params_timelock_secs), "params_timelock_secs must be at most 30 days"),
+            (
+                self.params_timelock_secs >= self.unstake_cooldown_secs,
+                "params_timelock_secs must be at least unstake_cooldown_secs",
+            ),
+            (u64::from(self.urgent_premium_bps) <= BPS, "urgent_premium_bps must be at most 10000"),
+        ];
+        rules.iter().find(|(ok, _)| !ok).map(|(_, why)| *why).or_else(|| self.terms.violation())
+    }
+
+    /// [`Self::violation`] as the program's error.
+    pub fn validate(&self) -> Result<(), GpuFuelError> {
+        if self.violation().is_none() { Ok(()) } else { Err(GpuFuelError::InvalidParams) }
     }
 }
 
