@@ -8,6 +8,8 @@
 //! - `lifecycle`: the same lifecycle printed step by step with every balance (the README demo).
 //! - `chain`: job lifecycles per second through the typed client on the embedded chain.
 //! - `matching`: the matching engine at 1k to 1M open jobs against 10k nodes.
+//! - `agents`: the cluster requests a node's and a validator's agents make per minute with
+//!   1,000 open jobs.
 //! - `proofs`: proof-of-execution costs against the work they check, and the dishonest-node
 //!   simulation.
 //! - `exec`: the node agent's overhead per job against the raw compute; CUDA GEMM through the
@@ -17,6 +19,7 @@
 //! - `onnx`: an ONNX job through the node agent and a validator against ONNX Runtime called
 //!   directly on the same model and batch; detection and false rejections over simulated jobs.
 
+mod agents;
 mod bindings;
 mod capture;
 mod chain;
@@ -55,7 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("exec") => exec::run(),
         Some("bindings") => bindings::run(),
         Some("onnx") => onnx::run(),
-        _ => Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs|exec|bindings|onnx>".into()),
+        Some("agents") => agents::run(),
+        _ => Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs|exec|bindings|onnx|agents>".into()),
     }
 }
 
