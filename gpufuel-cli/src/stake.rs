@@ -61,7 +61,10 @@ pub async fn run(connection: &Connection, role: Role, command: StakeCommand) -> 
         StakeCommand::Withdraw => {
             let (header, _) = account(connection, role).await?;
             let now = client.chain().unix_time().await?;
-            if !header.is_active() && now < header.unstake_ready_at {
+            if header.is_active() {
+                return Err("the stake is active: unstake first, then withdraw after the cooldown".into());
+            }
+            if now < header.unstake_ready_at {
                 return Err(format!("the cooldown ends in {} s", header.unstake_ready_at - now).into());
             }
             let token = connection.token().await?;

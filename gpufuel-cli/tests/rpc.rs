@@ -252,6 +252,8 @@ async fn operators_top_up_unstake_and_withdraw_their_stake_from_the_cli() {
     client.cancel(&submitter.keypair, &job, &submitter.token).await.unwrap();
 
     // Unstaking starts the cooldown; the stake comes back once it is over.
+    let active = cli.run(&["node", "withdraw"]).unwrap_err();
+    assert!(active.contains("the stake is active: unstake first"), "{active}");
     let cooldown = client.market().await.unwrap().params.unstake_cooldown_secs as i64;
     let started = cli.run(&["node", "unstake"]).unwrap();
     assert!(started.starts_with("unstaking: the stake can be withdrawn in"), "{started}");
