@@ -11,7 +11,7 @@ use std::{
 
 use async_trait::async_trait;
 use gpufuel_chain::{
-    Chain, ChainError, GpuFuelClient, LocalChain,
+    Chain, ChainError, GpuFuelClient, LocalChain, PROGRAM_ID,
     chain::{Memcmp, Simulation, Status},
 };
 use gpufuel_core::state::MarketParams;
@@ -86,9 +86,13 @@ impl Chain for Counting {
         self.returned(account.as_ref().map_or(0, |a| a.data.len()));
         Ok(account)
     }
-    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+    async fn program_accounts(
+        &self,
+        program: &Address,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
         self.count("getProgramAccounts");
-        let accounts = self.inner.program_accounts(filters).await?;
+        let accounts = self.inner.program_accounts(program, filters).await?;
         self.returned(accounts.iter().map(|(_, d)| 32 + d.len()).sum());
         Ok(accounts)
     }
@@ -121,7 +125,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         // Deadlines a day out: every job stays open through the measurement.
         let spec = gpufuel_core::instruction::JobSpec { deadline: now + 86_400, ..job_spec(id, class, 2_000, now) };
         m.chain.send(
-            &[gpufuel_chain::ix::create_job(&submitter.address(), &submitter.token, spec)],
+            &[gpufuel_chain::ix::create_job(&PROGRAM_ID, &submitter.address(), &submitter.token, spec)],
             &[&submitter.keypair],
         )?;
     }

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use gpufuel_chain::{
-    ChainError, GpuFuelClient, pda,
+    ChainError, GpuFuelClient, PROGRAM_ID, pda,
     send::{PriorityFee, SendOptions},
 };
 use gpufuel_core::state::{MarketParams, NodeSpec};
@@ -91,7 +91,7 @@ async fn rpc() -> Result<Vec<f64>, Box<dyn std::error::Error>> {
     for id in 1..=RPC_LIFECYCLES {
         let mut s = job_spec(id, CLASS, 2_000, m.now().await);
         s.urgent = true;
-        let job = pda::job(&submitter.keypair.pubkey(), id);
+        let job = pda::job(&PROGRAM_ID, &submitter.keypair.pubkey(), id);
         timed(Box::pin(async { client.create_job(&submitter.keypair, &submitter.token, s).await.map(drop) })).await?;
         let price = client.gpu_class(CLASS).await?.ref_price;
         timed(Box::pin(async { client.bid(&node.keypair, &job, price).await.map(drop) })).await?;

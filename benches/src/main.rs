@@ -32,7 +32,7 @@ mod simulation;
 use std::{collections::BTreeMap, fs, path::Path};
 
 use gpufuel_chain::{
-    ChainError,
+    ChainError, PROGRAM_ID,
     ix::{self, Leaving, Role},
     local::Wallet,
     pda,
@@ -79,9 +79,11 @@ fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
             let b = |t| m.chain.balance(t);
             let rewards: Vec<u64> = validators
                 .iter()
-                .map(|v| m.chain.account::<Validator>(&pda::validator(&v.address())).map_or(0, |v| v.rewards))
+                .map(|v| {
+                    m.chain.account::<Validator>(&pda::validator(&PROGRAM_ID, &v.address())).map_or(0, |v| v.rewards)
+                })
                 .collect();
-            let fees = m.chain.account::<GpuClass>(&pda::gpu_class(CLASS)).map_or(0, |c| c.fees);
+            let fees = m.chain.account::<GpuClass>(&pda::gpu_class(&PROGRAM_ID, CLASS)).map_or(0, |c| c.fees);
             println!(
                 "{step:<26} {cu:>6} CU | submitter {:>8} node {:>8} rewards {rewards:?} fees {fees:>5} vault {:>9}",
                 b(&submitter.token),
@@ -93,8 +95,10 @@ fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
     let mut steps = vec![];
     print(&m, "registered", 0);
     let spec = job_spec(1, CLASS, 2_000, m.chain.now());
-    let cu = m.chain.send(&[ix::create_job(&submitter.address(), &submitter.token, spec)], &[&submitter.keypair])?;
-    let job = pda::job(&submitter.address(), 1);
+    let cu = m
+        .chain
+        .send(&[ix::create_job(&PROGRAM_ID, &submitter.address(), &submitter.token, spec)], &[&submitter.keypair])?;
+    let job = pda::job(&PROGRAM_ID, &submitter.address(), 1);
     steps.push(("create_job", cu));
     print(&m, "create job (escrow)", cu);
     for (i, price) in [(0usize, 900u64), (2, 800), (1, 600)] {
@@ -107,11 +111,12 @@ fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
     let cu = m.chain.send(&[m.assign_ix(&job)?], &[&nodes[0].keypair])?;
     steps.push(("assign", cu));
     print(&m, "assign to node 1", cu);
-    let cu = m.chain.send(&[ix::acknowledge(&nodes[1].address(), &job)], &[&nodes[1].keypair])?;
+    let cu = m.chain.send(&[ix::acknowledge(&PROGRAM_ID, &nodes[1].address(), &job)], &[&nodes[1].keypair])?;
     steps.push(("acknowledge", cu));
-    let cu = m
-        .chain
-        .send(&[ix::submit_result(&nodes[1].address(), &job, sample_cid(2), [9; 32], false)], &[&nodes[1].keypair])?;
+    let cu = m.chain.send(
+        &[ix::submit_result(&PROGRAM_ID, &nodes[1].address(), &job, sample_cid(2), [9; 32], false)],
+        &[&nodes[1].keypair],
+    )?;
     steps.push(("submit_result", cu));
     print(&m, "submit result", cu);
     m.chain.advance(1);
@@ -130,7 +135,7 @@ fn lifecycle(show: bool) -> Result<Vec<(&'static str, u64)>, ChainError> {
     }
     print(&m, "3 reveals (pass)", 0);
     m.end_windows(&job);
-    let cu = m.chain.send(&[ix::settle(&m.settle_accounts(&job)?)], &[&nodes[0].keypair])?;
+    let cu = m.chain.send(&[ix::settle(&PROGRAM_ID, &m.settle_accounts(&job)?)], &[&nodes[0].keypair])?;
     steps.push(("settle", cu));
     print(&m, "settle after the appeal window", cu);
     if show {
@@ -147,74 +152,82 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
     let a = m.authority.clone();
     out.push((
         "propose_params",
-        m.chain.send(&[ix::propose_params(&a.address(), MarketParams::default())], &[&a.keypair])?,
+        m.chain.send(&[ix::propose_params(&PROGRAM_ID, &a.address(), MarketParams::default())], &[&a.keypair])?,
     ));
     m.chain.advance(3_600);
-    out.push(("apply_params", m.chain.send(&[ix::apply_params()], &[&a.keypair])?));
+    out.push(("apply_params", m.chain.send(&[ix::apply_params(&PROGRAM_ID)], &[&a.keypair])?));
     let args = GpuClassArgs { class_id: CLASS, ref_price: 1_000, min_price: 10 };
-    out.push(("add_gpu_class", m.chain.send(&[ix::add_gpu_class(&a.address(), args)], &[&a.keypair])?));
+    out.push(("add_gpu_class", m.chain.send(&[ix::add_gpu_class(&PROGRAM_ID, &a.address(), args)], &[&a.keypair])?));
     let w = m.chain.wallet(3 * STAKE)?;
     out.push((
         "register_node",
-        m.chain.send(&[ix::register_node(&w.address(), &w.token, spec(100), STAKE)], &[&w.keypair])?,
+        m.chain.send(&[ix::register_node(&PROGRAM_ID, &w.address(), &w.token, spec(100), STAKE)], &[&w.keypair])?,
     ));
     out.push((
         "register_validator",
-        m.chain.send(&[ix::register_validator(&w.address(), &w.token, STAKE)], &[&w.keypair])?,
+        m.chain.send(&[ix::register_validator(&PROGRAM_ID, &w.address(), &w.token, STAKE)], &[&w.keypair])?,
     ));
     m.chain.advance(10);
-    let activate = ix::activate_validator(&w.address(), &m.validator_set);
+    let activate = ix::activate_validator(&PROGRAM_ID, &w.address(), &m.validator_set);
     out.push(("activate_validator", m.chain.send(&[activate], &[&w.keypair])?));
     out.push((
         "register_submitter",
-        m.chain.send(&[ix::register_submitter(&w.address(), &w.token, STAKE / 2)], &[&w.keypair])?,
+        m.chain.send(&[ix::register_submitter(&PROGRAM_ID, &w.address(), &w.token, STAKE / 2)], &[&w.keypair])?,
     ));
-    let top_up = ix::top_up(&w.address(), Role::Submitter, &w.token, 1_000, None);
+    let top_up = ix::top_up(&PROGRAM_ID, &w.address(), Role::Submitter, &w.token, 1_000, None);
     out.push(("top_up", m.chain.send(&[top_up], &[&w.keypair])?));
-    out.push(("heartbeat", m.chain.send(&[ix::heartbeat(&w.address())], &[&w.keypair])?));
+    out.push(("heartbeat", m.chain.send(&[ix::heartbeat(&PROGRAM_ID, &w.address())], &[&w.keypair])?));
     let job = m.create_job(&w, job_spec(1, CLASS, 500, m.chain.now()))?;
     out.push(("cancel", m.chain.send(&[m.cancel_ix(&w, &job)?], &[&w.keypair])?));
-    out.push(("close_job", m.chain.send(&[ix::close_job(&w.address(), &job)], &[&w.keypair])?));
+    out.push(("close_job", m.chain.send(&[ix::close_job(&PROGRAM_ID, &w.address(), &job)], &[&w.keypair])?));
     let job = m.create_job(&w, job_spec(2, CLASS, 500, m.chain.now()))?;
     m.chain.send(&[m.bid_ix(&w.address(), &job, 400)?], &[&w.keypair])?;
     m.chain.advance(31);
     m.chain.send(&[m.assign_ix(&job)?], &[&w.keypair])?;
     m.chain.advance(120);
-    let reassign = ix::reassign(&job, &pda::node(&w.address()), CLASS);
+    let reassign = ix::reassign(&PROGRAM_ID, &job, &pda::node(&PROGRAM_ID, &w.address()), CLASS);
     out.push(("reassign", m.chain.send(&[reassign], &[&a.keypair])?));
     m.chain.advance(3_600);
-    let expire = ix::expire(&w.address(), &job, CLASS, &w.token, None);
+    let expire = ix::expire(&PROGRAM_ID, &w.address(), &job, CLASS, &w.token, None);
     out.push(("expire", m.chain.send(&[expire], &[&w.keypair])?));
     out.push((
         "request_unstake",
         m.chain.send(
-            &[ix::request_unstake(&w.address(), Role::Node, Leaving::Node { gpu_class: CLASS })],
+            &[ix::request_unstake(&PROGRAM_ID, &w.address(), Role::Node, Leaving::Node { gpu_class: CLASS })],
             &[&w.keypair],
         )?,
     ));
     m.chain.advance(3_600);
-    out.push(("withdraw", m.chain.send(&[ix::withdraw(&w.address(), Role::Node, &w.token)], &[&w.keypair])?));
+    out.push((
+        "withdraw",
+        m.chain.send(&[ix::withdraw(&PROGRAM_ID, &w.address(), Role::Node, &w.token)], &[&w.keypair])?,
+    ));
     // An appealed decision, the rewards it paid, and the fees it left.
     let mut w = gpufuel_fixtures::world::world();
     let job = w.submitted_job(1, 0, 500);
     w.vote(&job, |_, _| Some(true));
     let v = w.validators[0].clone();
-    out.push(("appeal", w.send(ix::appeal(&v.address(), &job, &v.token), &v)?));
+    out.push(("appeal", w.send(ix::appeal(&PROGRAM_ID, &v.address(), &job, &v.token), &v)?));
     w.m.chain.advance(1);
     w.vote(&job, |_, _| Some(true));
     w.settle(&job)?;
     let claimer = w
         .validators
         .iter()
-        .find(|v| w.m.chain.account::<Validator>(&pda::validator(&v.address())).is_ok_and(|a| a.rewards > 0))
+        .find(|v| {
+            w.m.chain.account::<Validator>(&pda::validator(&PROGRAM_ID, &v.address())).is_ok_and(|a| a.rewards > 0)
+        })
         .cloned()
         .ok_or_else(|| ChainError::Account("no rewarded validator".into()))?;
-    out.push(("claim_rewards", w.send(ix::claim_rewards(&claimer.address(), &claimer.token), &claimer)?));
+    out.push(("claim_rewards", w.send(ix::claim_rewards(&PROGRAM_ID, &claimer.address(), &claimer.token), &claimer)?));
     let a = w.m.authority.clone();
-    out.push(("withdraw_fees", w.send(ix::withdraw_fees(&a.address(), gpufuel_fixtures::CLASS, &a.token), &a)?));
+    out.push((
+        "withdraw_fees",
+        w.send(ix::withdraw_fees(&PROGRAM_ID, &a.address(), gpufuel_fixtures::CLASS, &a.token), &a)?,
+    ));
     let next = w.m.chain.wallet(0)?;
-    out.push(("transfer_authority", w.send(ix::transfer_authority(&a.address(), &next.address()), &a)?));
-    out.push(("accept_authority", w.send(ix::accept_authority(&next.address()), &next)?));
+    out.push(("transfer_authority", w.send(ix::transfer_authority(&PROGRAM_ID, &a.address(), &next.address()), &a)?));
+    out.push(("accept_authority", w.send(ix::accept_authority(&PROGRAM_ID, &next.address()), &next)?));
     // init_market on a fresh chain (with the validator set account created beside it).
     let chain = gpufuel_chain::LocalChain::new()?;
     let admin = chain.admin();
@@ -228,7 +241,7 @@ fn other_instructions() -> Result<Vec<(&'static str, u64)>, ChainError> {
         len as u64,
         &gpufuel_chain::PROGRAM_ID,
     );
-    let init = ix::init_market(&admin.pubkey(), &chain.mint(), &set.pubkey(), MarketParams::default());
+    let init = ix::init_market(&PROGRAM_ID, &admin.pubkey(), &chain.mint(), &set.pubkey(), MarketParams::default());
     let units = chain.send(&[create, init], &[&admin, &set])?;
     out.insert(0, ("init_market", units));
     Ok(out)
@@ -250,7 +263,7 @@ fn draw_at_scale(n: u32) -> Result<u64, Box<dyn std::error::Error>> {
     let job = w.submitted_job(1, 0, 500);
     let mut set = ValidatorSet { total: 0, tree: vec![0u64; n as usize] };
     for v in &w.validators {
-        let v = w.m.chain.account::<Validator>(&pda::validator(&v.address()))?;
+        let v = w.m.chain.account::<Validator>(&pda::validator(&PROGRAM_ID, &v.address()))?;
         set.add(v.index, v.header.stake)?;
     }
     let first = w.validators.len() as u32 + 1;
@@ -287,7 +300,7 @@ fn draw_at_scale(n: u32) -> Result<u64, Box<dyn std::error::Error>> {
             executable: false,
             rent_epoch: 0,
         };
-        svm.set_account(pda::validator(&owner), account)?;
+        svm.set_account(pda::validator(&PROGRAM_ID, &owner), account)?;
         set.add(index, STAKE)?;
     }
     let mut data = vec![0u8; account_len(n)];

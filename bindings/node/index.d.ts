@@ -137,6 +137,11 @@ export interface Connect {
   /** Kubo RPC API (`http://127.0.0.1:5001`); else the embedded store in `store`. */
   kubo?: string
   store?: string
+  /**
+   * The program's address (base58); default `$GPUFUEL_PROGRAM_ID`, else `program_id` in
+   * `~/.config/gpufuel/config.yml`, else the well-known address.
+   */
+  programId?: string
 }
 
 /** The device a JS executor offers. */

@@ -60,8 +60,12 @@ pub trait Chain: Send + Sync {
     async fn signature_status(&self, signature: &Signature) -> Result<Option<Status>, ChainError>;
     /// An account, if it exists.
     async fn account(&self, address: &Address) -> Result<Option<Account>, ChainError>;
-    /// The GPUFuel program's accounts whose data matches every filter.
-    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError>;
+    /// The accounts of the program at `program` whose data matches every filter.
+    async fn program_accounts(
+        &self,
+        program: &Address,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError>;
     /// Token accounts of `mint` owned by `owner` (SPL Token), in the cluster's order.
     async fn token_accounts(&self, owner: &Address, mint: &Address) -> Result<Vec<Address>, ChainError>;
     /// The cluster's unix time (Clock sysvar).
@@ -102,8 +106,8 @@ macro_rules! forward_chain {
             async fn account(&self, address: &Address) -> Result<Option<Account>, ChainError> {
                 (**self).account(address).await
             }
-            async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
-                (**self).program_accounts(filters).await
+            async fn program_accounts(&self, program: &Address, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+                (**self).program_accounts(program, filters).await
             }
             async fn token_accounts(&self, owner: &Address, mint: &Address) -> Result<Vec<Address>, ChainError> {
                 (**self).token_accounts(owner, mint).await

@@ -39,13 +39,24 @@ pub struct Reputation {
 /// The GPUFuel client for every role (admin, submitter, node operator, validator).
 pub struct GpuFuelClient<C> {
     chain: C,
+    program: Address,
     options: SendOptions,
 }
 
 impl<C: Chain> GpuFuelClient<C> {
-    /// A client sending with [`SendOptions::default`].
+    /// A client of the deployment at [`crate::PROGRAM_ID`], sending with [`SendOptions::default`].
     pub fn new(chain: C) -> Self {
-        Self { chain, options: SendOptions::default() }
+        Self { chain, program: crate::PROGRAM_ID, options: SendOptions::default() }
+    }
+
+    /// The same client for the deployment at `program` (the same binary deployed elsewhere).
+    pub fn with_program(self, program: Address) -> Self {
+        Self { program, ..self }
+    }
+
+    /// The address of the deployment it talks to.
+    pub fn program(&self) -> &Address {
+        &self.program
     }
 
     /// The same client with other send options.
@@ -71,20 +82,17 @@ impl<C: Chain> GpuFuelClient<C> {
 
     /// The market: authority, mint, validator set, parameters (and any pending change).
     pub async fn market(&self) -> Result<Market, ChainError> {
-        query::account(&self.chain, &pda::market()).await
+        query::account(&self.chain, &self.program, &pda::market(&self.program)).await
     }
 
     /// A GPU class with its reference price.
     pub async fn gpu_class(&self, class_id: u8) -> Result<GpuClass, ChainError> {
-        query::account(&self.chain, &pda::gpu_class(class_id)).await
+        query::account(&self.chain, &self.program, &pda::gpu_class(&self.program, class_id)).await
     }
 
     /// Reference prices of every class, `(class id, base units per GPU-second)`.
     pub async fn prices(&self) -> Result<Vec<(u8, u64)>, ChainError> {
-        let mut prices: Vec<_> =
-            query::gpu_classes(&self.chain).await?.into_iter().map(|(_, c)| (c.class_id, c.ref_price)).collect();
-        prices.sort_unstable();
-        Ok(prices)
+        Ok(self.gpu_classes().await?.into_iter().map(|c| (c.class_id, c.ref_price)).collect())
     }
 
     /// A quote for a job from the market now: the class's reference price and its open jobs and
@@ -100,7 +108,7 @@ impl<C: Chain> GpuFuelClient<C> {
         jobs.retain(|(_, j)| j.gpu_class == class_id);
         let mut engine = MatchingEngine::new();
         engine.extend_jobs(jobs.iter().filter_map(|(a, j)| OpenJob::from_account(a.to_bytes(), j)));
-        for (address, node) in query::nodes(&self.chain, Some(class_id)).await? {
+        for (address, node) in self.nodes(Some(class_id)).await? {
             if let Some(offer) = NodeOffer::from_account(address.to_bytes(), &node) {
                 engine.upsert_node(offer);
             }
@@ -110,22 +118,50 @@ impl<C: Chain> GpuFuelClient<C> {
 
     /// A job.
     pub async fn job(&self, job: &Address) -> Result<Job, ChainError> {
-        query::job(&self.chain, job).await
+        query::job(&self.chain, &self.program, job).await
     }
 
     /// Jobs matching every filter.
     pub async fn jobs(&self, filters: &[JobFilter]) -> Result<Vec<(Address, Job)>, ChainError> {
-        query::jobs(&self.chain, filters).await
+        query::jobs(&self.chain, &self.program, filters).await
+    }
+
+    /// Waits until the job satisfies `done` ([`query::wait_for_job`]).
+    pub async fn wait_for_job(
+        &self,
+        job: &Address,
+        done: impl Fn(&Job) -> bool,
+        timeout: std::time::Duration,
+    ) -> Result<Job, ChainError> {
+        query::wait_for_job(&self.chain, &self.program, job, done, timeout).await
+    }
+
+    /// Every GPU class, in class order.
+    pub async fn gpu_classes(&self) -> Result<Vec<GpuClass>, ChainError> {
+        let mut classes: Vec<_> =
+            query::gpu_classes(&self.chain, &self.program).await?.into_iter().map(|(_, c)| c).collect();
+        classes.sort_unstable_by_key(|c| c.class_id);
+        Ok(classes)
+    }
+
+    /// Node accounts, of one GPU class or all.
+    pub async fn nodes(&self, gpu_class: Option<u8>) -> Result<Vec<(Address, Node)>, ChainError> {
+        query::nodes(&self.chain, &self.program, gpu_class).await
+    }
+
+    /// Validator accounts.
+    pub async fn validators(&self) -> Result<Vec<(Address, Validator)>, ChainError> {
+        query::validators(&self.chain, &self.program, None).await
     }
 
     /// The node of an operator.
     pub async fn node(&self, operator: &Address) -> Result<Node, ChainError> {
-        query::account(&self.chain, &pda::node(operator)).await
+        query::account(&self.chain, &self.program, &pda::node(&self.program, operator)).await
     }
 
     /// The submitter account of a wallet.
     pub async fn submitter(&self, owner: &Address) -> Result<Submitter, ChainError> {
-        query::account(&self.chain, &pda::submitter(owner)).await
+        query::account(&self.chain, &self.program, &pda::submitter(&self.program, owner)).await
     }
 
     /// A node's reputation counters.
@@ -227,14 +263,14 @@ impl<C: Chain> GpuFuelClient<C> {
     /// The program's upgrade authority, from its ProgramData account (`None` once the program
     /// is immutable): the one signer `InitMarket` accepts.
     pub async fn upgrade_authority(&self) -> Result<Option<Address>, ChainError> {
-        let data = self.chain.account(&pda::program_data()).await?.map(|a| a.data).unwrap_or_default();
+        let data = self.chain.account(&pda::program_data(&self.program)).await?.map(|a| a.data).unwrap_or_default();
         // UpgradeableLoaderState::ProgramData: tag 3 (u32), slot (u64), Option<authority>.
         match (data.get(..4), data.get(12), data.get(13..45)) {
             (Some([3, 0, 0, 0]), Some(1), Some(key)) => {
                 Ok(Some(Address::try_from(key).map_err(|e| ChainError::Account(e.to_string()))?))
             }
             (Some([3, 0, 0, 0]), Some(0), _) => Ok(None),
-            _ => Err(ChainError::Account(format!("program data {}", pda::program_data()))),
+            _ => Err(ChainError::Account(format!("program data {}", pda::program_data(&self.program)))),
         }
     }
 
@@ -256,36 +292,36 @@ impl<C: Chain> GpuFuelClient<C> {
             &set.pubkey(),
             rent,
             len as u64,
-            &crate::PROGRAM_ID,
+            &self.program,
         );
-        let init = ix::init_market(&authority.pubkey(), mint, &set.pubkey(), params);
+        let init = ix::init_market(&self.program, &authority.pubkey(), mint, &set.pubkey(), params);
         send::send(&self.chain, &[create, init], authority, &[&set], &self.options).await?;
         Ok(set.pubkey())
     }
 
     /// Proposes new parameters; they apply after the timelock ([`Self::apply_params`]).
     pub async fn propose_params(&self, authority: &Keypair, params: MarketParams) -> Result<Sent, ChainError> {
-        self.send(&[ix::propose_params(&authority.pubkey(), params)], authority).await
+        self.send(&[ix::propose_params(&self.program, &authority.pubkey(), params)], authority).await
     }
 
     /// Puts a proposal whose timelock elapsed in force (anyone may).
     pub async fn apply_params(&self, payer: &Keypair) -> Result<Sent, ChainError> {
-        self.send(&[ix::apply_params()], payer).await
+        self.send(&[ix::apply_params(&self.program)], payer).await
     }
 
     /// Names the authority's successor.
     pub async fn transfer_authority(&self, authority: &Keypair, new_authority: &Address) -> Result<Sent, ChainError> {
-        self.send(&[ix::transfer_authority(&authority.pubkey(), new_authority)], authority).await
+        self.send(&[ix::transfer_authority(&self.program, &authority.pubkey(), new_authority)], authority).await
     }
 
     /// The named successor takes the authority.
     pub async fn accept_authority(&self, new_authority: &Keypair) -> Result<Sent, ChainError> {
-        self.send(&[ix::accept_authority(&new_authority.pubkey())], new_authority).await
+        self.send(&[ix::accept_authority(&self.program, &new_authority.pubkey())], new_authority).await
     }
 
     /// Adds a GPU class.
     pub async fn add_gpu_class(&self, authority: &Keypair, args: GpuClassArgs) -> Result<Sent, ChainError> {
-        self.send(&[ix::add_gpu_class(&authority.pubkey(), args)], authority).await
+        self.send(&[ix::add_gpu_class(&self.program, &authority.pubkey(), args)], authority).await
     }
 
     /// Pays a class's fee pool to `destination`, a token account of the mint.
@@ -295,7 +331,7 @@ impl<C: Chain> GpuFuelClient<C> {
         gpu_class: u8,
         destination: &Address,
     ) -> Result<Sent, ChainError> {
-        self.send(&[ix::withdraw_fees(&authority.pubkey(), gpu_class, destination)], authority).await
+        self.send(&[ix::withdraw_fees(&self.program, &authority.pubkey(), gpu_class, destination)], authority).await
     }
 
     // Stakes, for every role.
@@ -308,7 +344,7 @@ impl<C: Chain> GpuFuelClient<C> {
         spec: NodeSpec,
         stake: u64,
     ) -> Result<Sent, ChainError> {
-        self.send(&[ix::register_node(&operator.pubkey(), token, spec, stake)], operator).await
+        self.send(&[ix::register_node(&self.program, &operator.pubkey(), token, spec, stake)], operator).await
     }
 
     /// Registers a validator.
@@ -318,17 +354,17 @@ impl<C: Chain> GpuFuelClient<C> {
         token: &Address,
         stake: u64,
     ) -> Result<Sent, ChainError> {
-        self.send(&[ix::register_validator(&operator.pubkey(), token, stake)], operator).await
+        self.send(&[ix::register_validator(&self.program, &operator.pubkey(), token, stake)], operator).await
     }
 
     /// Registers a job submitter.
     pub async fn register_submitter(&self, owner: &Keypair, token: &Address, stake: u64) -> Result<Sent, ChainError> {
-        self.send(&[ix::register_submitter(&owner.pubkey(), token, stake)], owner).await
+        self.send(&[ix::register_submitter(&self.program, &owner.pubkey(), token, stake)], owner).await
     }
 
     /// The validator of an operator.
     pub async fn validator(&self, operator: &Address) -> Result<Validator, ChainError> {
-        query::account(&self.chain, &pda::validator(operator)).await
+        query::account(&self.chain, &self.program, &pda::validator(&self.program, operator)).await
     }
 
     /// The market's validator set, when `operator` is an activated validator (its stake moves
@@ -343,7 +379,7 @@ impl<C: Chain> GpuFuelClient<C> {
     /// Adds to a stake.
     pub async fn top_up(&self, owner: &Keypair, role: Role, token: &Address, amount: u64) -> Result<Sent, ChainError> {
         let set = self.activated_set(&owner.pubkey(), role).await?;
-        self.send(&[ix::top_up(&owner.pubkey(), role, token, amount, set.as_ref())], owner).await
+        self.send(&[ix::top_up(&self.program, &owner.pubkey(), role, token, amount, set.as_ref())], owner).await
     }
 
     /// Starts the unstake cooldown (refused while the staker has work in flight).
@@ -353,38 +389,42 @@ impl<C: Chain> GpuFuelClient<C> {
             (_, Some(validator_set)) => Leaving::Validator { validator_set },
             _ => Leaving::Alone,
         };
-        self.send(&[ix::request_unstake(&owner.pubkey(), role, leaving)], owner).await
+        self.send(&[ix::request_unstake(&self.program, &owner.pubkey(), role, leaving)], owner).await
     }
 
     /// Puts a bonded validator's stake into the draw (anyone may, once its bonding ended).
     pub async fn activate_validator(&self, payer: &Keypair, operator: &Address) -> Result<Sent, ChainError> {
         let set = Address::new_from_array(self.market().await?.validator_set);
-        self.send(&[ix::activate_validator(operator, &set)], payer).await
+        self.send(&[ix::activate_validator(&self.program, operator, &set)], payer).await
     }
 
     /// Pays the validator's rewards to `token`.
     pub async fn claim_rewards(&self, operator: &Keypair, token: &Address) -> Result<Sent, ChainError> {
-        self.send(&[ix::claim_rewards(&operator.pubkey(), token)], operator).await
+        self.send(&[ix::claim_rewards(&self.program, &operator.pubkey(), token)], operator).await
     }
 
     /// After the cooldown, returns the stake to `token` and closes the staker account.
     pub async fn withdraw(&self, owner: &Keypair, role: Role, token: &Address) -> Result<Sent, ChainError> {
-        self.send(&[ix::withdraw(&owner.pubkey(), role, token)], owner).await
+        self.send(&[ix::withdraw(&self.program, &owner.pubkey(), role, token)], owner).await
     }
 
     // Submitter.
 
     /// Creates a job, escrowing from `token`; returns its address.
     pub async fn create_job(&self, submitter: &Keypair, token: &Address, spec: JobSpec) -> Result<Address, ChainError> {
-        self.send(&[ix::create_job(&submitter.pubkey(), token, spec)], submitter).await?;
-        Ok(pda::job(&submitter.pubkey(), spec.job_id))
+        self.send(&[ix::create_job(&self.program, &submitter.pubkey(), token, spec)], submitter).await?;
+        Ok(pda::job(&self.program, &submitter.pubkey(), spec.job_id))
     }
 
     /// Cancels an open job; the escrow returns to `token`.
     pub async fn cancel(&self, submitter: &Keypair, job: &Address, token: &Address) -> Result<Sent, ChainError> {
         let j = self.job(job).await?;
         let leader = holder(&j);
-        self.send(&[ix::cancel(&submitter.pubkey(), job, j.gpu_class, token, leader.as_ref())], submitter).await
+        self.send(
+            &[ix::cancel(&self.program, &submitter.pubkey(), job, j.gpu_class, token, leader.as_ref())],
+            submitter,
+        )
+        .await
     }
 
     /// Expires a job past its deadline (anyone may): refund plus the miss penalty of the node
@@ -395,43 +435,44 @@ impl<C: Chain> GpuFuelClient<C> {
         let mint = Address::new_from_array(self.market().await?.mint);
         let token = self.token_of(&submitter, &mint).await?;
         let node = holder(&j);
-        self.send(&[ix::expire(&submitter, job, j.gpu_class, &token, node.as_ref())], payer).await
+        self.send(&[ix::expire(&self.program, &submitter, job, j.gpu_class, &token, node.as_ref())], payer).await
     }
 
     /// Closes a finished job account, returning its rent to the submitter.
     pub async fn close_job(&self, submitter: &Keypair, job: &Address) -> Result<Sent, ChainError> {
-        self.send(&[ix::close_job(&submitter.pubkey(), job)], submitter).await
+        self.send(&[ix::close_job(&self.program, &submitter.pubkey(), job)], submitter).await
     }
 
     // Node operator.
 
     /// Records that the node is alive.
     pub async fn heartbeat(&self, operator: &Keypair) -> Result<Sent, ChainError> {
-        self.send(&[ix::heartbeat(&operator.pubkey())], operator).await
+        self.send(&[ix::heartbeat(&self.program, &operator.pubkey())], operator).await
     }
 
     /// Bids on an open job, releasing the leader it outbids.
     pub async fn bid(&self, operator: &Keypair, job: &Address, price: u64) -> Result<Sent, ChainError> {
         let j = self.job(job).await?;
         let leader = holder(&j);
-        self.send(&[ix::bid(&operator.pubkey(), job, j.gpu_class, price, leader.as_ref())], operator).await
+        self.send(&[ix::bid(&self.program, &operator.pubkey(), job, j.gpu_class, price, leader.as_ref())], operator)
+            .await
     }
 
     /// Ends an auction whose bidding closed (anyone may): assigns its leader, or reopens it.
     pub async fn assign(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
         let j = self.job(job).await?;
-        self.send(&[ix::assign(job, &Address::new_from_array(j.node), j.gpu_class)], payer).await
+        self.send(&[ix::assign(&self.program, job, &Address::new_from_array(j.node), j.gpu_class)], payer).await
     }
 
     /// The assigned node starts the job.
     pub async fn acknowledge(&self, operator: &Keypair, job: &Address) -> Result<Sent, ChainError> {
-        self.send(&[ix::acknowledge(&operator.pubkey(), job)], operator).await
+        self.send(&[ix::acknowledge(&self.program, &operator.pubkey(), job)], operator).await
     }
 
     /// Replaces an assigned node silent past its start grace (anyone may).
     pub async fn reassign(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
         let j = self.job(job).await?;
-        self.send(&[ix::reassign(job, &Address::new_from_array(j.node), j.gpu_class)], payer).await
+        self.send(&[ix::reassign(&self.program, job, &Address::new_from_array(j.node), j.gpu_class)], payer).await
     }
 
     /// Posts the result's CID and its proof commitment.
@@ -442,7 +483,8 @@ impl<C: Chain> GpuFuelClient<C> {
         result: Cid,
         commitment: [u8; 32],
     ) -> Result<Sent, ChainError> {
-        self.send(&[ix::submit_result(&operator.pubkey(), job, result, commitment, false)], operator).await
+        self.send(&[ix::submit_result(&self.program, &operator.pubkey(), job, result, commitment, false)], operator)
+            .await
     }
 
     /// Reports that `job`'s task fails for everyone: `report` is the CID of the
@@ -454,7 +496,8 @@ impl<C: Chain> GpuFuelClient<C> {
         report: Cid,
         commitment: [u8; 32],
     ) -> Result<Sent, ChainError> {
-        self.send(&[ix::submit_result(&operator.pubkey(), job, report, commitment, true)], operator).await
+        self.send(&[ix::submit_result(&self.program, &operator.pubkey(), job, report, commitment, true)], operator)
+            .await
     }
 
     // Committees.
@@ -466,7 +509,7 @@ impl<C: Chain> GpuFuelClient<C> {
         let set = Address::new_from_array(self.market().await?.validator_set);
         let node = Address::new_from_array(j.node);
         let candidates = if j.phase == Phase::Voting as u8 { vec![] } else { self.plan(job, &j).await?.candidates };
-        self.send(&[ix::draw_committee(job, &node, &set, &candidates)], payer).await
+        self.send(&[ix::draw_committee(&self.program, job, &node, &set, &candidates)], payer).await
     }
 
     /// The draw the program will make for the job now (its candidates and seats).
@@ -476,8 +519,9 @@ impl<C: Chain> GpuFuelClient<C> {
         let slot_hash = committee::slot_hash_after(&hashes.data, j.step_slot)?;
         let set =
             committee::validator_set(&self.chain, &Address::new_from_array(self.market().await?.validator_set)).await?;
-        let validators = committee::validators_by_index(&self.chain).await?;
-        let node_owner = query::account::<Node, _>(&self.chain, &Address::new_from_array(j.node)).await?.header.owner;
+        let validators = committee::validators_by_index(&self.chain, &self.program).await?;
+        let node_owner =
+            query::account::<Node, _>(&self.chain, &self.program, &Address::new_from_array(j.node)).await?.header.owner;
         Ok(committee::plan(job, j, slot_hash, &set, &validators, node_owner))
     }
 
@@ -491,7 +535,7 @@ impl<C: Chain> GpuFuelClient<C> {
         salt: &[u8; 32],
     ) -> Result<Sent, ChainError> {
         let commitment = core_committee::vote_commitment(sha256, &job.to_bytes(), round, seat, pass, salt);
-        self.send(&[ix::commit_vote(&operator.pubkey(), job, seat, commitment)], operator).await
+        self.send(&[ix::commit_vote(&self.program, &operator.pubkey(), job, seat, commitment)], operator).await
     }
 
     /// Reveals the vote committed on `seat`.
@@ -503,28 +547,29 @@ impl<C: Chain> GpuFuelClient<C> {
         pass: bool,
         salt: [u8; 32],
     ) -> Result<Sent, ChainError> {
-        self.send(&[ix::reveal_vote(&operator.pubkey(), job, seat, pass, salt)], operator).await
+        self.send(&[ix::reveal_vote(&self.program, &operator.pubkey(), job, seat, pass, salt)], operator).await
     }
 
     /// Appeals a unanimous first committee's decision, posting the bond from `token`.
     pub async fn appeal(&self, appellant: &Keypair, job: &Address, token: &Address) -> Result<Sent, ChainError> {
-        self.send(&[ix::appeal(&appellant.pubkey(), job, token)], appellant).await
+        self.send(&[ix::appeal(&self.program, &appellant.pubkey(), job, token)], appellant).await
     }
 
     /// Settles a decided job (anyone may): pays or slashes, refunds, rewards and penalises seats.
     pub async fn settle(&self, payer: &Keypair, job: &Address) -> Result<Sent, ChainError> {
         let accounts = self.settle_accounts(job).await?;
-        self.send(&[ix::settle(&accounts)], payer).await
+        self.send(&[ix::settle(&self.program, &accounts)], payer).await
     }
 
     async fn settle_accounts(&self, job: &Address) -> Result<SettleAccounts, ChainError> {
         let j = self.job(job).await?;
         let node = Address::new_from_array(j.node);
-        let operator = Address::new_from_array(query::account::<Node, _>(&self.chain, &node).await?.header.owner);
+        let operator =
+            Address::new_from_array(query::account::<Node, _>(&self.chain, &self.program, &node).await?.header.owner);
         let submitter = Address::new_from_array(j.submitter);
         let market = self.market().await?;
         let mint = Address::new_from_array(market.mint);
-        let validators = committee::validators_by_index(&self.chain).await?;
+        let validators = committee::validators_by_index(&self.chain, &self.program).await?;
         let submitter_token = self.token_of(&submitter, &mint).await?;
         let appellant_token = if j.appeal_bond > 0 { Address::new_from_array(j.appellant) } else { submitter_token };
         Ok(SettleAccounts {

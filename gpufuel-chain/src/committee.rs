@@ -11,7 +11,7 @@ use gpufuel_core::{
 };
 use solana_address::Address;
 
-use crate::{Chain, ChainError, pda, query};
+use crate::{Chain, ChainError, query};
 
 /// The SlotHashes sysvar's address.
 pub const SLOT_HASHES: Address = solana_sdk_ids::sysvar::slot_hashes::ID;
@@ -50,8 +50,9 @@ pub fn slot_hash_after(data: &[u8], slot: u64) -> Result<Option<[u8; 32]>, Chain
 /// Every validator by market index: its account and its state.
 pub async fn validators_by_index<C: Chain + ?Sized>(
     chain: &C,
+    program: &Address,
 ) -> Result<HashMap<u32, (Address, Validator)>, ChainError> {
-    Ok(query::validators(chain, None).await?.into_iter().map(|(a, v)| (v.index, (a, v))).collect())
+    Ok(query::validators(chain, program, None).await?.into_iter().map(|(a, v)| (v.index, (a, v))).collect())
 }
 
 /// The draw the program will make for `job`, from the same state: the candidate accounts to pass
@@ -123,10 +124,4 @@ pub fn seat_accounts(job: &Job, validators: &HashMap<u32, (Address, Validator)>)
                 .ok_or_else(|| ChainError::Account(format!("validator {}", s.validator)))
         })
         .collect()
-}
-
-/// The index a validator operator's account has, if it is registered.
-pub fn index_of(validators: &HashMap<u32, (Address, Validator)>, operator: &Address) -> Option<u32> {
-    let account = pda::validator(operator);
-    validators.iter().find(|(_, (a, _))| *a == account).map(|(i, _)| *i)
 }

@@ -1,11 +1,15 @@
 //! Solana CLI conventions: keypairs are JSON files of 64 bytes, and the RPC URL, keypair and
-//! commitment default to the Solana CLI config (`~/.config/solana/cli/config.yml`).
+//! commitment default to the Solana CLI config (`~/.config/solana/cli/config.yml`). The program's
+//! address comes from the flag, `$GPUFUEL_PROGRAM_ID` or GPUFuel's own config file
+//! (`~/.config/gpufuel/config.yml`, kept apart because the Solana CLI rewrites its file without
+//! keys it does not know).
 //!
-//! The config is flat `key: value` YAML written by the Solana CLI; four keys are read, so a line
-//! parser does it without a YAML dependency.
+//! Both files are flat `key: value` YAML; a few keys are read, so a line parser does it without a
+//! YAML dependency.
 
 use std::path::{Path, PathBuf};
 
+use solana_address::Address;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
 
@@ -59,19 +63,12 @@ impl CliConfig {
     /// Reads a config file; keys it lacks keep their defaults. A missing file is the defaults.
     pub fn load(path: &Path) -> Result<Self, ChainError> {
         let mut config = Self::default();
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(config),
-            Err(e) => return Err(ChainError::Config(format!("{}: {e}", path.display()))),
-        };
-        for line in text.lines() {
-            let Some((key, value)) = line.split_once(':') else { continue };
-            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-            match key.trim() {
-                "json_rpc_url" => config.json_rpc_url = value.to_string(),
-                "websocket_url" => config.websocket_url = value.to_string(),
+        for (key, value) in entries(path)? {
+            match key.as_str() {
+                "json_rpc_url" => config.json_rpc_url = value,
+                "websocket_url" => config.websocket_url = value,
                 "keypair_path" => config.keypair_path = PathBuf::from(value),
-                "commitment" => config.commitment = commitment(value)?,
+                "commitment" => config.commitment = commitment(&value)?,
                 _ => {}
             }
         }
@@ -90,6 +87,47 @@ impl CliConfig {
         }
         Ok(self)
     }
+}
+
+/// The top-level `key: value` entries of a flat YAML file (none if it does not exist).
+fn entries(path: &Path) -> Result<Vec<(String, String)>, ChainError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => return Err(ChainError::Config(format!("{}: {e}", path.display()))),
+    };
+    let entry = |line: &str| {
+        let (key, value) = line.split_once(':')?;
+        Some((key.trim().to_string(), value.trim().trim_matches(|c| c == '"' || c == '\'').to_string()))
+    };
+    Ok(text.lines().filter(|l| !l.starts_with(' ')).filter_map(entry).collect())
+}
+
+/// The environment variable naming the deployment to talk to.
+pub const PROGRAM_ID_ENV: &str = "GPUFUEL_PROGRAM_ID";
+
+/// GPUFuel's config file, `~/.config/gpufuel/config.yml`; its `program_id` entry names the
+/// deployment when neither the flag nor [`PROGRAM_ID_ENV`] does.
+pub fn gpufuel_config_path() -> PathBuf {
+    home().join(".config/gpufuel/config.yml")
+}
+
+/// The deployment to talk to: `given` (a flag), else `$GPUFUEL_PROGRAM_ID`, else the
+/// `program_id` of [`gpufuel_config_path`], else the well-known [`crate::PROGRAM_ID`].
+pub fn program_id(given: Option<&str>) -> Result<Address, ChainError> {
+    resolve_program_id(given, std::env::var(PROGRAM_ID_ENV).ok().as_deref(), &gpufuel_config_path())
+}
+
+fn resolve_program_id(given: Option<&str>, env: Option<&str>, path: &Path) -> Result<Address, ChainError> {
+    let (source, text) = match (given, env.filter(|e| !e.is_empty())) {
+        (Some(given), _) => ("program id".to_string(), given.to_string()),
+        (None, Some(env)) => (PROGRAM_ID_ENV.to_string(), env.to_string()),
+        (None, None) => match entries(path)?.into_iter().find(|(k, _)| k == "program_id") {
+            Some((_, value)) => (format!("program_id in {}", path.display()), value),
+            None => return Ok(crate::PROGRAM_ID),
+        },
+    };
+    text.parse().map_err(|_| ChainError::Config(format!("{source}: {text:?} is not a base58 address")))
 }
 
 /// Expands the Solana CLI's URL monikers (`mainnet-beta`/`m`, `devnet`/`d`, `testnet`/`t`,
@@ -154,6 +192,26 @@ mod tests {
         assert_eq!((c.json_rpc_url.as_str(), c.commitment), ("http://localhost:8899", CommitmentConfig::processed()));
         assert!(matches!(CliConfig::default().resolve(None, Some("soon")), Err(ChainError::Config(_))));
         assert_eq!(CliConfig::load(&dir.join("missing.yml")).unwrap(), CliConfig::default());
+    }
+
+    #[test]
+    fn the_program_id_comes_from_the_flag_the_environment_the_config_or_the_default() {
+        let dir = std::env::temp_dir().join(format!("gpufuel-program-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.yml");
+        let (flag, env, file) = (Address::new_unique(), Address::new_unique(), Address::new_unique());
+        let missing = dir.join("missing.yml");
+        assert_eq!(resolve_program_id(None, None, &missing).unwrap(), crate::PROGRAM_ID);
+        std::fs::write(&path, format!("---\nprogram_id: \"{file}\"\n")).unwrap();
+        assert_eq!(resolve_program_id(None, None, &path).unwrap(), file);
+        assert_eq!(resolve_program_id(None, Some(""), &path).unwrap(), file, "an empty variable is unset");
+        assert_eq!(resolve_program_id(None, Some(&env.to_string()), &path).unwrap(), env);
+        assert_eq!(resolve_program_id(Some(&flag.to_string()), Some(&env.to_string()), &path).unwrap(), flag);
+        let err = resolve_program_id(Some("not-an-address"), None, &path).unwrap_err();
+        assert!(matches!(&err, ChainError::Config(m) if m.contains("program id")), "{err}");
+        std::fs::write(&path, "program_id: 0OIl\n").unwrap();
+        let err = resolve_program_id(None, None, &path).unwrap_err();
+        assert!(matches!(&err, ChainError::Config(m) if m.contains("config.yml")), "{err}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Instruction builders, one per program instruction, with the account order documented on
+//! Instruction builders for the deployment at `program` (SPL style: the first argument), one per
+//! program instruction, with the account order documented on
 //! [`GpuFuelInstruction`]. Addresses of PDAs are derived here; callers pass wallets, token
 //! accounts, and the accounts chain state decides (a job's leader, its committee).
 
@@ -10,7 +11,7 @@ use gpufuel_core::{
 use solana_address::Address;
 use solana_instruction::{AccountMeta, Instruction};
 
-use crate::{PROGRAM_ID, pda};
+use crate::pda;
 
 const TOKEN: Address = spl_token_interface::ID;
 const SYSTEM: Address = solana_sdk_ids::system_program::ID;
@@ -27,8 +28,8 @@ fn writable_signer(address: Address) -> AccountMeta {
 fn readonly_signer(address: Address) -> AccountMeta {
     AccountMeta::new_readonly(address, true)
 }
-fn build(ix: Ix, accounts: Vec<AccountMeta>) -> Instruction {
-    Instruction { program_id: PROGRAM_ID, accounts, data: ix.pack() }
+fn build(program: &Address, ix: Ix, accounts: Vec<AccountMeta>) -> Instruction {
+    Instruction { program_id: *program, accounts, data: ix.pack() }
 }
 
 /// Which staker account an instruction acts on.
@@ -43,12 +44,12 @@ pub enum Role {
 }
 
 impl Role {
-    /// The staker account of `owner` in this role.
-    pub fn account(self, owner: &Address) -> Address {
+    /// The staker account of `owner` in this role, at the deployment `program`.
+    pub fn account(self, program: &Address, owner: &Address) -> Address {
         match self {
-            Role::Node => pda::node(owner),
-            Role::Validator => pda::validator(owner),
-            Role::Submitter => pda::submitter(owner),
+            Role::Node => pda::node(program, owner),
+            Role::Validator => pda::validator(program, owner),
+            Role::Submitter => pda::submitter(program, owner),
         }
     }
 }
@@ -56,16 +57,23 @@ impl Role {
 /// [`Ix::InitMarket`]: the market and its vault. `authority` must be the program's upgrade
 /// authority; `validator_set` a zeroed account of the program's
 /// ([`gpufuel_core::committee::account_len`]).
-pub fn init_market(authority: &Address, mint: &Address, validator_set: &Address, params: MarketParams) -> Instruction {
+pub fn init_market(
+    program: &Address,
+    authority: &Address,
+    mint: &Address,
+    validator_set: &Address,
+    params: MarketParams,
+) -> Instruction {
     build(
+        program,
         Ix::InitMarket(params),
         vec![
             writable_signer(*authority),
-            writable(pda::market()),
+            writable(pda::market(program)),
             readonly(*mint),
-            writable(pda::vault()),
+            writable(pda::vault(program)),
             writable(*validator_set),
-            readonly(pda::program_data()),
+            readonly(pda::program_data(program)),
             readonly(SYSTEM),
             readonly(TOKEN),
         ],
@@ -73,50 +81,53 @@ pub fn init_market(authority: &Address, mint: &Address, validator_set: &Address,
 }
 
 /// [`Ix::ProposeParams`].
-pub fn propose_params(authority: &Address, params: MarketParams) -> Instruction {
-    build(Ix::ProposeParams(params), vec![readonly_signer(*authority), writable(pda::market())])
+pub fn propose_params(program: &Address, authority: &Address, params: MarketParams) -> Instruction {
+    build(program, Ix::ProposeParams(params), vec![readonly_signer(*authority), writable(pda::market(program))])
 }
 
 /// [`Ix::ApplyParams`].
-pub fn apply_params() -> Instruction {
-    build(Ix::ApplyParams, vec![writable(pda::market())])
+pub fn apply_params(program: &Address) -> Instruction {
+    build(program, Ix::ApplyParams, vec![writable(pda::market(program))])
 }
 
 /// [`Ix::TransferAuthority`].
-pub fn transfer_authority(authority: &Address, new_authority: &Address) -> Instruction {
+pub fn transfer_authority(program: &Address, authority: &Address, new_authority: &Address) -> Instruction {
     build(
+        program,
         Ix::TransferAuthority { new_authority: new_authority.to_bytes() },
-        vec![readonly_signer(*authority), writable(pda::market())],
+        vec![readonly_signer(*authority), writable(pda::market(program))],
     )
 }
 
 /// [`Ix::AcceptAuthority`].
-pub fn accept_authority(new_authority: &Address) -> Instruction {
-    build(Ix::AcceptAuthority, vec![readonly_signer(*new_authority), writable(pda::market())])
+pub fn accept_authority(program: &Address, new_authority: &Address) -> Instruction {
+    build(program, Ix::AcceptAuthority, vec![readonly_signer(*new_authority), writable(pda::market(program))])
 }
 
 /// [`Ix::AddGpuClass`].
-pub fn add_gpu_class(authority: &Address, args: GpuClassArgs) -> Instruction {
+pub fn add_gpu_class(program: &Address, authority: &Address, args: GpuClassArgs) -> Instruction {
     build(
+        program,
         Ix::AddGpuClass(args),
         vec![
             writable_signer(*authority),
-            readonly(pda::market()),
-            writable(pda::gpu_class(args.class_id)),
+            readonly(pda::market(program)),
+            writable(pda::gpu_class(program, args.class_id)),
             readonly(SYSTEM),
         ],
     )
 }
 
 /// [`Ix::WithdrawFees`] of class `gpu_class` to `destination`.
-pub fn withdraw_fees(authority: &Address, gpu_class: u8, destination: &Address) -> Instruction {
+pub fn withdraw_fees(program: &Address, authority: &Address, gpu_class: u8, destination: &Address) -> Instruction {
     build(
+        program,
         Ix::WithdrawFees,
         vec![
             readonly_signer(*authority),
-            readonly(pda::market()),
-            writable(pda::gpu_class(gpu_class)),
-            writable(pda::vault()),
+            readonly(pda::market(program)),
+            writable(pda::gpu_class(program, gpu_class)),
+            writable(pda::vault(program)),
             writable(*destination),
             readonly(TOKEN),
         ],
@@ -124,16 +135,23 @@ pub fn withdraw_fees(authority: &Address, gpu_class: u8, destination: &Address) 
 }
 
 /// [`Ix::RegisterNode`], staking from `token`.
-pub fn register_node(operator: &Address, token: &Address, spec: NodeSpec, stake: u64) -> Instruction {
+pub fn register_node(
+    program: &Address,
+    operator: &Address,
+    token: &Address,
+    spec: NodeSpec,
+    stake: u64,
+) -> Instruction {
     build(
+        program,
         Ix::RegisterNode { spec, stake },
         vec![
             writable_signer(*operator),
-            readonly(pda::market()),
-            writable(pda::node(operator)),
-            writable(pda::gpu_class(spec.gpu_class)),
+            readonly(pda::market(program)),
+            writable(pda::node(program, operator)),
+            writable(pda::gpu_class(program, spec.gpu_class)),
             writable(*token),
-            writable(pda::vault()),
+            writable(pda::vault(program)),
             readonly(SYSTEM),
             readonly(TOKEN),
         ],
@@ -141,15 +159,16 @@ pub fn register_node(operator: &Address, token: &Address, spec: NodeSpec, stake:
 }
 
 /// [`Ix::RegisterValidator`], staking from `token`.
-pub fn register_validator(operator: &Address, token: &Address, stake: u64) -> Instruction {
+pub fn register_validator(program: &Address, operator: &Address, token: &Address, stake: u64) -> Instruction {
     build(
+        program,
         Ix::RegisterValidator { stake },
         vec![
             writable_signer(*operator),
-            writable(pda::market()),
-            writable(pda::validator(operator)),
+            writable(pda::market(program)),
+            writable(pda::validator(program, operator)),
             writable(*token),
-            writable(pda::vault()),
+            writable(pda::vault(program)),
             readonly(SYSTEM),
             readonly(TOKEN),
         ],
@@ -157,15 +176,16 @@ pub fn register_validator(operator: &Address, token: &Address, stake: u64) -> In
 }
 
 /// [`Ix::RegisterSubmitter`], staking from `token`.
-pub fn register_submitter(authority: &Address, token: &Address, stake: u64) -> Instruction {
+pub fn register_submitter(program: &Address, authority: &Address, token: &Address, stake: u64) -> Instruction {
     build(
+        program,
         Ix::RegisterSubmitter { stake },
         vec![
             writable_signer(*authority),
-            readonly(pda::market()),
-            writable(pda::submitter(authority)),
+            readonly(pda::market(program)),
+            writable(pda::submitter(program, authority)),
             writable(*token),
-            writable(pda::vault()),
+            writable(pda::vault(program)),
             readonly(SYSTEM),
             readonly(TOKEN),
         ],
@@ -173,16 +193,18 @@ pub fn register_submitter(authority: &Address, token: &Address, stake: u64) -> I
 }
 
 /// [`Ix::ActivateValidator`] of `operator`'s validator.
-pub fn activate_validator(operator: &Address, validator_set: &Address) -> Instruction {
+pub fn activate_validator(program: &Address, operator: &Address, validator_set: &Address) -> Instruction {
     build(
+        program,
         Ix::ActivateValidator,
-        vec![readonly(pda::market()), writable(pda::validator(operator)), writable(*validator_set)],
+        vec![readonly(pda::market(program)), writable(pda::validator(program, operator)), writable(*validator_set)],
     )
 }
 
 /// [`Ix::TopUp`] of `owner`'s stake in `role`, from `token`; `validator_set` for an activated
 /// validator (its weight in the draw follows).
 pub fn top_up(
+    program: &Address,
     owner: &Address,
     role: Role,
     token: &Address,
@@ -191,14 +213,14 @@ pub fn top_up(
 ) -> Instruction {
     let mut accounts = vec![
         readonly_signer(*owner),
-        readonly(pda::market()),
-        writable(role.account(owner)),
+        readonly(pda::market(program)),
+        writable(role.account(program, owner)),
         writable(*token),
-        writable(pda::vault()),
+        writable(pda::vault(program)),
         readonly(TOKEN),
     ];
     accounts.extend(validator_set.map(|v| writable(*v)));
-    build(Ix::TopUp { amount }, accounts)
+    build(program, Ix::TopUp { amount }, accounts)
 }
 
 /// What follows the staker account in [`Ix::RequestUnstake`].
@@ -219,63 +241,67 @@ pub enum Leaving {
 }
 
 /// [`Ix::RequestUnstake`] of `owner`'s stake in `role`.
-pub fn request_unstake(owner: &Address, role: Role, leaving: Leaving) -> Instruction {
-    let mut accounts = vec![readonly_signer(*owner), readonly(pda::market()), writable(role.account(owner))];
+pub fn request_unstake(program: &Address, owner: &Address, role: Role, leaving: Leaving) -> Instruction {
+    let mut accounts =
+        vec![readonly_signer(*owner), readonly(pda::market(program)), writable(role.account(program, owner))];
     match leaving {
-        Leaving::Node { gpu_class } => accounts.push(writable(pda::gpu_class(gpu_class))),
+        Leaving::Node { gpu_class } => accounts.push(writable(pda::gpu_class(program, gpu_class))),
         Leaving::Validator { validator_set } => accounts.push(writable(validator_set)),
         Leaving::Alone => {}
     }
-    build(Ix::RequestUnstake, accounts)
+    build(program, Ix::RequestUnstake, accounts)
 }
 
 /// [`Ix::Withdraw`] of `owner`'s stake in `role`, to `token`.
-pub fn withdraw(owner: &Address, role: Role, token: &Address) -> Instruction {
+pub fn withdraw(program: &Address, owner: &Address, role: Role, token: &Address) -> Instruction {
     build(
+        program,
         Ix::Withdraw,
         vec![
             writable_signer(*owner),
-            readonly(pda::market()),
-            writable(role.account(owner)),
+            readonly(pda::market(program)),
+            writable(role.account(program, owner)),
             writable(*token),
-            writable(pda::vault()),
+            writable(pda::vault(program)),
             readonly(TOKEN),
         ],
     )
 }
 
 /// [`Ix::ClaimRewards`] of `operator`'s validator, to `token`.
-pub fn claim_rewards(operator: &Address, token: &Address) -> Instruction {
+pub fn claim_rewards(program: &Address, operator: &Address, token: &Address) -> Instruction {
     build(
+        program,
         Ix::ClaimRewards,
         vec![
             readonly_signer(*operator),
-            readonly(pda::market()),
-            writable(pda::validator(operator)),
+            readonly(pda::market(program)),
+            writable(pda::validator(program, operator)),
             writable(*token),
-            writable(pda::vault()),
+            writable(pda::vault(program)),
             readonly(TOKEN),
         ],
     )
 }
 
 /// [`Ix::Heartbeat`].
-pub fn heartbeat(operator: &Address) -> Instruction {
-    build(Ix::Heartbeat, vec![readonly_signer(*operator), writable(pda::node(operator))])
+pub fn heartbeat(program: &Address, operator: &Address) -> Instruction {
+    build(program, Ix::Heartbeat, vec![readonly_signer(*operator), writable(pda::node(program, operator))])
 }
 
 /// [`Ix::CreateJob`], escrowing from `token`.
-pub fn create_job(submitter: &Address, token: &Address, spec: JobSpec) -> Instruction {
+pub fn create_job(program: &Address, submitter: &Address, token: &Address, spec: JobSpec) -> Instruction {
     build(
+        program,
         Ix::CreateJob(spec),
         vec![
             writable_signer(*submitter),
-            readonly(pda::market()),
-            writable(pda::submitter(submitter)),
-            writable(pda::job(submitter, spec.job_id)),
-            readonly(pda::gpu_class(spec.gpu_class)),
+            readonly(pda::market(program)),
+            writable(pda::submitter(program, submitter)),
+            writable(pda::job(program, submitter, spec.job_id)),
+            readonly(pda::gpu_class(program, spec.gpu_class)),
             writable(*token),
-            writable(pda::vault()),
+            writable(pda::vault(program)),
             readonly(SYSTEM),
             readonly(TOKEN),
         ],
@@ -284,42 +310,66 @@ pub fn create_job(submitter: &Address, token: &Address, spec: JobSpec) -> Instru
 
 /// [`Ix::Bid`] by `operator`'s node on `job` (of class `gpu_class`); `leader` is the node it
 /// outbids, if any.
-pub fn bid(operator: &Address, job: &Address, gpu_class: u8, price: u64, leader: Option<&Address>) -> Instruction {
+pub fn bid(
+    program: &Address,
+    operator: &Address,
+    job: &Address,
+    gpu_class: u8,
+    price: u64,
+    leader: Option<&Address>,
+) -> Instruction {
     let mut accounts = vec![
         readonly_signer(*operator),
-        readonly(pda::market()),
-        writable(pda::node(operator)),
+        readonly(pda::market(program)),
+        writable(pda::node(program, operator)),
         writable(*job),
-        writable(pda::gpu_class(gpu_class)),
+        writable(pda::gpu_class(program, gpu_class)),
     ];
     accounts.extend(leader.map(|l| writable(*l)));
-    build(Ix::Bid { price }, accounts)
+    build(program, Ix::Bid { price }, accounts)
 }
 
 /// [`Ix::Assign`]; `node` is the best bidder's node account.
-pub fn assign(job: &Address, node: &Address, gpu_class: u8) -> Instruction {
+pub fn assign(program: &Address, job: &Address, node: &Address, gpu_class: u8) -> Instruction {
     build(
+        program,
         Ix::Assign,
-        vec![readonly(pda::market()), writable(*job), writable(*node), writable(pda::gpu_class(gpu_class))],
+        vec![
+            readonly(pda::market(program)),
+            writable(*job),
+            writable(*node),
+            writable(pda::gpu_class(program, gpu_class)),
+        ],
     )
 }
 
 /// [`Ix::Acknowledge`] by `operator`'s node.
-pub fn acknowledge(operator: &Address, job: &Address) -> Instruction {
-    build(Ix::Acknowledge, vec![readonly_signer(*operator), readonly(pda::node(operator)), writable(*job)])
+pub fn acknowledge(program: &Address, operator: &Address, job: &Address) -> Instruction {
+    build(
+        program,
+        Ix::Acknowledge,
+        vec![readonly_signer(*operator), readonly(pda::node(program, operator)), writable(*job)],
+    )
 }
 
 /// [`Ix::Reassign`]; `node` is the assigned node account.
-pub fn reassign(job: &Address, node: &Address, gpu_class: u8) -> Instruction {
+pub fn reassign(program: &Address, job: &Address, node: &Address, gpu_class: u8) -> Instruction {
     build(
+        program,
         Ix::Reassign,
-        vec![readonly(pda::market()), writable(*job), writable(*node), writable(pda::gpu_class(gpu_class))],
+        vec![
+            readonly(pda::market(program)),
+            writable(*job),
+            writable(*node),
+            writable(pda::gpu_class(program, gpu_class)),
+        ],
     )
 }
 
 /// [`Ix::SubmitResult`] by `operator`'s node (`invalid_task`: a report that the task fails for
 /// everyone).
 pub fn submit_result(
+    program: &Address,
     operator: &Address,
     job: &Address,
     result_cid: Cid,
@@ -327,45 +377,68 @@ pub fn submit_result(
     invalid_task: bool,
 ) -> Instruction {
     build(
+        program,
         Ix::SubmitResult { result_cid, commitment, invalid_task },
-        vec![readonly_signer(*operator), readonly(pda::node(operator)), writable(*job)],
+        vec![readonly_signer(*operator), readonly(pda::node(program, operator)), writable(*job)],
     )
 }
 
 /// [`Ix::DrawCommittee`]: `candidates` are the validator accounts of the draw, in order
 /// ([`crate::committee::plan`] computes them; none when it opens the appeal round).
-pub fn draw_committee(job: &Address, node: &Address, validator_set: &Address, candidates: &[Address]) -> Instruction {
-    let mut accounts = vec![readonly(pda::market()), writable(*job), readonly(*node), readonly(*validator_set)];
+pub fn draw_committee(
+    program: &Address,
+    job: &Address,
+    node: &Address,
+    validator_set: &Address,
+    candidates: &[Address],
+) -> Instruction {
+    let mut accounts = vec![readonly(pda::market(program)), writable(*job), readonly(*node), readonly(*validator_set)];
     accounts.extend(candidates.iter().map(|c| writable(*c)));
-    build(Ix::DrawCommittee, accounts)
+    build(program, Ix::DrawCommittee, accounts)
 }
 
 /// [`Ix::CommitVote`] by `operator`'s validator for `seat`.
-pub fn commit_vote(operator: &Address, job: &Address, seat: u8, commitment: [u8; 32]) -> Instruction {
+pub fn commit_vote(
+    program: &Address,
+    operator: &Address,
+    job: &Address,
+    seat: u8,
+    commitment: [u8; 32],
+) -> Instruction {
     build(
+        program,
         Ix::CommitVote { seat, commitment },
-        vec![readonly_signer(*operator), readonly(pda::validator(operator)), writable(*job)],
+        vec![readonly_signer(*operator), readonly(pda::validator(program, operator)), writable(*job)],
     )
 }
 
 /// [`Ix::RevealVote`] by `operator`'s validator for `seat`.
-pub fn reveal_vote(operator: &Address, job: &Address, seat: u8, pass: bool, salt: [u8; 32]) -> Instruction {
+pub fn reveal_vote(
+    program: &Address,
+    operator: &Address,
+    job: &Address,
+    seat: u8,
+    pass: bool,
+    salt: [u8; 32],
+) -> Instruction {
     build(
+        program,
         Ix::RevealVote { seat, pass, salt },
-        vec![readonly_signer(*operator), readonly(pda::validator(operator)), writable(*job)],
+        vec![readonly_signer(*operator), readonly(pda::validator(program, operator)), writable(*job)],
     )
 }
 
 /// [`Ix::Appeal`] by `appellant`, posting the bond from `token`.
-pub fn appeal(appellant: &Address, job: &Address, token: &Address) -> Instruction {
+pub fn appeal(program: &Address, appellant: &Address, job: &Address, token: &Address) -> Instruction {
     build(
+        program,
         Ix::Appeal,
         vec![
             readonly_signer(*appellant),
-            readonly(pda::market()),
+            readonly(pda::market(program)),
             writable(*job),
             writable(*token),
-            writable(pda::vault()),
+            writable(pda::vault(program)),
             readonly(TOKEN),
         ],
     )
@@ -396,14 +469,14 @@ pub struct SettleAccounts {
 }
 
 /// [`Ix::Settle`].
-pub fn settle(a: &SettleAccounts) -> Instruction {
+pub fn settle(program: &Address, a: &SettleAccounts) -> Instruction {
     let mut accounts = vec![
-        readonly(pda::market()),
+        readonly(pda::market(program)),
         writable(a.job),
         writable(a.node),
-        writable(pda::submitter(&a.submitter)),
-        writable(pda::gpu_class(a.gpu_class)),
-        writable(pda::vault()),
+        writable(pda::submitter(program, &a.submitter)),
+        writable(pda::gpu_class(program, a.gpu_class)),
+        writable(pda::vault(program)),
         writable(a.node_token),
         writable(a.submitter_token),
         writable(a.validator_set),
@@ -411,11 +484,12 @@ pub fn settle(a: &SettleAccounts) -> Instruction {
         writable(a.appellant_token),
     ];
     accounts.extend(a.seats.iter().map(|s| writable(*s)));
-    build(Ix::Settle, accounts)
+    build(program, Ix::Settle, accounts)
 }
 
 /// [`Ix::Cancel`], refunding to `token`; `leader` is the leading node, if the job has a bid.
 pub fn cancel(
+    program: &Address,
     submitter: &Address,
     job: &Address,
     gpu_class: u8,
@@ -424,20 +498,21 @@ pub fn cancel(
 ) -> Instruction {
     let mut accounts = vec![
         readonly_signer(*submitter),
-        readonly(pda::market()),
+        readonly(pda::market(program)),
         writable(*job),
-        writable(pda::submitter(submitter)),
-        writable(pda::gpu_class(gpu_class)),
-        writable(pda::vault()),
+        writable(pda::submitter(program, submitter)),
+        writable(pda::gpu_class(program, gpu_class)),
+        writable(pda::vault(program)),
         writable(*token),
         readonly(TOKEN),
     ];
     accounts.extend(leader.map(|l| writable(*l)));
-    build(Ix::Cancel, accounts)
+    build(program, Ix::Cancel, accounts)
 }
 
 /// [`Ix::Expire`]; `node` is the assigned or leading node account, if the job has one.
 pub fn expire(
+    program: &Address,
     submitter: &Address,
     job: &Address,
     gpu_class: u8,
@@ -445,19 +520,19 @@ pub fn expire(
     node: Option<&Address>,
 ) -> Instruction {
     let mut accounts = vec![
-        readonly(pda::market()),
+        readonly(pda::market(program)),
         writable(*job),
-        writable(pda::submitter(submitter)),
-        writable(pda::gpu_class(gpu_class)),
-        writable(pda::vault()),
+        writable(pda::submitter(program, submitter)),
+        writable(pda::gpu_class(program, gpu_class)),
+        writable(pda::vault(program)),
         writable(*token),
         readonly(TOKEN),
     ];
     accounts.extend(node.map(|n| writable(*n)));
-    build(Ix::Expire, accounts)
+    build(program, Ix::Expire, accounts)
 }
 
 /// [`Ix::CloseJob`].
-pub fn close_job(submitter: &Address, job: &Address) -> Instruction {
-    build(Ix::CloseJob, vec![writable_signer(*submitter), writable(*job)])
+pub fn close_job(program: &Address, submitter: &Address, job: &Address) -> Instruction {
+    build(program, Ix::CloseJob, vec![writable_signer(*submitter), writable(*job)])
 }

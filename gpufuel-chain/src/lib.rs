@@ -1,13 +1,15 @@
 //! GPUFuel's Solana client: the [`Chain`] a cluster is reached through ([`RpcChain`] over
 //! JSON-RPC; [`LocalChain`], LiteSVM in process, with the `local` feature), the careful sender
-//! ([`send`]), instruction builders ([`ix`]), PDAs ([`pda`]), typed reads ([`query`]) and
-//! [`GpuFuelClient`], every instruction for every role.
+//! ([`send`]), instruction builders ([`ix`]), PDAs ([`pda`]), typed reads ([`query`]),
+//! [`GpuFuelClient`], every instruction for every role, and the program's deployment
+//! ([`deploy`]).
 #![warn(missing_docs)]
 
 pub mod chain;
 pub mod client;
 pub mod committee;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod ix;
 #[cfg(feature = "local")]

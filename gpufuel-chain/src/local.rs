@@ -277,7 +277,7 @@ fn slot_hash(previous: &Hash, slot: u64) -> Hash {
     Hash::new_from_array(gpufuel_core::proof::sha256(&[previous.as_ref(), &slot.to_le_bytes()]))
 }
 
-/// Deploys the program into `svm` at [`PROGRAM_ID`] through the upgradeable loader with
+/// Deploys the program into `svm` at [`PROGRAM_ID`] (the deployment [`LocalChain`] reads) through the upgradeable loader with
 /// `authority` as its upgrade authority.
 pub fn deploy(svm: &mut LiteSVM, authority: &Address) -> Result<(), ChainError> {
     deploy_at(svm, &PROGRAM_ID, authority)
@@ -289,7 +289,7 @@ pub fn deploy(svm: &mut LiteSVM, authority: &Address) -> Result<(), ChainError> 
 /// `Some(authority)`.
 pub fn deploy_at(svm: &mut LiteSVM, program: &Address, authority: &Address) -> Result<(), ChainError> {
     svm.add_program(*program, PROGRAM_SO).map_err(|e| ChainError::Account(format!("program: {e}")))?;
-    let address = crate::pda::program_data_of(program);
+    let address = crate::pda::program_data(program);
     let mut account = svm.get_account(&address).ok_or_else(|| ChainError::Account("program data".into()))?;
     account.data[12] = 1;
     account.data[13..45].copy_from_slice(authority.as_ref());
@@ -355,8 +355,12 @@ impl Chain for LocalChain {
         Ok(self.svm().get_account(address))
     }
 
-    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
-        let accounts = self.svm().get_program_accounts(&PROGRAM_ID);
+    async fn program_accounts(
+        &self,
+        program: &Address,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+        let accounts = self.svm().get_program_accounts(program);
         Ok(accounts
             .into_iter()
             .filter(|(_, a)| filters.iter().all(|f| f.matches(&a.data)))

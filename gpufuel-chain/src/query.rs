@@ -1,4 +1,4 @@
-//! Typed account queries over any [`Chain`]: program-account scans with `memcmp` filters on the
+//! Typed account queries of the deployment at `program` over any [`Chain`]: program-account scans with `memcmp` filters on the
 //! kind byte and fixed field offsets (the layouts are `repr(C)`, so offsets are stable), and
 //! waiting for a job to change.
 
@@ -11,7 +11,7 @@ use solana_program_pack::Pack;
 use spl_token_interface::state::Account as TokenAccount;
 use tokio::time::Instant;
 
-use crate::{Chain, ChainError, PROGRAM_ID, chain::Memcmp};
+use crate::{Chain, ChainError, chain::Memcmp};
 
 /// A condition on jobs, evaluated by the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +40,11 @@ fn kind(k: AccountKind) -> Memcmp {
 
 async fn scan<T: AccountData + BorshDeserialize, C: Chain + ?Sized>(
     chain: &C,
+    program: &Address,
     mut filters: Vec<Memcmp>,
 ) -> Result<Vec<(Address, T)>, ChainError> {
     filters.insert(0, kind(T::KIND));
-    let accounts = chain.program_accounts(&filters).await?;
+    let accounts = chain.program_accounts(program, &filters).await?;
     accounts
         .into_iter()
         .map(|(address, data)| {
@@ -53,36 +54,49 @@ async fn scan<T: AccountData + BorshDeserialize, C: Chain + ?Sized>(
 }
 
 /// Jobs matching every filter.
-pub async fn jobs<C: Chain + ?Sized>(chain: &C, filters: &[JobFilter]) -> Result<Vec<(Address, Job)>, ChainError> {
-    scan(chain, filters.iter().map(JobFilter::memcmp).collect()).await
+pub async fn jobs<C: Chain + ?Sized>(
+    chain: &C,
+    program: &Address,
+    filters: &[JobFilter],
+) -> Result<Vec<(Address, Job)>, ChainError> {
+    scan(chain, program, filters.iter().map(JobFilter::memcmp).collect()).await
 }
 
 /// Nodes, of one GPU class or all.
-pub async fn nodes<C: Chain + ?Sized>(chain: &C, gpu_class: Option<u8>) -> Result<Vec<(Address, Node)>, ChainError> {
+pub async fn nodes<C: Chain + ?Sized>(
+    chain: &C,
+    program: &Address,
+    gpu_class: Option<u8>,
+) -> Result<Vec<(Address, Node)>, ChainError> {
     let filters = gpu_class.map(|c| Memcmp { offset: offset_of!(Node, gpu_class), bytes: vec![c] });
-    scan(chain, filters.into_iter().collect()).await
+    scan(chain, program, filters.into_iter().collect()).await
 }
 
 /// Validators, all or the one with a market index (jobs record voters by index).
 pub async fn validators<C: Chain + ?Sized>(
     chain: &C,
+    program: &Address,
     index: Option<u32>,
 ) -> Result<Vec<(Address, Validator)>, ChainError> {
     let filters = index.map(|i| Memcmp { offset: offset_of!(Validator, index), bytes: i.to_le_bytes().to_vec() });
-    scan(chain, filters.into_iter().collect()).await
+    scan(chain, program, filters.into_iter().collect()).await
 }
 
 /// Every GPU class with its reference price and supply/demand counters.
-pub async fn gpu_classes<C: Chain + ?Sized>(chain: &C) -> Result<Vec<(Address, GpuClass)>, ChainError> {
-    scan(chain, vec![]).await
+pub async fn gpu_classes<C: Chain + ?Sized>(
+    chain: &C,
+    program: &Address,
+) -> Result<Vec<(Address, GpuClass)>, ChainError> {
+    scan(chain, program, vec![]).await
 }
 
-/// One program account of type `T`: owned by the program, of `T`'s kind, decoding exactly.
+/// One account of type `T`: owned by `program`, of `T`'s kind, decoding exactly.
 pub async fn account<T: AccountData + BorshDeserialize, C: Chain + ?Sized>(
     chain: &C,
+    program: &Address,
     address: &Address,
 ) -> Result<T, ChainError> {
-    let account = chain.account(address).await?.filter(|a| a.owner == PROGRAM_ID);
+    let account = chain.account(address).await?.filter(|a| a.owner == *program);
     account
         .filter(|a| a.data.first() == Some(&(T::KIND as u8)))
         .and_then(|a| T::try_from_slice(&a.data).ok())
@@ -97,8 +111,8 @@ pub async fn token_balance<C: Chain + ?Sized>(chain: &C, token: &Address) -> Res
 }
 
 /// One job.
-pub async fn job<C: Chain + ?Sized>(chain: &C, address: &Address) -> Result<Job, ChainError> {
-    account(chain, address).await
+pub async fn job<C: Chain + ?Sized>(chain: &C, program: &Address, address: &Address) -> Result<Job, ChainError> {
+    account(chain, program, address).await
 }
 
 /// Polls a job until `done` holds; returns it then. Between reads it waits for the account to
@@ -106,6 +120,7 @@ pub async fn job<C: Chain + ?Sized>(chain: &C, address: &Address) -> Result<Job,
 /// most a backoff growing from 50 ms to 2 s.
 pub async fn wait_for_job<C: Chain + ?Sized>(
     chain: &C,
+    program: &Address,
     address: &Address,
     done: impl Fn(&Job) -> bool,
     timeout: Duration,
@@ -113,7 +128,7 @@ pub async fn wait_for_job<C: Chain + ?Sized>(
     let deadline = Instant::now() + timeout;
     let mut wait = Duration::from_millis(50);
     loop {
-        let j = job(chain, address).await?;
+        let j = job(chain, program, address).await?;
         if done(&j) {
             return Ok(j);
         }

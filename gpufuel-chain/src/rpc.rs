@@ -22,7 +22,7 @@ use solana_signature::Signature;
 use solana_transaction::Transaction;
 
 use crate::{
-    ChainError, PROGRAM_ID,
+    ChainError,
     chain::{Chain, Memcmp, Simulation, Status},
 };
 
@@ -126,7 +126,11 @@ impl Chain for RpcChain {
         Ok(self.client.get_account_with_commitment(address, self.commitment).await.map_err(rpc)?.value)
     }
 
-    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+    async fn program_accounts(
+        &self,
+        program: &Address,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
         let config = RpcProgramAccountsConfig {
             filters: Some(
                 filters
@@ -141,7 +145,7 @@ impl Chain for RpcChain {
             },
             ..RpcProgramAccountsConfig::default()
         };
-        let accounts = self.client.get_program_ui_accounts_with_config(&PROGRAM_ID, config).await.map_err(rpc)?;
+        let accounts = self.client.get_program_ui_accounts_with_config(program, config).await.map_err(rpc)?;
         accounts
             .into_iter()
             .map(|(address, ui)| {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use gpufuel_chain::{
-    ChainError,
+    ChainError, PROGRAM_ID,
     ix::{self, Role},
     pda,
     query::{self, JobFilter},
@@ -50,21 +50,21 @@ async fn urgent_lifecycle_settles_and_pays(cluster: &dyn Cluster) {
     let mut spec = job_spec(1, CLASS, 2_000, m.now().await);
     spec.urgent = true;
     let s = submitter.keypair.pubkey();
-    m.send(&[ix::create_job(&s, &submitter.token, spec)], &submitter.keypair, &[]).await.unwrap();
-    let job = pda::job(&s, 1);
-    let escrowed = query::job(cluster.chain(), &job).await.unwrap().escrow;
+    m.send(&[ix::create_job(&PROGRAM_ID, &s, &submitter.token, spec)], &submitter.keypair, &[]).await.unwrap();
+    let job = pda::job(&PROGRAM_ID, &s, 1);
+    let escrowed = query::job(cluster.chain(), &PROGRAM_ID, &job).await.unwrap().escrow;
     let n = node.keypair.pubkey();
-    let reference = query::gpu_classes(cluster.chain()).await.unwrap()[0].1.ref_price;
+    let reference = query::gpu_classes(cluster.chain(), &PROGRAM_ID).await.unwrap()[0].1.ref_price;
     c.bid(&node.keypair, &job, reference).await.unwrap();
-    assert_eq!(query::job(cluster.chain(), &job).await.unwrap().state, JobState::Open as u8, "an auction");
+    assert_eq!(query::job(cluster.chain(), &PROGRAM_ID, &job).await.unwrap().state, JobState::Open as u8, "an auction");
     cluster.advance(6).await;
     c.assign(&validator.keypair, &job).await.unwrap();
     c.acknowledge(&node.keypair, &job).await.unwrap();
     let cid = gpufuel_fixtures::sample_cid(3);
-    m.send(&[ix::submit_result(&n, &job, cid, [5; 32], false)], &node.keypair, &[]).await.unwrap();
+    m.send(&[ix::submit_result(&PROGRAM_ID, &n, &job, cid, [5; 32], false)], &node.keypair, &[]).await.unwrap();
     let before = (m.balance(&node.token).await, m.balance(&submitter.token).await);
     committee_passes(&m, &validator, &job).await;
-    let j = query::job(cluster.chain(), &job).await.unwrap();
+    let j = query::job(cluster.chain(), &PROGRAM_ID, &job).await.unwrap();
     assert_eq!(j.state, JobState::Settled as u8);
     let node_gain = m.balance(&node.token).await - before.0;
     let refund = m.balance(&submitter.token).await - before.1;
@@ -72,7 +72,11 @@ async fn urgent_lifecycle_settles_and_pays(cluster: &dyn Cluster) {
     let rewards = c.validator(&validator.keypair.pubkey()).await.unwrap().rewards;
     assert_eq!(node_gain + refund + fees + rewards, escrowed, "the escrow is split exactly");
     assert!(node_gain > 0 && refund > 0 && fees > 0 && rewards > 0);
-    assert_eq!(m.balance(&pda::vault()).await, 3 * STAKE + fees + rewards, "stakes, fee pool and rewards remain");
+    assert_eq!(
+        m.balance(&pda::vault(&PROGRAM_ID)).await,
+        3 * STAKE + fees + rewards,
+        "stakes, fee pool and rewards remain"
+    );
 }
 
 /// A refused instruction comes back typed, nothing is submitted, no fee is paid.
@@ -80,22 +84,27 @@ async fn refusals_are_typed_and_nothing_is_sent(cluster: &dyn Cluster) {
     let m = Market::new(cluster).await;
     let (node, submitter) = (m.node(100).await, m.submitter(1_000_000).await);
     let s = submitter.keypair.pubkey();
-    m.send(&[ix::create_job(&s, &submitter.token, job_spec(1, CLASS, 2_000, m.now().await))], &submitter.keypair, &[])
-        .await
-        .unwrap();
+    m.send(
+        &[ix::create_job(&PROGRAM_ID, &s, &submitter.token, job_spec(1, CLASS, 2_000, m.now().await))],
+        &submitter.keypair,
+        &[],
+    )
+    .await
+    .unwrap();
     let lamports = cluster.chain().account(&node.keypair.pubkey()).await.unwrap().unwrap().lamports;
-    let low = ix::bid(&node.keypair.pubkey(), &pda::job(&s, 1), CLASS, 50, None);
+    let low = ix::bid(&PROGRAM_ID, &node.keypair.pubkey(), &pda::job(&PROGRAM_ID, &s, 1), CLASS, 50, None);
     let err = m.send(&[low], &node.keypair, &[]).await.unwrap_err();
     assert_eq!(err.program_error(), Some(GpuFuelError::BidBelowFloor), "{err}");
     assert_eq!(cluster.chain().account(&node.keypair.pubkey()).await.unwrap().unwrap().lamports, lamports);
     // Insufficient funds: an escrow above the submitter's tokens.
     let before = m.balance(&submitter.token).await;
-    let vault = m.balance(&pda::vault()).await;
+    let vault = m.balance(&pda::vault(&PROGRAM_ID)).await;
     let big = job_spec(2, CLASS, before, m.now().await);
-    let err = m.send(&[ix::create_job(&s, &submitter.token, big)], &submitter.keypair, &[]).await.unwrap_err();
+    let err =
+        m.send(&[ix::create_job(&PROGRAM_ID, &s, &submitter.token, big)], &submitter.keypair, &[]).await.unwrap_err();
     assert!(matches!(err, ChainError::Transaction { .. }), "{err}");
-    assert_eq!((m.balance(&submitter.token).await, m.balance(&pda::vault()).await), (before, vault));
-    assert!(cluster.chain().account(&pda::job(&s, 2)).await.unwrap().is_none());
+    assert_eq!((m.balance(&submitter.token).await, m.balance(&pda::vault(&PROGRAM_ID)).await), (before, vault));
+    assert!(cluster.chain().account(&pda::job(&PROGRAM_ID, &s, 2)).await.unwrap().is_none());
 }
 
 /// Queries filtered server-side (memcmp on RPC) return the same answers on both backends.
@@ -105,19 +114,26 @@ async fn queries_filter_by_state_submitter_and_class(cluster: &dyn Cluster) {
     let s = submitter.keypair.pubkey();
     for id in 1..=3 {
         let spec = job_spec(id, CLASS, 2_000, m.now().await);
-        m.send(&[ix::create_job(&s, &submitter.token, spec)], &submitter.keypair, &[]).await.unwrap();
+        m.send(&[ix::create_job(&PROGRAM_ID, &s, &submitter.token, spec)], &submitter.keypair, &[]).await.unwrap();
     }
-    m.send(&[ix::cancel(&s, &pda::job(&s, 2), CLASS, &submitter.token, None)], &submitter.keypair, &[]).await.unwrap();
+    m.send(
+        &[ix::cancel(&PROGRAM_ID, &s, &pda::job(&PROGRAM_ID, &s, 2), CLASS, &submitter.token, None)],
+        &submitter.keypair,
+        &[],
+    )
+    .await
+    .unwrap();
     let chain = cluster.chain();
-    let open = query::jobs(chain, &[JobFilter::State(JobState::Open), JobFilter::Submitter(s)]).await.unwrap();
+    let open =
+        query::jobs(chain, &PROGRAM_ID, &[JobFilter::State(JobState::Open), JobFilter::Submitter(s)]).await.unwrap();
     let mut ids: Vec<u64> = open.iter().map(|(_, j)| j.job_id).collect();
     ids.sort();
     assert_eq!(ids, vec![1, 3]);
-    assert_eq!(query::jobs(chain, &[JobFilter::State(JobState::Cancelled)]).await.unwrap().len(), 1);
-    let nodes = query::nodes(chain, Some(CLASS)).await.unwrap();
-    assert_eq!(nodes.iter().map(|(a, _)| *a).collect::<Vec<_>>(), vec![pda::node(&node.keypair.pubkey())]);
-    assert!(query::nodes(chain, Some(CLASS + 1)).await.unwrap().is_empty());
-    let classes = query::gpu_classes(chain).await.unwrap();
+    assert_eq!(query::jobs(chain, &PROGRAM_ID, &[JobFilter::State(JobState::Cancelled)]).await.unwrap().len(), 1);
+    let nodes = query::nodes(chain, &PROGRAM_ID, Some(CLASS)).await.unwrap();
+    assert_eq!(nodes.iter().map(|(a, _)| *a).collect::<Vec<_>>(), vec![pda::node(&PROGRAM_ID, &node.keypair.pubkey())]);
+    assert!(query::nodes(chain, &PROGRAM_ID, Some(CLASS + 1)).await.unwrap().is_empty());
+    let classes = query::gpu_classes(chain, &PROGRAM_ID).await.unwrap();
     assert_eq!(classes.len(), 1);
     assert_eq!(classes[0].1.open_jobs, 0, "jobs nobody bid on are no demand");
 }
@@ -139,10 +155,10 @@ async fn client_serves_every_role(cluster: &dyn Cluster) {
     client.assign(&submitter.keypair, &job).await.unwrap();
     client.acknowledge(&node.keypair, &job).await.unwrap();
     client.submit_result(&node.keypair, &job, gpufuel_fixtures::sample_cid(4), [1; 32]).await.unwrap();
-    let vault = m.balance(&pda::vault()).await;
+    let vault = m.balance(&pda::vault(&PROGRAM_ID)).await;
     committee_passes(&m, &validator, &job).await;
     assert_eq!(client.job(&job).await.unwrap().state, JobState::Settled as u8);
-    assert!(m.balance(&pda::vault()).await < vault);
+    assert!(m.balance(&pda::vault(&PROGRAM_ID)).await < vault);
     let rewards = client.validator(&validator.keypair.pubkey()).await.unwrap().rewards;
     client.claim_rewards(&validator.keypair, &validator.token).await.unwrap();
     assert!(rewards > 0 && m.balance(&validator.token).await == rewards, "the seat was found and paid");
@@ -249,7 +265,7 @@ async fn rpc_outage_mid_send_is_confirmed_not_resent() {
     assert!(!surfnet.proxy.cut_pending(), "the response of sendTransaction was dropped");
     assert!(started.elapsed() >= Duration::from_millis(1_400), "the send waited out the outage");
     assert_eq!(sent.attempts, 1, "never resent");
-    let escrow = query::job(surfnet.chain(), &pda::job(&s, 1)).await.unwrap().escrow;
+    let escrow = query::job(surfnet.chain(), &PROGRAM_ID, &pda::job(&PROGRAM_ID, &s, 1)).await.unwrap().escrow;
     assert_eq!(before - m.balance(&submitter.token).await, escrow, "applied exactly once");
 }
 
@@ -265,7 +281,7 @@ async fn rpc_down_before_sending_is_a_typed_error() {
     surfnet.restore().await;
     assert!(matches!(err, ChainError::Rpc(_)), "{err}");
     assert_eq!(m.balance(&submitter.token).await, before);
-    assert!(query::job(surfnet.chain(), &pda::job(&s, 1)).await.is_err(), "no job created");
+    assert!(query::job(surfnet.chain(), &PROGRAM_ID, &pda::job(&PROGRAM_ID, &s, 1)).await.is_err(), "no job created");
 }
 
 /// With a websocket endpoint, a client waiting on a job is woken by the cluster's notification
@@ -290,6 +306,6 @@ async fn rpc_websocket_wakes_a_waiting_client() {
     });
     assert!(started.elapsed() < Duration::from_secs(30), "woken by the notification, not the limit");
     let bid_on = |j: &gpufuel_core::state::Job| j.best_bid > 0;
-    let j = query::wait_for_job(&watcher, &job, bid_on, Duration::from_secs(10)).await.unwrap();
+    let j = query::wait_for_job(&watcher, &PROGRAM_ID, &job, bid_on, Duration::from_secs(10)).await.unwrap();
     assert!(bid_on(&j));
 }

@@ -18,8 +18,10 @@ pub struct Connection {
 
 impl Connection {
     pub fn new(options: &ConnectOptions) -> Result<Self, ClientError> {
+        let program = options.program_id()?;
         let (chain, keypair, store) = options.resolve()?;
-        Ok(Self { client: Arc::new(GpuFuelClient::new(chain)), keypair, store })
+        let client = GpuFuelClient::new(chain).with_program(program);
+        Ok(Self { client: Arc::new(client), keypair, store })
     }
 
     /// The wallet's GPUFuel token account.

@@ -241,7 +241,7 @@ fn describe(net: &LocalNetwork, job: &Job, state: JobState) -> String {
     let node = net
         .nodes
         .iter()
-        .find(|n| gpufuel_chain::pda::node(&n.wallet.address()).to_bytes() == job.node)
+        .find(|n| gpufuel_chain::pda::node(net.client.program(), &n.wallet.address()).to_bytes() == job.node)
         .map(|n| format!(" node {} ({})", short(&n.wallet.address()), n.behaviour.name()))
         .unwrap_or_default();
     match state {
@@ -346,7 +346,7 @@ async fn report(
     }
     println!("\nValidators");
     for v in &net.validators {
-        let account = gpufuel_chain::pda::validator(&v.operator());
+        let account = gpufuel_chain::pda::validator(net.client.program(), &v.operator());
         let val: Validator = net.chain.account(&account)?;
         println!(
             "  validator {} votes {:>2}  overruled {}  missed {}  rewards {:>6}  stake {}",

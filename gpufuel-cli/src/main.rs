@@ -7,6 +7,7 @@ mod job;
 mod local;
 mod market;
 mod node;
+mod program;
 mod stake;
 mod validator;
 
@@ -40,6 +41,10 @@ struct Cli {
     /// Directory of the embedded store.
     #[arg(long, global = true)]
     store: Option<PathBuf>,
+    /// The program's address; default $GPUFUEL_PROGRAM_ID, else `program_id` in
+    /// ~/.config/gpufuel/config.yml, else the well-known address.
+    #[arg(long, global = true)]
+    program_id: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -73,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: market::MarketCommand,
     },
+    /// Deploy or upgrade the on-chain program.
+    Program {
+        #[command(subcommand)]
+        command: program::ProgramCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -95,6 +105,7 @@ fn main() -> ExitCode {
             config: cli.config,
             kubo: cli.kubo,
             store: cli.store,
+            program_id: cli.program_id,
         };
         let connection = || Connection::new(&options);
         match cli.command {
@@ -104,6 +115,7 @@ fn main() -> ExitCode {
             Command::Submitter { command } => stake::run(&connection()?, Role::Submitter, command).await,
             Command::Job { command } => job::run(Client::connect(options.clone()).await?, command).await,
             Command::Market { command } => market::run(&connection()?, command).await,
+            Command::Program { command } => program::run(&connection()?, command).await,
         }
     });
     match result {

@@ -83,7 +83,11 @@ pub async fn run(connection: &Connection, command: MarketCommand) -> CliResult {
         MarketCommand::Init { mint, params, capacity, .. } => {
             // Everything is checked before anything is sent.
             if client.market().await.is_ok() {
-                return Err(format!("the market of this deployment exists: {}", gpufuel_chain::pda::market()).into());
+                return Err(format!(
+                    "the market of this deployment exists: {}",
+                    gpufuel_chain::pda::market(client.program())
+                )
+                .into());
             }
             match client.upgrade_authority().await? {
                 Some(authority) if authority == keypair.pubkey() => {}
@@ -103,7 +107,7 @@ pub async fn run(connection: &Connection, command: MarketCommand) -> CliResult {
                 None => client.create_mint(keypair, 6).await?,
             };
             client.init_market(keypair, &mint, params, capacity).await?;
-            println!("market {} (mint {mint})", gpufuel_chain::pda::market());
+            println!("market {} (mint {mint})", gpufuel_chain::pda::market(client.program()));
         }
         MarketCommand::MintTo { owner, amount } => {
             let mint = Address::new_from_array(client.market().await?.mint);
@@ -165,13 +169,14 @@ fn params_file(path: &Path, base: MarketParams) -> Result<MarketParams, Box<dyn 
 
 async fn show(connection: &Connection) -> CliResult {
     let client = &connection.client;
-    let chain = client.chain();
     let market = client.market().await?;
-    println!("market     {} (mint {})", gpufuel_chain::pda::market(), Address::new_from_array(market.mint));
+    println!(
+        "market     {} (mint {})",
+        gpufuel_chain::pda::market(client.program()),
+        Address::new_from_array(market.mint)
+    );
     println!("authority  {}", Address::new_from_array(market.authority));
-    let mut classes = query::gpu_classes(chain).await?;
-    classes.sort_unstable_by_key(|(_, c)| c.class_id);
-    for (_, c) in classes {
+    for c in client.gpu_classes().await? {
         println!(
             "class      {:<10} {}/GPU-s (at least {}), {} nodes",
             class_name(c.class_id),
@@ -184,7 +189,7 @@ async fn show(connection: &Connection) -> CliResult {
     let running = client.jobs(&[JobFilter::State(JobState::Assigned)]).await?.len();
     let checked = client.jobs(&[JobFilter::State(JobState::Submitted)]).await?.len();
     println!("jobs       {open} open, {running} running, {checked} being checked");
-    let (nodes, validators) = (query::nodes(chain, None).await?, query::validators(chain, None).await?);
+    let (nodes, validators) = (client.nodes(None).await?, client.validators().await?);
     println!("stakers    {} nodes, {} validators", nodes.len(), validators.len());
     print!("{}", toml::to_string(&market.params)?);
     Ok(())

@@ -125,7 +125,7 @@ fn state(header: &StakeHeader, now: i64) -> String {
 async fn in_flight(connection: &Connection, role: Role) -> Result<Vec<Address>, Box<dyn std::error::Error>> {
     let (client, owner) = (&connection.client, connection.keypair.pubkey());
     let jobs = match role {
-        Role::Node => client.jobs(&[JobFilter::Node(pda::node(&owner))]).await?,
+        Role::Node => client.jobs(&[JobFilter::Node(pda::node(client.program(), &owner))]).await?,
         Role::Submitter => client.jobs(&[JobFilter::Submitter(owner)]).await?,
         Role::Validator => {
             let index = client.validator(&owner).await?.index;

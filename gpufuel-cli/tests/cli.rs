@@ -29,4 +29,14 @@ fn bad_arguments_are_refused_with_a_message() {
     let out = gpufuel(&[&submit[..], &["--class", "tpu-v9"]].concat());
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown GPU class 'tpu-v9'; known: 0 (cpu)"));
+    let out = gpufuel(&["market", "show", "--program-id", "nope", "--config", "/nonexistent.yml"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("program id: \"nope\" is not a base58 address"));
+    let out = Command::new(env!("CARGO_BIN_EXE_gpufuel"))
+        .args(["market", "show", "--config", "/nonexistent.yml"])
+        .env("GPUFUEL_PROGRAM_ID", "0OIl")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GPUFUEL_PROGRAM_ID: \"0OIl\" is not a base58 address"));
 }

@@ -9,6 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use gpufuel_chain::PROGRAM_ID;
 use gpufuel_core::{
     committee::{self, Step},
     instruction::GpuClassArgs,
@@ -241,7 +242,7 @@ async fn operators_top_up_unstake_and_withdraw_their_stake_from_the_cli() {
     // A job whose auction the node leads holds the stake.
     let (submitter, create, _) = market.job_to_create().await;
     market.send(&[create], &submitter.keypair, &[&submitter.keypair]).await.unwrap();
-    let job = gpufuel_chain::pda::job(&submitter.keypair.pubkey(), 1);
+    let job = gpufuel_chain::pda::job(&PROGRAM_ID, &submitter.keypair.pubkey(), 1);
     client.bid(&operator.keypair, &job, 100).await.unwrap();
     let held = cli.run(&["node", "unstake"]).unwrap_err();
     assert!(held.contains(&format!("work in flight holds the stake: job {job}")), "{held}");
@@ -292,7 +293,7 @@ async fn the_upgrade_authority_creates_and_administers_a_market_from_the_cli() {
 
     std::fs::write(&params, "bid_window_secs = 20\n[terms]\ncommittee_size = 1\nquorum = 1\n").unwrap();
     let created = cli.run(&["market", "init", "--create-mint", "--params", params_arg, "--capacity", "16"]).unwrap();
-    assert!(created.starts_with(&format!("market {}", gpufuel_chain::pda::market())), "{created}");
+    assert!(created.starts_with(&format!("market {}", gpufuel_chain::pda::market(&PROGRAM_ID))), "{created}");
     let again = cli.run(&["market", "init", "--create-mint"]).unwrap_err();
     assert!(again.contains("the market of this deployment exists"), "{again}");
     let market = client.market().await.unwrap();
@@ -324,4 +325,47 @@ async fn the_upgrade_authority_creates_and_administers_a_market_from_the_cli() {
     surfnet.advance(market.params.params_timelock_secs as i64 + 1).await;
     cli.run(&["market", "params", "--apply"]).unwrap();
     assert_eq!(client.market().await.unwrap().params.min_job_value, 250);
+}
+
+/// `gpufuel program deploy` on a cluster with no Solana CLI: the same binary at a new address,
+/// whose market the commands reach with `--program-id` or `GPUFUEL_PROGRAM_ID`, apart from the
+/// well-known deployment's; then an upgrade, and the authority made final.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_program_deployed_from_the_cli_has_a_market_of_its_own() {
+    let surfnet = Surfnet::start().await;
+    let wallet = Wallet { keypair: solana_keypair::Keypair::new(), token: Address::default() };
+    surfnet.fund(&wallet.keypair.pubkey()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(dir.path(), &surfnet.url(), "deployer", &wallet);
+    let so = dir.path().join("gpufuel_program.so");
+    std::fs::write(&so, gpufuel_chain::PROGRAM_SO).unwrap();
+    let so = so.to_str().unwrap();
+
+    let deployed = cli.run(&["program", "deploy", so, "--parallel", "8"]).unwrap();
+    let keypair = gpufuel_chain::config::read_keypair(&dir.path().join("gpufuel_program-keypair.json")).unwrap();
+    let id = keypair.pubkey().to_string();
+    assert!(
+        deployed.contains(&format!("program {id} deployed (upgrade authority {})", wallet.keypair.pubkey())),
+        "{deployed}"
+    );
+    let again = cli.run(&["program", "deploy", so]).unwrap_err();
+    assert!(again.contains(&format!("{id} is deployed already")), "{again}");
+
+    let created = cli.run(&["market", "init", "--create-mint", "--program-id", &id]).unwrap();
+    assert!(created.starts_with(&format!("market {}", gpufuel_chain::pda::market(&keypair.pubkey()))), "{created}");
+    let with_env = |args: &[&str]| {
+        let Output { status, stdout, stderr } = cli.command(args).env("GPUFUEL_PROGRAM_ID", &id).output().unwrap();
+        assert!(status.success(), "{}", String::from_utf8_lossy(&stderr));
+        String::from_utf8_lossy(&stdout).into_owned()
+    };
+    with_env(&["market", "add-class", "a100", "--ref-price", "300", "--min-price", "30"]);
+    assert_eq!(cli.run(&["market", "prices", "--program-id", &id]).unwrap().trim(), "a100       300/GPU-s");
+    assert!(cli.run(&["market", "show"]).is_err(), "the well-known deployment has no market here");
+
+    let upgraded = cli.run(&["program", "upgrade", so, "--program-id", &id]).unwrap();
+    assert!(upgraded.contains(&format!("program {id} upgraded")), "{upgraded}");
+    assert_eq!(with_env(&["market", "prices"]).trim(), "a100       300/GPU-s", "state survives the upgrade");
+    let made_final = cli.run(&["program", "set-authority", "--final", "--program-id", &id]).unwrap();
+    assert!(made_final.contains("is final"), "{made_final}");
+    assert!(cli.run(&["program", "upgrade", so, "--program-id", &id]).is_err(), "nobody can upgrade it now");
 }

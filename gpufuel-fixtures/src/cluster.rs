@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use gpufuel_chain::{
-    Chain, ChainError, GpuFuelClient, LocalChain, ix,
+    Chain, ChainError, GpuFuelClient, LocalChain, PROGRAM_ID, ix,
     send::{PriorityFee, SendOptions, send},
 };
 use gpufuel_core::state::{JobTerms, MarketParams, NodeSpec};
@@ -155,7 +155,7 @@ impl<'a> Market<'a> {
     pub async fn job_to_create(&self) -> (Wallet, Instruction, u64) {
         let submitter = self.submitter(10_000_000).await;
         let spec = job_spec(1, CLASS, 2_000, self.now().await);
-        let create = ix::create_job(&submitter.keypair.pubkey(), &submitter.token, spec);
+        let create = ix::create_job(&PROGRAM_ID, &submitter.keypair.pubkey(), &submitter.token, spec);
         let before = self.balance(&submitter.token).await;
         (submitter, create, before)
     }

@@ -90,11 +90,11 @@ impl LocalMarket {
         let token = chain.token_account(&admin, &admin.pubkey())?;
         let authority = Wallet { keypair: admin, token };
         let (set, create) = validator_set_account(&chain, &authority.address(), &PROGRAM_ID);
-        let init = ix::init_market(&authority.address(), &chain.mint(), &set.pubkey(), params);
+        let init = ix::init_market(&PROGRAM_ID, &authority.address(), &chain.mint(), &set.pubkey(), params);
         chain.send(&[create, init], &[&authority.keypair, &set])?;
         for &(class_id, ref_price, min_price) in classes {
             let args = GpuClassArgs { class_id, ref_price, min_price };
-            chain.send(&[ix::add_gpu_class(&authority.address(), args)], &[&authority.keypair])?;
+            chain.send(&[ix::add_gpu_class(&PROGRAM_ID, &authority.address(), args)], &[&authority.keypair])?;
         }
         Ok(Self { chain, authority, validator_set: set.pubkey(), wallets: HashMap::new(), validators: HashMap::new() })
     }
@@ -106,14 +106,14 @@ impl LocalMarket {
 
     /// The market account.
     pub fn market(&self) -> Result<Market, ChainError> {
-        self.chain.account::<Market>(&pda::market())
+        self.chain.account::<Market>(&pda::market(&PROGRAM_ID))
     }
 
     /// Registers a node operator with `stake` staked and `spare` tokens left in its wallet.
     pub fn node(&mut self, spec: NodeSpec, stake: u64, spare: u64) -> Result<Wallet, ChainError> {
         let w = self.chain.wallet(stake + spare)?;
-        self.chain.send(&[ix::register_node(&w.address(), &w.token, spec, stake)], &[&w.keypair])?;
-        self.wallets.insert(pda::node(&w.address()), (w.address(), w.token));
+        self.chain.send(&[ix::register_node(&PROGRAM_ID, &w.address(), &w.token, spec, stake)], &[&w.keypair])?;
+        self.wallets.insert(pda::node(&PROGRAM_ID, &w.address()), (w.address(), w.token));
         Ok(w)
     }
 
@@ -126,8 +126,8 @@ impl LocalMarket {
 
     /// Registers an existing wallet (a node operator's, a submitter's) as a validator too.
     pub fn register_validator(&mut self, w: &Wallet, stake: u64) -> Result<(), ChainError> {
-        self.chain.send(&[ix::register_validator(&w.address(), &w.token, stake)], &[&w.keypair])?;
-        let account = pda::validator(&w.address());
+        self.chain.send(&[ix::register_validator(&PROGRAM_ID, &w.address(), &w.token, stake)], &[&w.keypair])?;
+        let account = pda::validator(&PROGRAM_ID, &w.address());
         let index = self.chain.account::<Validator>(&account)?.index;
         self.wallets.insert(account, (w.address(), w.token));
         self.validators.insert(index, w.keypair.to_bytes());
@@ -140,8 +140,8 @@ impl LocalMarket {
         let payer = self.authority.keypair.insecure_clone();
         for key in self.validators.values() {
             let operator = Keypair::try_from(&key[..]).expect("stored keypair").pubkey();
-            if self.chain.account::<Validator>(&pda::validator(&operator))?.activated == 0 {
-                self.chain.send(&[ix::activate_validator(&operator, &self.validator_set)], &[&payer])?;
+            if self.chain.account::<Validator>(&pda::validator(&PROGRAM_ID, &operator))?.activated == 0 {
+                self.chain.send(&[ix::activate_validator(&PROGRAM_ID, &operator, &self.validator_set)], &[&payer])?;
             }
         }
         Ok(())
@@ -150,15 +150,18 @@ impl LocalMarket {
     /// Registers a job submitter.
     pub fn submitter(&mut self, stake: u64, spare: u64) -> Result<Wallet, ChainError> {
         let w = self.chain.wallet(stake + spare)?;
-        self.chain.send(&[ix::register_submitter(&w.address(), &w.token, stake)], &[&w.keypair])?;
-        self.wallets.insert(pda::submitter(&w.address()), (w.address(), w.token));
+        self.chain.send(&[ix::register_submitter(&PROGRAM_ID, &w.address(), &w.token, stake)], &[&w.keypair])?;
+        self.wallets.insert(pda::submitter(&PROGRAM_ID, &w.address()), (w.address(), w.token));
         Ok(w)
     }
 
     /// Creates a job; returns its address.
     pub fn create_job(&mut self, submitter: &Wallet, spec: JobSpec) -> Result<Address, ChainError> {
-        self.chain.send(&[ix::create_job(&submitter.address(), &submitter.token, spec)], &[&submitter.keypair])?;
-        Ok(pda::job(&submitter.address(), spec.job_id))
+        self.chain.send(
+            &[ix::create_job(&PROGRAM_ID, &submitter.address(), &submitter.token, spec)],
+            &[&submitter.keypair],
+        )?;
+        Ok(pda::job(&PROGRAM_ID, &submitter.address(), spec.job_id))
     }
 
     /// Decodes a job.
@@ -168,7 +171,7 @@ impl LocalMarket {
 
     /// The vault's token balance.
     pub fn vault_balance(&self) -> u64 {
-        self.chain.balance(&pda::vault())
+        self.chain.balance(&pda::vault(&PROGRAM_ID))
     }
 
     /// The node leading or running a job, if any.
@@ -180,19 +183,26 @@ impl LocalMarket {
     /// The bid instruction of `node` on a job (releasing its current leader).
     pub fn bid_ix(&self, node: &Address, job: &Address, price: u64) -> Result<Instruction, ChainError> {
         let j = self.job(job)?;
-        Ok(ix::bid(node, job, j.gpu_class, price, self.holder(job)?.as_ref()))
+        Ok(ix::bid(&PROGRAM_ID, node, job, j.gpu_class, price, self.holder(job)?.as_ref()))
     }
 
     /// The assign instruction for a job's current best bid.
     pub fn assign_ix(&self, job: &Address) -> Result<Instruction, ChainError> {
         let j = self.job(job)?;
-        Ok(ix::assign(job, &Address::new_from_array(j.node), j.gpu_class))
+        Ok(ix::assign(&PROGRAM_ID, job, &Address::new_from_array(j.node), j.gpu_class))
     }
 
     /// The cancel instruction of a job's submitter.
     pub fn cancel_ix(&self, submitter: &Wallet, job: &Address) -> Result<Instruction, ChainError> {
         let j = self.job(job)?;
-        Ok(ix::cancel(&submitter.address(), job, j.gpu_class, &submitter.token, self.holder(job)?.as_ref()))
+        Ok(ix::cancel(
+            &PROGRAM_ID,
+            &submitter.address(),
+            job,
+            j.gpu_class,
+            &submitter.token,
+            self.holder(job)?.as_ref(),
+        ))
     }
 
     /// Every validator by index, from chain state.
@@ -201,7 +211,7 @@ impl LocalMarket {
             .keys()
             .map(|&i| {
                 let operator = Keypair::try_from(&self.validators[&i][..]).expect("stored keypair").pubkey();
-                let account = pda::validator(&operator);
+                let account = pda::validator(&PROGRAM_ID, &operator);
                 Ok((i, (account, self.chain.account::<Validator>(&account)?)))
             })
             .collect()
@@ -213,7 +223,7 @@ impl LocalMarket {
         let j = self.job(job)?;
         let node = Address::new_from_array(j.node);
         if j.phase == Phase::Voting as u8 {
-            return Ok((ix::draw_committee(job, &node, &self.validator_set, &[]), vec![]));
+            return Ok((ix::draw_committee(&PROGRAM_ID, job, &node, &self.validator_set, &[]), vec![]));
         }
         let hashes =
             self.chain.data(&committee::SLOT_HASHES).ok_or_else(|| ChainError::Account("SlotHashes".into()))?;
@@ -225,7 +235,7 @@ impl LocalMarket {
         };
         let owner = self.chain.account::<Node>(&node)?.header.owner;
         let plan = committee::plan(job, &j, slot_hash, &set, &self.validators_by_index()?, owner);
-        Ok((ix::draw_committee(job, &node, &self.validator_set, &plan.candidates), plan.seats))
+        Ok((ix::draw_committee(&PROGRAM_ID, job, &node, &self.validator_set, &plan.candidates), plan.seats))
     }
 
     /// The seats of a job's current round: `(seat, operator keypair)`.
@@ -249,12 +259,12 @@ impl LocalMarket {
     ) -> Result<Instruction, ChainError> {
         let round = self.job(job)?.round;
         let commitment = vote_commitment(sha256, &job.to_bytes(), round, seat, pass, &salt(job, seat));
-        Ok(ix::commit_vote(operator, job, seat, commitment))
+        Ok(ix::commit_vote(&PROGRAM_ID, operator, job, seat, commitment))
     }
 
     /// The reveal instruction matching [`Self::commit_ix`].
     pub fn reveal_ix(&self, job: &Address, seat: u8, operator: &Address, pass: bool) -> Instruction {
-        ix::reveal_vote(operator, job, seat, pass, salt(job, seat))
+        ix::reveal_vote(&PROGRAM_ID, operator, job, seat, pass, salt(job, seat))
     }
 
     /// Draws the current round and has every seat commit then reveal the vote `vote(seat)` gives
@@ -296,7 +306,7 @@ impl LocalMarket {
         let lookup = |account: &Address| {
             self.wallets.get(account).copied().ok_or_else(|| ChainError::Account(account.to_string()))
         };
-        let submitter_token = lookup(&pda::submitter(&submitter))?.1;
+        let submitter_token = lookup(&pda::submitter(&PROGRAM_ID, &submitter))?.1;
         Ok(SettleAccounts {
             job: *job,
             node,
@@ -314,9 +324,12 @@ impl LocalMarket {
     pub fn expire_ix(&self, job: &Address) -> Result<Instruction, ChainError> {
         let j = self.job(job)?;
         let submitter = Address::new_from_array(j.submitter);
-        let token =
-            self.wallets.get(&pda::submitter(&submitter)).ok_or_else(|| ChainError::Account(submitter.to_string()))?.1;
-        Ok(ix::expire(&submitter, job, j.gpu_class, &token, self.holder(job)?.as_ref()))
+        let token = self
+            .wallets
+            .get(&pda::submitter(&PROGRAM_ID, &submitter))
+            .ok_or_else(|| ChainError::Account(submitter.to_string()))?
+            .1;
+        Ok(ix::expire(&PROGRAM_ID, &submitter, job, j.gpu_class, &token, self.holder(job)?.as_ref()))
     }
 
     /// Tokens the program owes: every stake, every validator's rewards, every class's fee pool,

@@ -1,7 +1,7 @@
 //! The program tests' market: two GPU classes, three nodes, three activated validators and a
 //! submitter, at the default market parameters.
 
-use gpufuel_chain::{ChainError, ix, local::Wallet};
+use gpufuel_chain::{ChainError, PROGRAM_ID, ix, local::Wallet};
 use gpufuel_core::{
     GpuFuelError,
     instruction::JobSpec,
@@ -72,7 +72,7 @@ impl World {
         self.m.chain.advance(31);
         self.send(self.m.assign_ix(&job).unwrap(), &self.submitter).unwrap();
         let n = &self.nodes[winner];
-        self.send(ix::acknowledge(&n.address(), &job), n).unwrap();
+        self.send(ix::acknowledge(&PROGRAM_ID, &n.address(), &job), n).unwrap();
         job
     }
 
@@ -80,7 +80,7 @@ impl World {
     pub fn submitted_job(&mut self, id: u64, winner: usize, price: u64) -> Address {
         let job = self.assigned_job(id, winner, price);
         let n = &self.nodes[winner];
-        self.send(ix::submit_result(&n.address(), &job, sample_cid(9), [7; 32], false), n).unwrap();
+        self.send(ix::submit_result(&PROGRAM_ID, &n.address(), &job, sample_cid(9), [7; 32], false), n).unwrap();
         job
     }
 
@@ -93,7 +93,7 @@ impl World {
     /// Settles a job whose windows passed (sent by the submitter: anyone may).
     pub fn settle(&self, job: &Address) -> Result<u64, ChainError> {
         self.m.end_windows(job);
-        self.send(ix::settle(&self.m.settle_accounts(job)?), &self.submitter)
+        self.send(ix::settle(&PROGRAM_ID, &self.m.settle_accounts(job)?), &self.submitter)
     }
 
     pub fn assert_conserved(&mut self) {

@@ -144,6 +144,7 @@ impl LocalNetwork {
         for &(class_id, _) in GPU_CLASSES {
             client.add_gpu_class(&authority, GpuClassArgs { class_id, ref_price: 100, min_price: 1 }).await?;
         }
+        let vault = pda::vault(client.program());
         let mut net = Self {
             chain,
             client,
@@ -151,7 +152,7 @@ impl LocalNetwork {
             nodes: vec![],
             validators: vec![],
             validators_silent: false,
-            accounts: std::sync::Mutex::new(vec![pda::vault()]),
+            accounts: std::sync::Mutex::new(vec![vault]),
             dir,
             step_secs: config.step_secs,
             tokens: config.tokens,

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{network, node_of, state};
+use gpufuel_chain::PROGRAM_ID;
 use gpufuel_core::proof::freivalds::Precision;
 use gpufuel_core::{
     state::{JobState, Node},
@@ -147,8 +148,12 @@ async fn with_silent_validators_nothing_passes_the_job_ends_unresolved_and_refun
     let alice = net.submitter(50_000_000).await.unwrap();
     let before = net.chain.balance(&alice.token);
     let (product, _) = matmul(&net, 5).await;
-    let stake =
-        net.chain.account::<Node>(&gpufuel_chain::pda::node(&net.nodes[0].wallet.address())).unwrap().header.stake;
+    let stake = net
+        .chain
+        .account::<Node>(&gpufuel_chain::pda::node(&PROGRAM_ID, &net.nodes[0].wallet.address()))
+        .unwrap()
+        .header
+        .stake;
     let job = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
     net.run_until_done(&[job], 400).await.unwrap();
     let j = net.chain.account::<gpufuel_core::state::Job>(&job).unwrap();
@@ -172,7 +177,7 @@ async fn a_store_down_at_submission_locks_no_escrow() {
         .unwrap_err();
     assert!(matches!(err, ClientError::Store(gpufuel_store::StoreError::Unavailable(_))), "{err}");
     assert_eq!(net.chain.balance(&alice.token), before);
-    assert!(net.chain.data(&gpufuel_chain::pda::job(&alice.address(), 77)).is_none());
+    assert!(net.chain.data(&gpufuel_chain::pda::job(&PROGRAM_ID, &alice.address(), 77)).is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -42,6 +42,9 @@ pub struct ConnectOptions {
     pub kubo: Option<String>,
     /// Directory of the embedded store (default `~/.local/share/gpufuel/store`).
     pub store: Option<PathBuf>,
+    /// The program's address (base58); default `$GPUFUEL_PROGRAM_ID`, else the `program_id` of
+    /// `~/.config/gpufuel/config.yml`, else the well-known [`gpufuel_chain::PROGRAM_ID`].
+    pub program_id: Option<String>,
 }
 
 impl ConnectOptions {
@@ -62,6 +65,11 @@ impl ConnectOptions {
             }
         };
         Ok((RpcChain::from_config(&cfg), keypair, store))
+    }
+
+    /// The deployment these options name ([`gpufuel_chain::config::program_id`]).
+    pub fn program_id(&self) -> Result<Address, ClientError> {
+        Ok(gpufuel_chain::config::program_id(self.program_id.as_deref())?)
     }
 }
 
@@ -85,8 +93,9 @@ impl Client {
     /// Connects to a cluster over RPC (Solana CLI conventions) with the wallet's first GPUFuel
     /// token account.
     pub async fn connect(options: ConnectOptions) -> Result<Self, ClientError> {
+        let program = options.program_id()?;
         let (chain, keypair, store) = options.resolve()?;
-        let gpufuel = GpuFuelClient::new(Arc::new(chain) as Arc<dyn Chain>);
+        let gpufuel = GpuFuelClient::new(Arc::new(chain) as Arc<dyn Chain>).with_program(program);
         let token = match gpufuel.token_account(&keypair.pubkey()).await {
             Err(ChainError::Account(_)) => {
                 let owner = keypair.pubkey();
@@ -143,7 +152,7 @@ impl Client {
 
     /// Whether the wallet is registered as a submitter.
     pub async fn is_registered(&self) -> Result<bool, ClientError> {
-        let submitter = gpufuel_chain::pda::submitter(&self.address());
+        let submitter = gpufuel_chain::pda::submitter(self.gpufuel.program(), &self.address());
         Ok(self.gpufuel.chain().account(&submitter).await?.is_some())
     }
 
@@ -257,7 +266,7 @@ impl Client {
 
     /// Nodes on the market.
     pub async fn nodes(&self) -> Result<Vec<NodeStatus>, ClientError> {
-        let nodes = query::nodes(self.gpufuel.chain(), None).await?;
+        let nodes = self.gpufuel.nodes(None).await?;
         Ok(nodes.iter().map(|(a, n)| NodeStatus::of(*a, n)).collect())
     }
 
@@ -271,7 +280,7 @@ impl Client {
     /// `timeout`).
     pub async fn wait(&self, job: &Address, timeout: Duration) -> Result<JobStatus, ClientError> {
         let done = |j: &Job| status::state(job, j).is_ok_and(|s| s.is_terminal());
-        let j = query::wait_for_job(self.gpufuel.chain(), job, done, timeout).await?;
+        let j = self.gpufuel.wait_for_job(job, done, timeout).await?;
         Ok(JobStatus::of(*job, &j)?)
     }
 

@@ -38,4 +38,8 @@ test('bad input rejects with a code and submits nothing', async () => {
   assert.deepEqual(await client.jobs(true), [])
   await assert.rejects(LocalNetwork.start({ dishonest: ['sneaky'] }), (e) => e.code === 'INVALID_ARGUMENT')
   await assert.rejects(Client.connect({ keypair: '/nonexistent.json', config: '/nonexistent.yml' }), (e) => e.code === 'CONFIG_ERROR')
+  await assert.rejects(
+    Client.connect({ config: '/nonexistent.yml', programId: 'not-base58!' }),
+    (e) => e.code === 'CONFIG_ERROR' && /program id/.test(e.message),
+  )
 })

@@ -245,6 +245,9 @@ pub struct Connect {
     /// Kubo RPC API (`http://127.0.0.1:5001`); else the embedded store in `store`.
     pub kubo: Option<String>,
     pub store: Option<String>,
+    /// The program's address (base58); default `$GPUFUEL_PROGRAM_ID`, else `program_id` in
+    /// `~/.config/gpufuel/config.yml`, else the well-known address.
+    pub program_id: Option<String>,
 }
 
 /// What a job asks of the market. Amounts are base units; prices base units per GPU-second.
@@ -315,6 +318,7 @@ impl Client {
             config: o.config.map(Into::into),
             kubo: o.kubo,
             store: o.store.map(Into::into),
+            program_id: o.program_id,
         };
         promise(env, async move { Ok(Client(Arc::new(rs::Client::connect(options).await.map_err(coded)?))) })
     }

@@ -201,9 +201,12 @@ pub struct Client(pub Arc<sdk::Client>);
 impl Client {
     /// Connects to a cluster over RPC; unset arguments come from the Solana CLI config
     /// (`~/.config/solana/cli/config.yml`). Files go to a Kubo node (`kubo`) or the embedded
-    /// store (`store`, default `~/.local/share/gpufuel/store`).
+    /// store (`store`, default `~/.local/share/gpufuel/store`). `program_id` names the
+    /// deployment (default `$GPUFUEL_PROGRAM_ID`, else `~/.config/gpufuel/config.yml`, else the
+    /// well-known address).
     #[staticmethod]
-    #[pyo3(signature = (url=None, keypair=None, commitment=None, config=None, kubo=None, store=None))]
+    #[pyo3(signature = (url=None, keypair=None, commitment=None, config=None, kubo=None, store=None, program_id=None))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments, each optional
     fn connect(
         py: Python<'_>,
         url: Option<String>,
@@ -212,8 +215,9 @@ impl Client {
         config: Option<PathBuf>,
         kubo: Option<String>,
         store: Option<PathBuf>,
+        program_id: Option<String>,
     ) -> PyResult<Self> {
-        let options = ConnectOptions { url, keypair, commitment, config, kubo, store };
+        let options = ConnectOptions { url, keypair, commitment, config, kubo, store, program_id };
         let client = block_on(py, sdk::Client::connect(options)).map_err(coded)?;
         Ok(Self(Arc::new(client)))
     }

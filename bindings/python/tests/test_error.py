@@ -107,6 +107,12 @@ def test_connect_without_config_is_a_config_error(tmp_path):
     assert e.value.code == "CONFIG_ERROR"
 
 
+def test_connect_with_a_malformed_program_id_is_a_config_error(tmp_path):
+    with pytest.raises(gpufuel.GpuFuelError, match="program id") as e:
+        gpufuel.Client.connect(url="http://127.0.0.1:9", config=str(tmp_path / "none.yml"), program_id="not-base58!")
+    assert e.value.code == "CONFIG_ERROR"
+
+
 def test_a_new_wallet_must_register_before_it_submits(net):
     client = net.client(5_000_000, register=False)
     assert not client.is_registered()

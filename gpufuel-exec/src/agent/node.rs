@@ -141,7 +141,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         token: &Address,
         config: NodeConfig,
     ) -> Result<Self, AgentError> {
-        let node = pda::node(&operator.pubkey());
+        let node = pda::node(client.program(), &operator.pubkey());
         if client.chain().account(&node).await?.is_none() {
             let spec =
                 gpufuel_core::state::NodeSpec { price_floor: config.price_floor, ..executor.capabilities().spec };

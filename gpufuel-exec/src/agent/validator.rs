@@ -16,7 +16,7 @@ use gpufuel_core::{
     committee::{self, Step, vote_commitment},
     proof::{Hash, challenge::Tolerance, freivalds, sha256},
     settlement::Outcome,
-    state::{Job, JobState, MAX_COMMITTEE, SeatVote, Validator, Workload},
+    state::{Job, JobState, MAX_COMMITTEE, SeatVote, Workload},
     task::{
         InvalidReport, ResultManifest, Task,
         verify::{self, Failure},
@@ -119,13 +119,12 @@ impl<C: Chain + Send + Sync + 'static> ValidatorAgent<C> {
         token: &Address,
         config: ValidatorConfig,
     ) -> Result<Self, AgentError> {
-        let account = pda::validator(&operator.pubkey());
+        let account = pda::validator(client.program(), &operator.pubkey());
         if client.chain().account(&account).await?.is_none() {
             client.register_validator(&operator, token, config.stake).await?;
         }
-        let index = gpufuel_chain::query::account::<Validator, _>(client.chain(), &account).await?.index;
-        let activated =
-            (gpufuel_chain::query::account::<Validator, _>(client.chain(), &account).await?.activated != 0).into();
+        let validator = client.validator(&operator.pubkey()).await?;
+        let (index, activated) = (validator.index, (validator.activated != 0).into());
         Ok(Self {
             client,
             store,

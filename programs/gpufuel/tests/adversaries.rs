@@ -23,15 +23,15 @@ use solana_signer::Signer;
 const MIN_VALIDATOR_STAKE: u64 = 500_000;
 
 fn node(w: &World, wallet: &Wallet) -> Node {
-    w.m.chain.account(&pda::node(&wallet.address())).unwrap()
+    w.m.chain.account(&pda::node(&PROGRAM_ID, &wallet.address())).unwrap()
 }
 
 fn validator(w: &World, wallet: &Wallet) -> Validator {
-    w.m.chain.account(&pda::validator(&wallet.address())).unwrap()
+    w.m.chain.account(&pda::validator(&PROGRAM_ID, &wallet.address())).unwrap()
 }
 
 fn class(w: &World) -> GpuClass {
-    w.m.chain.account(&pda::gpu_class(CLASS)).unwrap()
+    w.m.chain.account(&pda::gpu_class(&PROGRAM_ID, CLASS)).unwrap()
 }
 
 /// A validator's stake after settlement, from `stake`: every seat it held (in seat order, both
@@ -67,7 +67,7 @@ fn contested_vote(w: &World, job: &Address, sybils: &[Wallet], sybil_vote: bool,
         if pass == 0 || fail == 0 {
             // The sybils held every seat: an honest validator appeals, as its agent would.
             let v = &w.validators[0];
-            w.send(ix::appeal(&v.address(), job, &v.token), v).unwrap();
+            w.send(ix::appeal(&PROGRAM_ID, &v.address(), job, &v.token), v).unwrap();
         } else {
             w.send(w.m.draw_ix(job).unwrap().0, &w.submitter).unwrap();
         }
@@ -88,11 +88,11 @@ fn the_old_one_transaction_capture_is_refused_and_late_validators_are_not_drawn(
     let ixs = [
         w.m.commit_ix(&job, 0, &sybils[0].address(), false).unwrap(),
         w.m.commit_ix(&job, 1, &sybils[1].address(), false).unwrap(),
-        ix::settle(&w.m.settle_accounts(&job).unwrap()),
+        ix::settle(&PROGRAM_ID, &w.m.settle_accounts(&job).unwrap()),
     ];
     refused(w.m.chain.send(&ixs, &[&sybils[0].keypair, &sybils[1].keypair]), GpuFuelError::WrongPhase);
     // They cannot bond in time: activation waits out the bonding period.
-    let activate = ix::activate_validator(&sybils[0].address(), &w.m.validator_set);
+    let activate = ix::activate_validator(&PROGRAM_ID, &sybils[0].address(), &w.m.validator_set);
     refused(w.send(activate, &sybils[0]), GpuFuelError::NotActivated);
     // The committee is drawn from the activated stake only: they hold no seat and cannot vote.
     w.m.chain.advance(1);
@@ -194,9 +194,9 @@ fn no_votes_never_pass_the_job_is_refunded_and_silent_seats_pay() {
         w.validators.iter().map(|v| (validator(&w, v).index, validator(&w, v).header.stake)).collect();
     w.vote(&job, |_, _| None);
     // The windows passed with no vote: nothing passes by default; settling is refused.
-    refused(w.send(ix::settle(&w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
+    refused(w.send(ix::settle(&PROGRAM_ID, &w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
     w.m.chain.advance(i64::from(terms.reveal_window_secs));
-    refused(w.send(ix::settle(&w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
+    refused(w.send(ix::settle(&PROGRAM_ID, &w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
     w.send(w.m.draw_ix(&job).unwrap().0, &w.submitter).unwrap();
     w.vote(&job, |_, _| None);
     let fees = class(&w).fees;
@@ -255,7 +255,10 @@ fn a_griefer_leads_no_more_auctions_than_its_gpus_and_a_lapsed_lead_pays_and_reo
     refused(w.send(w.m.bid_ix(&griefer.address(), &b, 1).unwrap(), &griefer), GpuFuelError::NoFreeGpu);
     // It cannot leave while it leads (a node re-registering elsewhere broke the class counters).
     refused(
-        w.send(ix::request_unstake(&griefer.address(), Role::Node, Leaving::Node { gpu_class: CLASS }), &griefer),
+        w.send(
+            ix::request_unstake(&PROGRAM_ID, &griefer.address(), Role::Node, Leaving::Node { gpu_class: CLASS }),
+            &griefer,
+        ),
         GpuFuelError::StakerActive,
     );
     // It never assigns; after the grace anyone does, and the auction reopens without it.
@@ -265,7 +268,7 @@ fn a_griefer_leads_no_more_auctions_than_its_gpus_and_a_lapsed_lead_pays_and_reo
     let j = w.m.job(&a).unwrap();
     let penalty = settlement::miss_penalty(100, STAKE, &terms).unwrap();
     assert_eq!((j.state, j.best_bid, j.escrow), (JobState::Open as u8, 0, escrow + penalty));
-    assert_eq!(j.excluded, pda::node(&griefer.address()).to_bytes());
+    assert_eq!(j.excluded, pda::node(&PROGRAM_ID, &griefer.address()).to_bytes());
     assert!(j.bid_close > w.m.chain.now(), "a new bidding window");
     let g = node(&w, &griefer);
     assert_eq!((g.header.stake, g.gpus_busy, g.locked, g.missed_deadlines), (STAKE - penalty, 0, 0, 1));
@@ -291,7 +294,7 @@ fn a_silent_assignee_is_replaced_before_the_deadline_and_each_miss_costs_the_job
         w.send(w.m.assign_ix(&job).unwrap(), &w.submitter).unwrap();
         // No acknowledgement: replaceable only after the start grace.
         let holder = w.m.job(&job).unwrap().node;
-        let reassign = ix::reassign(&job, &Address::new_from_array(holder), CLASS);
+        let reassign = ix::reassign(&PROGRAM_ID, &job, &Address::new_from_array(holder), CLASS);
         refused(w.send(reassign.clone(), &w.submitter), GpuFuelError::NodeStarted);
         w.m.chain.advance(i64::from(terms.start_grace_secs));
         w.send(reassign, &w.submitter).unwrap();
@@ -305,9 +308,12 @@ fn a_silent_assignee_is_replaced_before_the_deadline_and_each_miss_costs_the_job
     w.m.chain.advance(31);
     w.send(w.m.assign_ix(&job).unwrap(), &w.submitter).unwrap();
     let n = &w.nodes[1];
-    w.send(ix::acknowledge(&n.address(), &job), n).unwrap();
+    w.send(ix::acknowledge(&PROGRAM_ID, &n.address(), &job), n).unwrap();
     w.m.chain.advance(i64::from(terms.start_grace_secs));
-    refused(w.send(ix::reassign(&job, &pda::node(&n.address()), CLASS), &w.submitter), GpuFuelError::NodeStarted);
+    refused(
+        w.send(ix::reassign(&PROGRAM_ID, &job, &pda::node(&PROGRAM_ID, &n.address()), CLASS), &w.submitter),
+        GpuFuelError::NodeStarted,
+    );
     w.assert_conserved();
 }
 
@@ -346,7 +352,8 @@ fn self_bid_pumping_moves_the_price_one_bounded_step_per_window_and_captures_no_
     assert!(after.ref_price <= before.ref_price + before.ref_price / 8, "{} → {}", before.ref_price, after.ref_price);
     w.m.chain.advance(31);
     w.m.create_job(&w.submitter, w.job_spec(50, 2_000)).unwrap();
-    w.send(w.m.bid_ix(&pumper.address(), &pda::job(&w.submitter.address(), 50), 2_000).unwrap(), &pumper).unwrap();
+    w.send(w.m.bid_ix(&pumper.address(), &pda::job(&PROGRAM_ID, &w.submitter.address(), 50), 2_000).unwrap(), &pumper)
+        .unwrap();
     let pumped = class(&w);
     assert_eq!(
         pumped.ref_price,
@@ -363,7 +370,7 @@ fn self_bid_pumping_moves_the_price_one_bounded_step_per_window_and_captures_no_
     w.m.chain.advance(5);
     w.send(w.m.assign_ix(&victim).unwrap(), &w.submitter).unwrap();
     let j = w.m.job(&victim).unwrap();
-    assert_eq!((j.best_bid, j.node), (300, pda::node(&w.nodes[0].address()).to_bytes()));
+    assert_eq!((j.best_bid, j.node), (300, pda::node(&PROGRAM_ID, &w.nodes[0].address()).to_bytes()));
     w.assert_conserved();
 }
 
@@ -403,7 +410,7 @@ fn parameters_that_could_lock_or_confiscate_are_refused() {
         cases.push(MarketParams { terms: t, ..d });
     }
     for params in cases {
-        refused(w.send(ix::propose_params(&a.address(), params), a), GpuFuelError::InvalidParams);
+        refused(w.send(ix::propose_params(&PROGRAM_ID, &a.address(), params), a), GpuFuelError::InvalidParams);
     }
 }
 
@@ -415,10 +422,10 @@ fn a_change_waits_for_the_timelock_and_never_applies_to_jobs_already_created() {
     let terms = w.m.job(&old).unwrap().terms;
     let mut raised = MarketParams::default();
     raised.terms.protocol_fee_bps = 1_000;
-    w.send(ix::propose_params(&a.address(), raised), &a).unwrap();
-    refused(w.send(ix::apply_params(), &w.submitter), GpuFuelError::Timelocked);
+    w.send(ix::propose_params(&PROGRAM_ID, &a.address(), raised), &a).unwrap();
+    refused(w.send(ix::apply_params(&PROGRAM_ID), &w.submitter), GpuFuelError::Timelocked);
     w.m.chain.advance(3_600);
-    w.send(ix::apply_params(), &w.submitter).unwrap();
+    w.send(ix::apply_params(&PROGRAM_ID), &w.submitter).unwrap();
     assert_eq!(w.m.market().unwrap().params.terms.protocol_fee_bps, 1_000);
     // The old job settles at the 2% it was created under.
     w.vote(&old, |_, _| Some(true));
@@ -441,13 +448,16 @@ fn the_authority_moves_in_two_steps_and_only_it_withdraws_the_fee_pools() {
     let a = w.m.authority.clone();
     let next = w.m.chain.wallet(0).unwrap();
     let stranger = w.m.chain.wallet(0).unwrap();
-    w.send(ix::transfer_authority(&a.address(), &next.address()), &a).unwrap();
-    refused(w.send(ix::accept_authority(&stranger.address()), &stranger), GpuFuelError::Unauthorized);
+    w.send(ix::transfer_authority(&PROGRAM_ID, &a.address(), &next.address()), &a).unwrap();
+    refused(w.send(ix::accept_authority(&PROGRAM_ID, &stranger.address()), &stranger), GpuFuelError::Unauthorized);
     // Until accepted, the old authority still rules.
     assert_eq!(w.m.market().unwrap().authority, a.address().to_bytes());
-    w.send(ix::accept_authority(&next.address()), &next).unwrap();
+    w.send(ix::accept_authority(&PROGRAM_ID, &next.address()), &next).unwrap();
     assert_eq!(w.m.market().unwrap().authority, next.address().to_bytes());
-    refused(w.send(ix::propose_params(&a.address(), MarketParams::default()), &a), GpuFuelError::Unauthorized);
+    refused(
+        w.send(ix::propose_params(&PROGRAM_ID, &a.address(), MarketParams::default()), &a),
+        GpuFuelError::Unauthorized,
+    );
     // Fees accrue in the class's pool, inside the vault: nobody outside can close it.
     let job = w.submitted_job(1, 0, 500);
     w.vote(&job, |_, _| Some(true));
@@ -455,10 +465,10 @@ fn the_authority_moves_in_two_steps_and_only_it_withdraws_the_fee_pools() {
     let fees = class(&w).fees;
     assert!(fees > 0);
     refused(
-        w.send(ix::withdraw_fees(&stranger.address(), CLASS, &stranger.token), &stranger),
+        w.send(ix::withdraw_fees(&PROGRAM_ID, &stranger.address(), CLASS, &stranger.token), &stranger),
         GpuFuelError::Unauthorized,
     );
-    w.send(ix::withdraw_fees(&next.address(), CLASS, &next.token), &next).unwrap();
+    w.send(ix::withdraw_fees(&PROGRAM_ID, &next.address(), CLASS, &next.token), &next).unwrap();
     assert_eq!((w.m.chain.balance(&next.token), class(&w).fees), (fees, 0));
     w.assert_conserved();
 }
@@ -480,7 +490,7 @@ fn init_market_is_the_upgrade_authoritys_and_a_freezable_mint_is_refused() {
     // Front-running the deployment: anyone else is refused.
     let squatter = chain.wallet(0).unwrap();
     let set = Keypair::new();
-    let init = ix::init_market(&squatter.address(), &chain.mint(), &set.pubkey(), MarketParams::default());
+    let init = ix::init_market(&PROGRAM_ID, &squatter.address(), &chain.mint(), &set.pubkey(), MarketParams::default());
     let result = chain.send(&[create_set(&squatter.keypair, &set), init], &[&squatter.keypair, &set]);
     refused(result, GpuFuelError::NotUpgradeAuthority);
     // The upgrade authority with a mint someone can freeze: refused (frozen stakes could not leave).
@@ -504,11 +514,11 @@ fn init_market_is_the_upgrade_authoritys_and_a_freezable_mint_is_refused() {
     .unwrap();
     chain.send(&[create_mint, init_mint], &[&admin, &mint]).unwrap();
     let set = Keypair::new();
-    let init = ix::init_market(&admin.pubkey(), &mint.pubkey(), &set.pubkey(), MarketParams::default());
+    let init = ix::init_market(&PROGRAM_ID, &admin.pubkey(), &mint.pubkey(), &set.pubkey(), MarketParams::default());
     refused(chain.send(&[create_set(&admin, &set), init], &[&admin, &set]), GpuFuelError::FreezableMint);
     // The right authority and mint succeed.
     let set = Keypair::new();
-    let init = ix::init_market(&admin.pubkey(), &chain.mint(), &set.pubkey(), MarketParams::default());
+    let init = ix::init_market(&PROGRAM_ID, &admin.pubkey(), &chain.mint(), &set.pubkey(), MarketParams::default());
     chain.send(&[create_set(&admin, &set), init], &[&admin, &set]).unwrap();
 }
 
@@ -518,7 +528,12 @@ fn init_market_is_the_upgrade_authoritys_and_a_freezable_mint_is_refused() {
 fn program_accounts_are_rent_exempt_by_the_rent_sysvar() {
     let mut w = world();
     let job = w.submitted_job(1, 0, 500);
-    for address in [job, pda::node(&w.nodes[0].address()), pda::validator(&w.validators[0].address()), pda::market()] {
+    for address in [
+        job,
+        pda::node(&PROGRAM_ID, &w.nodes[0].address()),
+        pda::validator(&PROGRAM_ID, &w.validators[0].address()),
+        pda::market(&PROGRAM_ID),
+    ] {
         let account = w.m.chain.svm().get_account(&address).unwrap();
         let minimum = w.m.chain.svm().minimum_balance_for_rent_exemption(account.data.len());
         assert!(account.lamports >= minimum, "{address}: {} < {minimum}", account.lamports);
@@ -530,7 +545,8 @@ fn program_accounts_are_rent_exempt_by_the_rent_sysvar() {
 fn reported_invalid(w: &mut World, id: u64, upheld: bool) -> (Address, gpufuel_core::state::Job) {
     let job = w.assigned_job(id, 0, 500);
     let n = &w.nodes[0];
-    w.send(ix::submit_result(&n.address(), &job, gpufuel_fixtures::sample_cid(9), [7; 32], true), n).unwrap();
+    w.send(ix::submit_result(&PROGRAM_ID, &n.address(), &job, gpufuel_fixtures::sample_cid(9), [7; 32], true), n)
+        .unwrap();
     w.vote(&job, |_, _| Some(upheld));
     let before = w.m.job(&job).unwrap();
     w.settle(&job).unwrap();

@@ -7,7 +7,10 @@
 
 use std::{collections::HashMap, sync::OnceLock};
 
-use gpufuel_chain::ix::{self, Leaving, Role};
+use gpufuel_chain::{
+    PROGRAM_ID,
+    ix::{self, Leaving, Role},
+};
 use gpufuel_core::state::{JobState, JobTerms, MarketParams, NodeSpec};
 use gpufuel_fixtures::world::*;
 use proptest::prelude::*;
@@ -232,14 +235,22 @@ fn run(w: &mut World, jobs: &mut Vec<Address>, action: &Action) {
             Ok(ix) => w.send(ix, &w.nodes[0]),
             Err(_) => return,
         },
-        Action::Acknowledge { node, .. } => w.send(ix::acknowledge(&w.nodes[node].address(), &job), &w.nodes[node]),
+        Action::Acknowledge { node, .. } => {
+            w.send(ix::acknowledge(&PROGRAM_ID, &w.nodes[node].address(), &job), &w.nodes[node])
+        }
         Action::Reassign { .. } => match holder {
-            Some(node) => w.send(ix::reassign(&job, &node, CLASS), &w.nodes[1]),
+            Some(node) => w.send(ix::reassign(&PROGRAM_ID, &job, &node, CLASS), &w.nodes[1]),
             None => return,
         },
         Action::Submit { node, invalid, .. } => {
-            let ix =
-                ix::submit_result(&w.nodes[node].address(), &job, gpufuel_fixtures::sample_cid(1), [1; 32], invalid);
+            let ix = ix::submit_result(
+                &PROGRAM_ID,
+                &w.nodes[node].address(),
+                &job,
+                gpufuel_fixtures::sample_cid(1),
+                [1; 32],
+                invalid,
+            );
             w.send(ix, &w.nodes[node])
         }
         Action::Draw { .. } => match w.m.draw_ix(&job) {
@@ -259,10 +270,10 @@ fn run(w: &mut World, jobs: &mut Vec<Address>, action: &Action) {
         }
         Action::Appeal { validator, .. } => {
             let v = &w.validators[validator];
-            w.send(ix::appeal(&v.address(), &job, &v.token), v)
+            w.send(ix::appeal(&PROGRAM_ID, &v.address(), &job, &v.token), v)
         }
         Action::Settle { .. } => match w.m.settle_accounts(&job) {
-            Ok(a) => w.send(ix::settle(&a), &w.nodes[0]),
+            Ok(a) => w.send(ix::settle(&PROGRAM_ID, &a), &w.nodes[0]),
             Err(_) => return,
         },
         Action::Cancel { .. } => match w.m.cancel_ix(&w.submitter, &job) {
@@ -275,29 +286,29 @@ fn run(w: &mut World, jobs: &mut Vec<Address>, action: &Action) {
         },
         Action::TopUp { node, amount } => {
             let n = &w.nodes[node];
-            w.send(ix::top_up(&n.address(), Role::Node, &n.token, amount, None), n)
+            w.send(ix::top_up(&PROGRAM_ID, &n.address(), Role::Node, &n.token, amount, None), n)
         }
         Action::Unstake { node } => {
             let n = &w.nodes[node];
-            w.send(ix::request_unstake(&n.address(), Role::Node, Leaving::Node { gpu_class: CLASS }), n)
+            w.send(ix::request_unstake(&PROGRAM_ID, &n.address(), Role::Node, Leaving::Node { gpu_class: CLASS }), n)
         }
         Action::Withdraw { node } => {
             let n = &w.nodes[node];
-            w.send(ix::withdraw(&n.address(), Role::Node, &n.token), n)
+            w.send(ix::withdraw(&PROGRAM_ID, &n.address(), Role::Node, &n.token), n)
         }
         Action::Activate { validator } => {
             let v = &w.validators[validator];
-            w.send(ix::activate_validator(&v.address(), &w.m.validator_set), v)
+            w.send(ix::activate_validator(&PROGRAM_ID, &v.address(), &w.m.validator_set), v)
         }
         Action::Claim { validator } => {
             let v = &w.validators[validator];
-            w.send(ix::claim_rewards(&v.address(), &v.token), v)
+            w.send(ix::claim_rewards(&PROGRAM_ID, &v.address(), &v.token), v)
         }
         Action::Propose { hostile: which } => {
             let a = &w.m.authority;
-            w.send(ix::propose_params(&a.address(), hostile(which)), a)
+            w.send(ix::propose_params(&PROGRAM_ID, &a.address(), hostile(which)), a)
         }
-        Action::Apply => w.send(ix::apply_params(), &w.nodes[2]),
+        Action::Apply => w.send(ix::apply_params(&PROGRAM_ID), &w.nodes[2]),
         Action::Work { .. } => unreachable!("expanded by `steps`"),
         Action::Vote { pattern, .. } => {
             let vote = |seat: usize, _: &Address| match (pattern >> (2 * seat)) & 3 {

@@ -1,6 +1,7 @@
 //! The job lifecycle on the real SBF program and SPL Token, with every balance asserted: auctions,
 //! assignment, committees (draw, commit, reveal, appeal window), settlement, expiry, unstaking.
 use gpufuel_chain::{
+    PROGRAM_ID,
     ix::{self, Leaving, Role},
     pda,
 };
@@ -17,11 +18,11 @@ fn state(w: &World, job: &Address) -> u8 {
 }
 
 fn validator(w: &World, i: usize) -> Validator {
-    w.m.chain.account(&pda::validator(&w.validators[i].address())).unwrap()
+    w.m.chain.account(&pda::validator(&PROGRAM_ID, &w.validators[i].address())).unwrap()
 }
 
 fn class(w: &World) -> GpuClass {
-    w.m.chain.account(&pda::gpu_class(CLASS)).unwrap()
+    w.m.chain.account(&pda::gpu_class(&PROGRAM_ID, CLASS)).unwrap()
 }
 
 /// How many seats of the job (both rounds) validator `i` holds.
@@ -46,8 +47,8 @@ fn happy_path_pays_the_node_the_committee_and_the_fee_pool_and_refunds_the_rest(
         w.bid(&job, i, price).unwrap();
         assert_eq!(w.m.vault_balance(), vault_before + escrow, "bids move no tokens");
     }
-    let leader: Node = w.m.chain.account(&pda::node(&w.nodes[2].address())).unwrap();
-    let outbid: Node = w.m.chain.account(&pda::node(&w.nodes[0].address())).unwrap();
+    let leader: Node = w.m.chain.account(&pda::node(&PROGRAM_ID, &w.nodes[2].address())).unwrap();
+    let outbid: Node = w.m.chain.account(&pda::node(&PROGRAM_ID, &w.nodes[0].address())).unwrap();
     assert_eq!((leader.gpus_busy, leader.locked), (1, 2 * 60_000), "the leader holds a GPU and its cover");
     assert_eq!((outbid.gpus_busy, outbid.locked), (0, 0), "an outbid node gets them back");
     refused(w.send(w.m.assign_ix(&job).unwrap(), &w.nodes[0]), GpuFuelError::BiddingOpen);
@@ -56,18 +57,19 @@ fn happy_path_pays_the_node_the_committee_and_the_fee_pool_and_refunds_the_rest(
     let j = w.m.job(&job).unwrap();
     assert_eq!(
         (j.state, j.best_bid, j.node, j.cover),
-        (JobState::Assigned as u8, 600, pda::node(&w.nodes[2].address()).to_bytes(), 120_000)
+        (JobState::Assigned as u8, 600, pda::node(&PROGRAM_ID, &w.nodes[2].address()).to_bytes(), 120_000)
     );
     assert_ne!(j.seed, [0; 32], "assignment fixes the watermark seed");
 
     let n = &w.nodes[2];
-    w.send(ix::acknowledge(&n.address(), &job), n).unwrap();
-    w.send(ix::submit_result(&n.address(), &job, gpufuel_fixtures::sample_cid(3), [5; 32], false), n).unwrap();
+    w.send(ix::acknowledge(&PROGRAM_ID, &n.address(), &job), n).unwrap();
+    w.send(ix::submit_result(&PROGRAM_ID, &n.address(), &job, gpufuel_fixtures::sample_cid(3), [5; 32], false), n)
+        .unwrap();
     assert_eq!(w.m.job(&job).unwrap().phase, Phase::Drawing as u8);
-    refused(w.send(ix::settle(&w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
+    refused(w.send(ix::settle(&PROGRAM_ID, &w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
     w.vote(&job, |_, _| Some(true));
     // Unanimous, but appealable for the appeal window.
-    refused(w.send(ix::settle(&w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
+    refused(w.send(ix::settle(&PROGRAM_ID, &w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
 
     let node_before = w.m.chain.balance(&w.nodes[2].token);
     let sub_before = w.m.chain.balance(&w.submitter.token);
@@ -84,7 +86,7 @@ fn happy_path_pays_the_node_the_committee_and_the_fee_pool_and_refunds_the_rest(
         assert_eq!(validator(&w, i).rewards - before, per_seat * seats_of(&w, &job, i), "validator {i}");
     }
     assert_eq!(state(&w, &job), JobState::Settled as u8);
-    let node: Node = w.m.chain.account(&pda::node(&w.nodes[2].address())).unwrap();
+    let node: Node = w.m.chain.account(&pda::node(&PROGRAM_ID, &w.nodes[2].address())).unwrap();
     assert_eq!((node.completed, node.gpus_busy, node.locked, node.header.in_flight), (1, 0, 0, 0));
     w.assert_conserved();
 
@@ -92,14 +94,17 @@ fn happy_path_pays_the_node_the_committee_and_the_fee_pool_and_refunds_the_rest(
     let (i, v) = (0..3).map(|i| (i, validator(&w, i))).find(|(_, v)| v.rewards > 0).unwrap();
     let before = w.m.chain.balance(&w.validators[i].token);
     let op = &w.validators[i];
-    w.send(ix::claim_rewards(&op.address(), &op.token), op).unwrap();
+    w.send(ix::claim_rewards(&PROGRAM_ID, &op.address(), &op.token), op).unwrap();
     assert_eq!(w.m.chain.balance(&w.validators[i].token) - before, v.rewards);
     assert_eq!(validator(&w, i).rewards, 0);
     w.assert_conserved();
 
     // Settled once only; then the submitter reclaims the job's rent.
-    refused(w.send(ix::settle(&w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::InvalidJobState);
-    w.send(ix::close_job(&w.submitter.address(), &job), &w.submitter).unwrap();
+    refused(
+        w.send(ix::settle(&PROGRAM_ID, &w.m.settle_accounts(&job).unwrap()), &w.submitter),
+        GpuFuelError::InvalidJobState,
+    );
+    w.send(ix::close_job(&PROGRAM_ID, &w.submitter.address(), &job), &w.submitter).unwrap();
     assert!(w.m.chain.data(&job).is_none_or(|d| d.is_empty()));
 }
 
@@ -112,7 +117,7 @@ fn cancel_before_assignment_refunds_everything_and_frees_the_leader() {
     w.send(w.m.cancel_ix(&w.submitter, &job).unwrap(), &w.submitter).unwrap();
     assert_eq!(w.m.chain.balance(&w.submitter.token), before);
     assert_eq!(state(&w, &job), JobState::Cancelled as u8);
-    let node: Node = w.m.chain.account(&pda::node(&w.nodes[0].address())).unwrap();
+    let node: Node = w.m.chain.account(&pda::node(&PROGRAM_ID, &w.nodes[0].address())).unwrap();
     assert_eq!((node.gpus_busy, node.locked), (0, 0));
     assert_eq!(class(&w).open_jobs, 0);
     w.assert_conserved();
@@ -133,7 +138,7 @@ fn expiry_refunds_and_penalises_the_assigned_node_by_the_jobs_value() {
     let penalty = settlement::miss_penalty(500 * 100, STAKE, &terms).unwrap();
     assert_eq!(penalty, 50_000, "the job's value, not a share of the stake");
     assert_eq!(w.m.chain.balance(&w.submitter.token), before + penalty);
-    let node: Node = w.m.chain.account(&pda::node(&w.nodes[1].address())).unwrap();
+    let node: Node = w.m.chain.account(&pda::node(&PROGRAM_ID, &w.nodes[1].address())).unwrap();
     assert_eq!((node.header.stake, node.missed_deadlines, node.gpus_busy), (STAKE - penalty, 1, 0));
     assert_eq!(state(&w, &job), JobState::Expired as u8);
     w.assert_conserved();
@@ -165,7 +170,7 @@ fn a_unanimous_fail_slashes_the_nodes_cover_and_refunds_the_submitter() {
         assert_eq!(validator(&w, i).rewards - before, per_seat * seats_of(&w, &job, i));
     }
     assert_eq!(class(&w).fees - fees_before, remainder);
-    let node: Node = w.m.chain.account(&pda::node(&w.nodes[0].address())).unwrap();
+    let node: Node = w.m.chain.account(&pda::node(&PROGRAM_ID, &w.nodes[0].address())).unwrap();
     assert_eq!((node.header.stake, node.failed_validations), (STAKE - s.slashed, 1));
     assert_eq!(state(&w, &job), JobState::Slashed as u8);
     w.assert_conserved();
@@ -179,7 +184,7 @@ fn a_dissent_goes_to_the_appeal_committee_whose_majority_decides_and_overrules_t
     // Round 0: the first seat passes the result, the others fail it.
     w.vote(&job, |seat, _| Some(seat == 0));
     let dissenter = w.m.job(&job).unwrap().seats[0].validator;
-    refused(w.send(ix::settle(&w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
+    refused(w.send(ix::settle(&PROGRAM_ID, &w.m.settle_accounts(&job).unwrap()), &w.submitter), GpuFuelError::NotFinal);
     // Escalation opens round 1, drawn by a later call; everyone fails it there.
     w.m.chain.advance(1);
     w.send(w.m.draw_ix(&job).unwrap().0, &w.submitter).unwrap();
@@ -220,26 +225,29 @@ fn unstaking_is_refused_while_active_and_waits_for_the_cooldown() {
     let job = w.assigned_job(1, 0, 500);
     let n = &w.nodes[0];
     refused(
-        w.send(ix::request_unstake(&n.address(), Role::Node, Leaving::Node { gpu_class: CLASS }), n),
+        w.send(ix::request_unstake(&PROGRAM_ID, &n.address(), Role::Node, Leaving::Node { gpu_class: CLASS }), n),
         GpuFuelError::StakerActive,
     );
     refused(
-        w.send(ix::request_unstake(&w.submitter.address(), Role::Submitter, Leaving::Alone), &w.submitter),
+        w.send(ix::request_unstake(&PROGRAM_ID, &w.submitter.address(), Role::Submitter, Leaving::Alone), &w.submitter),
         GpuFuelError::StakerActive,
     );
     w.m.chain.advance(3_600);
     w.send(w.m.expire_ix(&job).unwrap(), &w.nodes[1]).unwrap();
 
     let s = &w.submitter;
-    w.send(ix::request_unstake(&s.address(), Role::Submitter, Leaving::Alone), s).unwrap();
-    refused(w.send(ix::withdraw(&s.address(), Role::Submitter, &s.token), s), GpuFuelError::CooldownActive);
+    w.send(ix::request_unstake(&PROGRAM_ID, &s.address(), Role::Submitter, Leaving::Alone), s).unwrap();
+    refused(
+        w.send(ix::withdraw(&PROGRAM_ID, &s.address(), Role::Submitter, &s.token), s),
+        GpuFuelError::CooldownActive,
+    );
     refused(w.m.create_job(&w.submitter, w.job_spec(9, 2_000)).map(|_| 0), GpuFuelError::StakerExiting);
     w.m.chain.advance(3_600);
     let before = w.m.chain.balance(&s.token);
-    let stake = w.m.chain.account::<Submitter>(&pda::submitter(&s.address())).unwrap().header.stake;
-    w.send(ix::withdraw(&s.address(), Role::Submitter, &s.token), s).unwrap();
+    let stake = w.m.chain.account::<Submitter>(&pda::submitter(&PROGRAM_ID, &s.address())).unwrap().header.stake;
+    w.send(ix::withdraw(&PROGRAM_ID, &s.address(), Role::Submitter, &s.token), s).unwrap();
     assert_eq!(w.m.chain.balance(&s.token), before + stake);
-    assert!(w.m.chain.account::<Submitter>(&pda::submitter(&s.address())).is_err(), "account closed");
+    assert!(w.m.chain.account::<Submitter>(&pda::submitter(&PROGRAM_ID, &s.address())).is_err(), "account closed");
     w.assert_conserved();
 }
 
@@ -261,7 +269,7 @@ fn an_urgent_job_is_a_short_auction_with_a_premium_and_the_lowest_bid_wins() {
     let j = w.m.job(&job).unwrap();
     assert_eq!(
         (j.state, j.best_bid, j.node),
-        (JobState::Assigned as u8, 700, pda::node(&w.nodes[1].address()).to_bytes())
+        (JobState::Assigned as u8, 700, pda::node(&PROGRAM_ID, &w.nodes[1].address()).to_bytes())
     );
     assert_eq!(j.value(), Some(700 * 100 + 50_000), "the premium is part of what the node earns");
     w.assert_conserved();

@@ -78,6 +78,7 @@ class Client:
         config: str | PathLike[str] | None = None,
         kubo: str | None = None,
         store: str | PathLike[str] | None = None,
+        program_id: str | None = None,
     ) -> Client: ...
     @property
     def address(self) -> str: ...
