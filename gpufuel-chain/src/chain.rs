@@ -41,6 +41,12 @@ impl Memcmp {
     }
 }
 
+/// Program accounts as the cluster pushes their changes ([`Chain::program_changes`]).
+pub type ProgramChanges = futures_util::stream::BoxStream<'static, (Address, Account)>;
+
+/// An account's states as the cluster pushes them ([`Chain::account_changes`]).
+pub type AccountChanges = futures_util::stream::BoxStream<'static, Account>;
+
 /// A landed transaction's status: `Ok` or the error it failed with on chain.
 pub type Status = Result<(), TransactionError>;
 
@@ -65,7 +71,7 @@ pub trait Chain: Send + Sync {
         &self,
         program: &Address,
         filters: &[Memcmp],
-    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError>;
+    ) -> Result<Vec<(Address, Account)>, ChainError>;
     /// Token accounts of `mint` owned by `owner` (SPL Token), in the cluster's order.
     async fn token_accounts(&self, owner: &Address, mint: &Address) -> Result<Vec<Address>, ChainError>;
     /// The cluster's unix time (Clock sysvar).
@@ -75,6 +81,17 @@ pub trait Chain: Send + Sync {
     async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError>;
     /// Lamports an account of `len` bytes needs to be rent exempt.
     async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError>;
+    /// The accounts of `program` matching every filter, pushed as they change
+    /// (`programSubscribe`; a closed account comes with no lamports), or `None` where this chain
+    /// pushes nothing and the caller polls. The stream ends when the connection does.
+    async fn program_changes(&self, _program: &Address, _filters: &[Memcmp]) -> Option<ProgramChanges> {
+        None
+    }
+    /// An account's states, pushed as it changes (`accountSubscribe`), or `None` where this
+    /// chain pushes nothing. The stream ends when the connection does.
+    async fn account_changes(&self, _address: &Address) -> Option<AccountChanges> {
+        None
+    }
     /// Returns once `address` may have changed, or after `wait`: what a polling caller does
     /// between reads. This default sleeps; [`crate::RpcChain`] with a websocket endpoint returns
     /// as soon as the cluster notifies a change.
@@ -106,7 +123,7 @@ macro_rules! forward_chain {
             async fn account(&self, address: &Address) -> Result<Option<Account>, ChainError> {
                 (**self).account(address).await
             }
-            async fn program_accounts(&self, program: &Address, filters: &[Memcmp]) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+            async fn program_accounts(&self, program: &Address, filters: &[Memcmp]) -> Result<Vec<(Address, Account)>, ChainError> {
                 (**self).program_accounts(program, filters).await
             }
             async fn token_accounts(&self, owner: &Address, mint: &Address) -> Result<Vec<Address>, ChainError> {
@@ -120,6 +137,12 @@ macro_rules! forward_chain {
             }
             async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError> {
                 (**self).rent_exempt_minimum(len).await
+            }
+            async fn program_changes(&self, program: &Address, filters: &[Memcmp]) -> Option<ProgramChanges> {
+                (**self).program_changes(program, filters).await
+            }
+            async fn account_changes(&self, address: &Address) -> Option<AccountChanges> {
+                (**self).account_changes(address).await
             }
             async fn account_changed(&self, address: &Address, wait: Duration) {
                 (**self).account_changed(address, wait).await

@@ -1,5 +1,6 @@
 //! GPUFuel's Solana client: the [`Chain`] a cluster is reached through ([`RpcChain`] over
-//! JSON-RPC; [`LocalChain`], LiteSVM in process, with the `local` feature), the careful sender
+//! JSON-RPC; [`LocalChain`], LiteSVM in process, with the `local` feature; [`Mirror`], a copy of
+//! the program's accounts kept by subscription, for agents), the careful sender
 //! ([`send`]), instruction builders ([`ix`]), PDAs ([`pda`]), typed reads ([`query`]),
 //! [`GpuFuelClient`], every instruction for every role, and the program's deployment
 //! ([`deploy`]).
@@ -14,6 +15,7 @@ pub mod error;
 pub mod ix;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod mirror;
 pub mod pda;
 pub mod query;
 pub mod rpc;
@@ -24,6 +26,7 @@ pub use client::GpuFuelClient;
 pub use error::ChainError;
 #[cfg(feature = "local")]
 pub use local::LocalChain;
+pub use mirror::Mirror;
 pub use rpc::RpcChain;
 
 use solana_address::Address;

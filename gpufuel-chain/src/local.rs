@@ -359,13 +359,9 @@ impl Chain for LocalChain {
         &self,
         program: &Address,
         filters: &[Memcmp],
-    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+    ) -> Result<Vec<(Address, Account)>, ChainError> {
         let accounts = self.svm().get_program_accounts(program);
-        Ok(accounts
-            .into_iter()
-            .filter(|(_, a)| filters.iter().all(|f| f.matches(&a.data)))
-            .map(|(address, a)| (address, a.data))
-            .collect())
+        Ok(accounts.into_iter().filter(|(_, a)| filters.iter().all(|f| f.matches(&a.data))).collect())
     }
 
     async fn token_accounts(&self, owner: &Address, mint: &Address) -> Result<Vec<Address>, ChainError> {

@@ -47,8 +47,8 @@ async fn scan<T: AccountData + BorshDeserialize, C: Chain + ?Sized>(
     let accounts = chain.program_accounts(program, &filters).await?;
     accounts
         .into_iter()
-        .map(|(address, data)| {
-            T::try_from_slice(&data).map(|t| (address, t)).map_err(|_| ChainError::Account(address.to_string()))
+        .map(|(address, account)| {
+            T::try_from_slice(&account.data).map(|t| (address, t)).map_err(|_| ChainError::Account(address.to_string()))
         })
         .collect()
 }

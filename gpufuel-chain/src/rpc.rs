@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use solana_account::Account;
-use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_account_decoder_client_types::{UiAccount, UiAccountEncoding};
 use solana_address::Address;
 use solana_commitment_config::CommitmentConfig;
 use solana_hash::Hash;
@@ -20,10 +20,11 @@ use solana_rpc_client_api::{
 };
 use solana_signature::Signature;
 use solana_transaction::Transaction;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     ChainError,
-    chain::{Chain, Memcmp, Simulation, Status},
+    chain::{AccountChanges, Chain, Memcmp, ProgramChanges, Simulation, Status},
 };
 
 /// The websocket URL the Solana CLI derives from an RPC URL: `ws`/`wss` for `http`/`https`, and
@@ -45,6 +46,17 @@ pub fn websocket_url(rpc: &str) -> String {
     if path.is_empty() { format!("{scheme}://{authority}") } else { format!("{scheme}://{authority}/{path}") }
 }
 
+/// An account as JSON-RPC returns it (base64), decoded.
+fn account_of(ui: &UiAccount) -> Option<Account> {
+    Some(Account {
+        lamports: ui.lamports,
+        data: ui.data.decode()?,
+        owner: ui.owner.parse().ok()?,
+        executable: ui.executable,
+        rent_epoch: ui.rent_epoch,
+    })
+}
+
 /// A cluster reached over JSON-RPC, and optionally its websocket endpoint for notifications.
 pub struct RpcChain {
     client: RpcClient,
@@ -53,6 +65,50 @@ pub struct RpcChain {
 }
 
 impl RpcChain {
+    /// Accounts in base64, at this chain's commitment.
+    fn account_config(&self) -> RpcAccountInfoConfig {
+        RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            commitment: Some(self.commitment),
+            ..RpcAccountInfoConfig::default()
+        }
+    }
+
+    /// A program-account request with `filters`, base64, at this chain's commitment.
+    fn scan(&self, filters: &[Memcmp]) -> RpcProgramAccountsConfig {
+        RpcProgramAccountsConfig {
+            filters: Some(
+                filters
+                    .iter()
+                    .map(|f| RpcFilterType::Memcmp(RpcMemcmp::new_raw_bytes(f.offset, f.bytes.clone())))
+                    .collect(),
+            ),
+            account_config: self.account_config(),
+            ..RpcProgramAccountsConfig::default()
+        }
+    }
+
+    /// A stream of what `forward` sends. A subscription borrows its websocket client, so a task
+    /// owns the client and runs `forward`, which subscribes, signals `ready` (or returns without:
+    /// `None` here) and sends each change until the connection or the receiver goes.
+    async fn pushed<T, S, F>(&self, forward: S) -> Option<futures_util::stream::BoxStream<'static, T>>
+    where
+        T: Send + 'static,
+        S: FnOnce(PubsubClient, oneshot::Sender<()>, mpsc::UnboundedSender<T>) -> F + Send + 'static,
+        F: Future<Output = ()> + Send,
+    {
+        let url = self.websocket.clone()?;
+        let (ready, subscribed) = oneshot::channel();
+        let (changes, received) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            if let Ok(pubsub) = PubsubClient::new(url.as_str()).await {
+                forward(pubsub, ready, changes).await;
+            }
+        });
+        subscribed.await.ok()?;
+        Some(Box::pin(futures_util::stream::unfold(received, |mut r| async move { r.recv().await.map(|c| (c, r)) })))
+    }
+
     /// A client for `url` that reads and confirms at `commitment`, with a 30 s request timeout.
     pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
         let client = RpcClient::new_with_timeout_and_commitment(url.into(), Duration::from_secs(30), commitment);
@@ -130,27 +186,13 @@ impl Chain for RpcChain {
         &self,
         program: &Address,
         filters: &[Memcmp],
-    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
-        let config = RpcProgramAccountsConfig {
-            filters: Some(
-                filters
-                    .iter()
-                    .map(|f| RpcFilterType::Memcmp(RpcMemcmp::new_raw_bytes(f.offset, f.bytes.clone())))
-                    .collect(),
-            ),
-            account_config: RpcAccountInfoConfig {
-                encoding: Some(UiAccountEncoding::Base64),
-                commitment: Some(self.commitment),
-                ..RpcAccountInfoConfig::default()
-            },
-            ..RpcProgramAccountsConfig::default()
-        };
-        let accounts = self.client.get_program_ui_accounts_with_config(program, config).await.map_err(rpc)?;
+    ) -> Result<Vec<(Address, Account)>, ChainError> {
+        let accounts =
+            self.client.get_program_ui_accounts_with_config(program, self.scan(filters)).await.map_err(rpc)?;
         accounts
             .into_iter()
             .map(|(address, ui)| {
-                let data = ui.data.decode().ok_or_else(|| ChainError::Account(address.to_string()))?;
-                Ok((address, data))
+                account_of(&ui).map(|a| (address, a)).ok_or_else(|| ChainError::Account(address.to_string()))
             })
             .collect()
     }
@@ -178,6 +220,43 @@ impl Chain for RpcChain {
     async fn recent_priority_fees(&self, writable: &[Address]) -> Result<Vec<u64>, ChainError> {
         let fees = self.client.get_recent_prioritization_fees(writable).await.map_err(rpc)?;
         Ok(fees.into_iter().map(|f| f.prioritization_fee).collect())
+    }
+
+    async fn program_changes(&self, program: &Address, filters: &[Memcmp]) -> Option<ProgramChanges> {
+        let (program, config) = (*program, self.scan(filters));
+        self.pushed(move |pubsub, ready, changes| async move {
+            let Ok((mut stream, unsubscribe)) = pubsub.program_subscribe(&program, Some(config)).await else { return };
+            let _ = ready.send(());
+            while let Some(change) = stream.next().await {
+                let (Ok(address), Some(account)) = (change.value.pubkey.parse(), account_of(&change.value.account))
+                else {
+                    continue;
+                };
+                if changes.send((address, account)).is_err() {
+                    break;
+                }
+            }
+            drop(stream);
+            unsubscribe().await;
+        })
+        .await
+    }
+
+    async fn account_changes(&self, address: &Address) -> Option<AccountChanges> {
+        let (address, config) = (*address, self.account_config());
+        self.pushed(move |pubsub, ready, changes| async move {
+            let Ok((mut stream, unsubscribe)) = pubsub.account_subscribe(&address, Some(config)).await else { return };
+            let _ = ready.send(());
+            while let Some(change) = stream.next().await {
+                let Some(account) = account_of(&change.value) else { continue };
+                if changes.send(account).is_err() {
+                    break;
+                }
+            }
+            drop(stream);
+            unsubscribe().await;
+        })
+        .await
     }
 
     async fn account_changed(&self, address: &Address, wait: Duration) {

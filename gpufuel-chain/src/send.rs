@@ -110,16 +110,16 @@ pub async fn send<C: Chain + ?Sized>(
 
     let mut simulation = None;
     for _ in 0..=MAX_REFUSALS {
-        let (blockhash, _) = chain.latest_blockhash().await?;
-        let s = chain.simulate(&sign(MAX_UNITS, 0, blockhash)).await?;
+        let latest = chain.latest_blockhash().await?;
+        let s = chain.simulate(&sign(MAX_UNITS, 0, latest.0)).await?;
         // Another transaction moved the blockhash on between the two calls: simulate again.
         if s.error != Some(TransactionError::BlockhashNotFound) {
-            simulation = Some(s);
+            simulation = Some((s, latest));
             break;
         }
         tokio::task::yield_now().await;
     }
-    let simulation =
+    let (simulation, mut latest) =
         simulation.ok_or_else(|| ChainError::from_transaction(TransactionError::BlockhashNotFound, &[]))?;
     if let Some(error) = simulation.error {
         return Err(ChainError::from_transaction(shift(error), &simulation.logs));
@@ -129,8 +129,15 @@ pub async fn send<C: Chain + ?Sized>(
 
     let started = Instant::now();
     let (mut attempt, mut refusals) = (0, 0);
+    // The first attempt signs with the blockhash the simulation accepted (one request fewer);
+    // each later one, after a refusal or an expiry, with a fresh one.
+    let mut fresh = false;
     while attempt <= options.max_resends {
-        let (blockhash, last_valid) = chain.latest_blockhash().await?;
+        if fresh {
+            latest = chain.latest_blockhash().await?;
+        }
+        fresh = true;
+        let (blockhash, last_valid) = latest;
         let tx = sign(units, fee, blockhash);
         let signature = tx.signatures[0];
         match chain.submit(&tx).await {

@@ -309,3 +309,60 @@ async fn rpc_websocket_wakes_a_waiting_client() {
     let j = query::wait_for_job(&watcher, &PROGRAM_ID, &job, bid_on, Duration::from_secs(10)).await.unwrap();
     assert!(bid_on(&j));
 }
+
+/// Polls `cond` every 50 ms for up to `secs`; whether it came true.
+async fn within(secs: u64, mut cond: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if cond().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A mirror of the program's accounts follows them by the cluster's pushes (a resync a minute
+/// away cannot be what shows a new job), drops closed accounts at its next snapshot, and with
+/// no websocket reads the cluster on every call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mirror_follows_pushed_changes_and_falls_back_to_polling() {
+    use gpufuel_chain::{Chain, Mirror, RpcChain, mirror::MirrorOptions};
+    use solana_commitment_config::CommitmentConfig;
+    use std::sync::Arc;
+    let surfnet = Surfnet::start().await;
+    let m = Market::new(&surfnet).await;
+    let rpc = || RpcChain::new(surfnet.url(), CommitmentConfig::confirmed()).with_websocket(surfnet.websocket_url());
+    let (minute, second) = (Duration::from_secs(60), Duration::from_secs(1));
+    let pushed = Mirror::new(Arc::new(rpc()), PROGRAM_ID, MirrorOptions { resync: minute });
+    let resynced = Mirror::new(Arc::new(rpc()), PROGRAM_ID, MirrorOptions { resync: second });
+    let polling = Mirror::new(
+        Arc::new(RpcChain::new(surfnet.url(), CommitmentConfig::confirmed())),
+        PROGRAM_ID,
+        MirrorOptions { resync: second },
+    );
+    assert!(within(20, async || pushed.is_live() && resynced.is_live()).await, "subscribed and snapshotted");
+    let clock = (pushed.unix_time().await.unwrap(), surfnet.chain().unix_time().await.unwrap());
+    assert!((clock.0 - clock.1).abs() <= 2, "{clock:?}");
+
+    let submitter = m.submitter(10_000_000).await;
+    let c = m.client();
+    let job =
+        c.create_job(&submitter.keypair, &submitter.token, job_spec(1, CLASS, 2_000, m.now().await)).await.unwrap();
+    let open = [JobFilter::State(JobState::Open)];
+    let has = async |chain: &dyn Chain, state: JobState| {
+        query::job(chain, &PROGRAM_ID, &job).await.is_ok_and(|j| j.state == state as u8)
+            && query::jobs(chain, &PROGRAM_ID, &open).await.unwrap().iter().any(|(a, _)| *a == job)
+                == (state == JobState::Open)
+    };
+    assert!(within(10, async || has(&pushed, JobState::Open).await).await, "the new job was pushed");
+    c.cancel(&submitter.keypair, &job, &submitter.token).await.unwrap();
+    assert!(within(10, async || has(&pushed, JobState::Cancelled).await).await, "its cancellation was pushed");
+    assert!(has(&polling, JobState::Cancelled).await && !polling.is_live(), "without a websocket it reads the cluster");
+
+    c.close_job(&submitter.keypair, &job).await.unwrap();
+    assert!(surfnet.chain().account(&job).await.unwrap().is_none());
+    assert!(within(10, async || resynced.account(&job).await.unwrap().is_none()).await, "a snapshot drops it");
+    let scanned = resynced.program_accounts(&PROGRAM_ID, &[]).await.unwrap();
+    assert_eq!(scanned.len(), surfnet.chain().program_accounts(&PROGRAM_ID, &[]).await.unwrap().len());
+}

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use gpufuel_chain::{ChainError, GpuFuelClient, RpcChain};
+use gpufuel_chain::{ChainError, GpuFuelClient, Mirror, RpcChain, mirror::MirrorOptions};
 use gpufuel_sdk::{ClientError, ConnectOptions};
 use gpufuel_store::ContentStore;
 use solana_address::Address;
@@ -11,7 +11,7 @@ use solana_signer::Signer;
 
 /// What the global flags (or the Solana CLI config) name.
 pub struct Connection {
-    pub client: Arc<GpuFuelClient<RpcChain>>,
+    pub client: Arc<GpuFuelClient<Arc<RpcChain>>>,
     pub keypair: Keypair,
     pub store: Arc<dyn ContentStore>,
 }
@@ -20,8 +20,16 @@ impl Connection {
     pub fn new(options: &ConnectOptions) -> Result<Self, ClientError> {
         let program = options.program_id()?;
         let (chain, keypair, store) = options.resolve()?;
-        let client = GpuFuelClient::new(chain).with_program(program);
+        let client = GpuFuelClient::new(Arc::new(chain)).with_program(program);
         Ok(Self { client: Arc::new(client), keypair, store })
+    }
+
+    /// A client for an agent: the program's accounts come from a [`Mirror`] kept by
+    /// subscription (polling when the cluster's websocket is unavailable).
+    pub fn agent_client(&self) -> Arc<GpuFuelClient<Mirror<RpcChain>>> {
+        let program = *self.client.program();
+        let mirror = Mirror::new(self.client.chain().clone(), program, MirrorOptions::default());
+        Arc::new(GpuFuelClient::new(mirror).with_program(program))
     }
 
     /// The wallet's GPUFuel token account.

@@ -51,7 +51,7 @@ pub async fn run(connection: &Connection, command: NodeCommand) -> CliResult {
     let config = NodeConfig { stake, pricing, price_floor: floor, ..NodeConfig::default() };
     let token = connection.token().await?;
     let agent = NodeAgent::start(
-        connection.client.clone(),
+        connection.agent_client(),
         connection.store.clone(),
         executor,
         connection.keypair.insecure_clone(),

@@ -37,7 +37,7 @@ pub async fn run(connection: &Connection, command: ValidatorCommand) -> CliResul
     let gpu = CudaExecutor::new(0).ok().map(|g| Arc::new(g) as Arc<dyn Executor>);
     let config = ValidatorConfig { stake, executor: gpu, ..ValidatorConfig::default() };
     let agent = ValidatorAgent::start(
-        connection.client.clone(),
+        connection.agent_client(),
         connection.store.clone(),
         connection.keypair.insecure_clone(),
         &token,

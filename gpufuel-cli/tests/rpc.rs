@@ -21,26 +21,27 @@ use gpufuel_fixtures::{CLASS, Cluster, Market, STAKE, Surfnet, Wallet};
 use solana_address::Address;
 use solana_signer::Signer;
 
-/// The CLI as one wallet runs it: the cluster's URL, its keypair file, a shared store, and a
-/// missing Solana config so nothing comes from this machine's.
+/// The CLI as one wallet runs it: a Solana config naming the cluster's URL and websocket (so
+/// agents subscribe), its keypair file, and a shared store.
 struct Cli {
     flags: Vec<String>,
 }
 
 impl Cli {
-    fn new(dir: &Path, url: &str, name: &str, wallet: &Wallet) -> Self {
+    fn new(dir: &Path, surfnet: &Surfnet, name: &str, wallet: &Wallet) -> Self {
         let keypair = dir.join(format!("{name}.json"));
         std::fs::write(&keypair, serde_json::to_string(&wallet.keypair.to_bytes().to_vec()).unwrap()).unwrap();
+        let config = dir.join(format!("{name}-config.yml"));
+        let yaml = format!("json_rpc_url: {}\nwebsocket_url: {}\n", surfnet.url(), surfnet.websocket_url());
+        std::fs::write(&config, yaml).unwrap();
         let path = |p: PathBuf| p.to_string_lossy().into_owned();
         let flags = vec![
-            "--url".into(),
-            url.into(),
             "--keypair".into(),
             path(keypair),
             "--store".into(),
             path(dir.join("store")),
             "-C".into(),
-            path(dir.join("no-config.yml")),
+            path(config),
         ];
         Self { flags }
     }
@@ -114,8 +115,7 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     let (submitter, operator, validator) =
         (market.wallet(20_000_000).await, market.wallet(20_000_000).await, market.wallet(10_000_000).await);
     let dir = tempfile::tempdir().unwrap();
-    let url = surfnet.url();
-    let cli = Cli::new(dir.path(), &url, "submitter", &submitter);
+    let cli = Cli::new(dir.path(), &surfnet, "submitter", &submitter);
 
     let prices = cli.run(&["market", "prices"]).unwrap();
     assert!(prices.contains("cpu        100/GPU-s") && prices.contains("rtx-4090   1000/GPU-s"), "{prices}");
@@ -150,10 +150,10 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     let job: Address = cli.run(&submit).unwrap().trim().parse().unwrap();
     let node_log = dir.path().join("node.log");
     let validator_log = dir.path().join("validator.log");
-    let _node = Cli::new(dir.path(), &url, "operator", &operator)
+    let _node = Cli::new(dir.path(), &surfnet, "operator", &operator)
         .spawn(&["node", "run", "--cpu", "--poll", "1", "--floor", "20"], &node_log);
-    let _validator =
-        Cli::new(dir.path(), &url, "validator", &validator).spawn(&["validator", "run", "--poll", "1"], &validator_log);
+    let _validator = Cli::new(dir.path(), &surfnet, "validator", &validator)
+        .spawn(&["validator", "run", "--poll", "1"], &validator_log);
     let logs = || {
         let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
         format!("node:\n{}\nvalidator:\n{}", read(&node_log), read(&validator_log))
@@ -223,7 +223,7 @@ async fn operators_top_up_unstake_and_withdraw_their_stake_from_the_cli() {
     let spec = NodeSpec { gpu_class: CLASS, gpu_count: 1, compute_capability: 90, vram_mib: 81_920, price_floor: 20 };
     client.register_node(&operator.keypair, &operator.token, spec, STAKE).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let cli = Cli::new(dir.path(), &surfnet.url(), "operator", &operator);
+    let cli = Cli::new(dir.path(), &surfnet, "operator", &operator);
 
     let status = cli.run(&["node", "status"]).unwrap();
     let lines = [
@@ -247,7 +247,7 @@ async fn operators_top_up_unstake_and_withdraw_their_stake_from_the_cli() {
     let held = cli.run(&["node", "unstake"]).unwrap_err();
     assert!(held.contains(&format!("work in flight holds the stake: job {job}")), "{held}");
     assert!(cli.run(&["node", "status"]).unwrap().contains(&format!("in flight  job {job}")));
-    let submitter_cli = Cli::new(dir.path(), &surfnet.url(), "submitter", &submitter);
+    let submitter_cli = Cli::new(dir.path(), &surfnet, "submitter", &submitter);
     let theirs = submitter_cli.run(&["submitter", "status"]).unwrap();
     assert!(theirs.contains(&format!("in flight  job {job}")) && theirs.contains("1 jobs created"), "{theirs}");
     client.cancel(&submitter.keypair, &job, &submitter.token).await.unwrap();
@@ -277,13 +277,13 @@ async fn the_upgrade_authority_creates_and_administers_a_market_from_the_cli() {
     surfnet.fund(&deployer.pubkey()).await;
     let admin = Wallet { keypair: deployer, token: Address::default() };
     let dir = tempfile::tempdir().unwrap();
-    let cli = Cli::new(dir.path(), &surfnet.url(), "admin", &admin);
+    let cli = Cli::new(dir.path(), &surfnet, "admin", &admin);
     let client = gpufuel_chain::GpuFuelClient::new(surfnet.chain());
     let params = dir.path().join("params.toml");
     let params_arg = params.to_str().unwrap();
 
     let stranger = Wallet { keypair: solana_keypair::Keypair::new(), token: Address::default() };
-    let refused = Cli::new(dir.path(), &surfnet.url(), "stranger", &stranger).run(&["market", "init", "--create-mint"]);
+    let refused = Cli::new(dir.path(), &surfnet, "stranger", &stranger).run(&["market", "init", "--create-mint"]);
     let expected = format!("only the program's upgrade authority {} may create the market", admin.keypair.pubkey());
     assert!(refused.as_ref().unwrap_err().contains(&expected), "{refused:?}");
     std::fs::write(&params, "bid_window_secs = 20\nurgent_bid_window_secs = 40\n").unwrap();
@@ -336,7 +336,7 @@ async fn a_program_deployed_from_the_cli_has_a_market_of_its_own() {
     let wallet = Wallet { keypair: solana_keypair::Keypair::new(), token: Address::default() };
     surfnet.fund(&wallet.keypair.pubkey()).await;
     let dir = tempfile::tempdir().unwrap();
-    let cli = Cli::new(dir.path(), &surfnet.url(), "deployer", &wallet);
+    let cli = Cli::new(dir.path(), &surfnet, "deployer", &wallet);
     let so = dir.path().join("gpufuel_program.so");
     std::fs::write(&so, gpufuel_chain::PROGRAM_SO).unwrap();
     let so = so.to_str().unwrap();

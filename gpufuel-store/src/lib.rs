@@ -2,11 +2,13 @@
 //! (blocks on disk, no daemon) and [`KuboStore`] (a Kubo node's RPC API). Both give the CIDs Kubo
 //! gives for the same [`ImportOptions`], so a job's files can move between them. Jobs name their
 //! files by the binary CIDs of [`gpufuel_core::cid`]: [`ContentStore::put`] and
-//! [`ContentStore::get`] speak those.
+//! [`ContentStore::get`] speak those. [`PinningService`] keeps files on a pinning service (the
+//! IPFS Pinning Service API) beyond any node's temporary store.
 #![warn(missing_docs)]
 
 mod kubo;
 mod local;
+pub mod pinning;
 mod unixfs;
 
 use std::{ops::Range, path::Path, pin::Pin};
@@ -17,6 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use kubo::KuboStore;
 pub use local::LocalStore;
+pub use pinning::PinningService;
 
 /// The CID version of an import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

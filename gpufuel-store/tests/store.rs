@@ -201,7 +201,11 @@ async fn local_store_keeps_small_blocks_in_one_database_that_handles_share() {
     assert_eq!(c.cat(&cids[299]).await.unwrap(), files[299]);
 }
 
-/// A Kubo RPC endpoint: GPUFUEL_KUBO_API, or the test-only front over the real Kubo core.
+/// The bearer token of the test front's Pinning Service API.
+const PIN_TOKEN: &str = "test-token";
+
+/// A Kubo RPC endpoint: GPUFUEL_KUBO_API, or the test-only front over the real Kubo core (which
+/// also serves the Pinning Service API at `/pins`).
 struct Endpoint {
     api: String,
     _front: Option<std::process::Child>,
@@ -215,6 +219,7 @@ fn endpoint() -> Option<Endpoint> {
     let mut child = kubo(&python)
         .arg(format!("{KUBO_DIR}/kubo_front.py"))
         .arg("--stdin-eof-exits")
+        .args(["--pin-token", PIN_TOKEN, "--pin-timeout", "1"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -294,4 +299,44 @@ async fn kubo_store_adds_and_cats_with_kubo_cids_and_times_out_on_missing_conten
     // Unreachable endpoint: a typed error, quickly.
     let down = KuboStore::new("http://127.0.0.1:9", Duration::from_secs(1)).unwrap();
     assert!(matches!(down.add(vec![1], &options).await, Err(StoreError::Unavailable(_))));
+}
+
+/// The Pinning Service API client against the test front's implementation of the spec, over the
+/// real Kubo core: a pin of content the node holds is pinned, listed and removed; a pin of
+/// content nobody provides fails; a wrong token and an unknown request are typed refusals.
+#[tokio::test]
+async fn a_pinning_service_pins_lists_and_unpins_and_refuses_a_wrong_token() {
+    use gpufuel_store::pinning::{PinState, PinningService};
+    let Some(ep) = endpoint().filter(|e| e._front.is_some()) else {
+        println!("skipped: no test front (GPUFUEL_KUBO_PYTHON unset) to serve the Pinning Service API");
+        return;
+    };
+    let kubo = KuboStore::new(&ep.api, Duration::from_secs(2)).unwrap();
+    let service = PinningService::new(&ep.api, PIN_TOKEN).unwrap();
+    let cid = kubo.add(vec![42; 300_000], &ImportOptions::kubo_v0()).await.unwrap();
+    let request = service.pin(&cid, "job 7 input", &[]).await.unwrap();
+    assert_eq!(
+        (request.pin.cid.as_str(), request.pin.name.as_deref()),
+        (cid.to_string().as_str(), Some("job 7 input"))
+    );
+    let pinned = service.wait(&request.requestid, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(pinned.status, PinState::Pinned);
+    let listed = service.pins(Some(&cid), &[PinState::Pinned]).await.unwrap();
+    assert_eq!(listed.iter().map(|p| p.requestid.as_str()).collect::<Vec<_>>(), vec![request.requestid.as_str()]);
+    assert!(service.pins(Some(&cid), &[PinState::Failed]).await.unwrap().is_empty());
+
+    let absent = store::import(b"nobody has this", &ImportOptions::kubo_v0()).unwrap().0;
+    let lost = service.pin(&absent, "lost", &[]).await.unwrap();
+    let err = service.wait(&lost.requestid, Duration::from_secs(10)).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Refused(m) if m.contains("could not pin")), "{err}");
+
+    service.unpin(&request.requestid).await.unwrap();
+    assert!(service.pins(Some(&cid), &[PinState::Pinned]).await.unwrap().is_empty());
+    let gone = service.status(&request.requestid).await.unwrap_err();
+    assert!(matches!(&gone, StoreError::Refused(m) if m.contains("HTTP 404")), "{gone}");
+    let stranger = PinningService::new(&ep.api, "wrong").unwrap();
+    let refused = stranger.pin(&cid, "x", &[]).await.unwrap_err();
+    assert!(matches!(&refused, StoreError::Refused(m) if m.contains("refused the token")), "{refused}");
+    let down = PinningService::new("http://127.0.0.1:9", PIN_TOKEN).unwrap();
+    assert!(matches!(down.status("x").await, Err(StoreError::Unavailable(_))));
 }

@@ -39,7 +39,8 @@ pub struct NodeConfig {
     pub pricing: PricingStrategy,
     /// Lowest price accepted, base units per GPU-second, registered on chain (default 10).
     pub price_floor: u64,
-    /// Seconds of chain time between heartbeats (default 60).
+    /// Seconds of chain time between heartbeats (default 300). A heartbeat shows the market the
+    /// node is alive; no instruction acts on it, and each one costs a fee and RPC requests.
     pub heartbeat_secs: i64,
     /// Honest, or a cheat for demonstrations and tests.
     pub behaviour: Behaviour,
@@ -57,7 +58,7 @@ impl Default for NodeConfig {
             stake: 10_000_000,
             pricing: PricingStrategy::Reference,
             price_floor: 10,
-            heartbeat_secs: 60,
+            heartbeat_secs: 300,
             behaviour: Behaviour::Honest,
             import: ImportOptions::default(),
             journal: None,

@@ -25,6 +25,18 @@ Code 1 / HTTP 400 for malformed requests; a global `timeout` arg in Go duration 
             not hold fails after the timeout (default 10 s here; real Kubo waits forever).
   pin/add   arg=<cid> -> {"Pins":[...]}; pin/rm -> {"Pins":[...]}; pin/ls -> {"Keys":{...}}.
   block/stat  arg=<cid> -> {"Key","Size"}.   id -> {"ID","Addresses",...}.   version.
+
+With --pin-token TOKEN it is also a TEST-ONLY IPFS Pinning Service API server (the open spec that
+pinning services and Filecoin-backed storage providers implement), pinning into the same node:
+every request needs `Authorization: Bearer TOKEN` (else 401). Errors are {"error":{"reason",
+"details"}}.
+  POST /pins {cid, name?, origins?, meta?} -> 202 PinStatus {requestid, status, created, pin,
+            delegates, info}; status goes queued -> pinned once the node holds the whole DAG,
+            or failed after --pin-timeout seconds (a real service fetches from the network).
+  GET  /pins?cid=a,b&name=&status=queued,pinning,pinned,failed&limit= -> {count, results} (status
+            defaults to pinned, limit to 10, newest first).
+  GET  /pins/{requestid} -> PinStatus (404 unknown).   DELETE /pins/{requestid} -> 202, unpinned.
+  POST /pins/{requestid} {Pin} -> 202 a new PinStatus replacing it.
 """
 
 import argparse
@@ -37,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -373,6 +386,115 @@ ROUTES = {
 }
 
 
+class PinError(Exception):
+    def __init__(self, status, reason, details=""):
+        super().__init__(reason)
+        self.status, self.reason, self.details = status, reason, details
+
+
+class Pinning:
+    """The Pinning Service API over the node (see the module doc)."""
+
+    STATES = ("queued", "pinning", "pinned", "failed")
+
+    def __init__(self, node, front, token, timeout):
+        self.node, self.front, self.token, self.timeout = node, front, token, timeout
+        self.lock = threading.Lock()
+        self.requests = {}  # requestid -> PinStatus dict
+
+    def handle(self, method, path, query, body):
+        parts = [p for p in path.split("/") if p]
+        if parts[:1] != ["pins"] or len(parts) > 2:
+            raise PinError(404, "NOT_FOUND", "no such path")
+        if len(parts) == 1:
+            if method == "GET":
+                return 200, self.list(query)
+            if method == "POST":
+                return 202, self.create(self.pin_of(body))
+            raise PinError(405, "METHOD_NOT_ALLOWED")
+        with self.lock:
+            status = self.requests.get(parts[1])
+        if status is None:
+            raise PinError(404, "NOT_FOUND", "no pin request " + parts[1])
+        if method == "GET":
+            with self.lock:
+                return 200, dict(status)
+        if method == "DELETE":
+            self.remove(parts[1])
+            return 202, None
+        if method == "POST":
+            pin = self.pin_of(body)
+            self.remove(parts[1])
+            return 202, self.create(pin)
+        raise PinError(405, "METHOD_NOT_ALLOWED")
+
+    @staticmethod
+    def pin_of(body):
+        try:
+            pin = json.loads(body or b"{}")
+        except ValueError:
+            raise PinError(400, "BAD_REQUEST", "the body is not JSON")
+        if not isinstance(pin, dict) or not isinstance(pin.get("cid"), str) or not pin["cid"]:
+            raise PinError(400, "BAD_REQUEST", "a Pin object with a cid is required")
+        return {"cid": pin["cid"], "name": pin.get("name"), "origins": pin.get("origins") or [],
+                "meta": pin.get("meta") or {}}
+
+    def create(self, pin):
+        requestid = str(uuid.uuid4())
+        created = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".%06dZ" % (time.time() % 1 * 1e6)
+        status = {"requestid": requestid, "status": "queued", "created": created, "pin": pin,
+                  "delegates": ["/ip4/127.0.0.1/tcp/4001/p2p/test-front"], "info": {}}
+        with self.lock:
+            self.requests[requestid] = status
+        threading.Thread(target=self.work, args=(requestid, pin["cid"]), daemon=True).start()
+        with self.lock:
+            return dict(status)
+
+    def work(self, requestid, cid):
+        with self.lock:
+            if requestid in self.requests:
+                self.requests[requestid]["status"] = "pinning"
+        try:
+            self.node.pin(cid, self.timeout)
+            with self.front.pin_lock:
+                self.front.recursive.add(cid)
+            outcome = "pinned"
+        except Exception as e:  # a CID the node cannot get in time, or malformed
+            sys.stderr.write("[pinning] %s failed: %s\n" % (cid, e))
+            outcome = "failed"
+        with self.lock:
+            if requestid in self.requests:
+                self.requests[requestid]["status"] = outcome
+
+    def remove(self, requestid):
+        with self.lock:
+            status = self.requests.pop(requestid, None)
+            still = {s["pin"]["cid"] for s in self.requests.values() if s["status"] == "pinned"}
+        if status and status["status"] == "pinned" and status["pin"]["cid"] not in still:
+            with self.front.pin_lock:
+                if status["pin"]["cid"] in self.front.recursive:
+                    self.node.unpin(status["pin"]["cid"])
+                    self.front.recursive.discard(status["pin"]["cid"])
+
+    def list(self, query):
+        def values(key):
+            return [v for item in query.get(key, []) for v in item.split(",") if v]
+        states = values("status") or ["pinned"]
+        if any(st not in self.STATES for st in states):
+            raise PinError(400, "BAD_REQUEST", "unknown status")
+        cids, names = set(values("cid")), query.get("name", [None])[-1]
+        try:
+            limit = int(query.get("limit", ["10"])[-1])
+        except ValueError:
+            raise PinError(400, "BAD_REQUEST", "limit must be an integer")
+        with self.lock:
+            found = [dict(s) for s in self.requests.values()
+                     if s["status"] in states and (not cids or s["pin"]["cid"] in cids)
+                     and (names is None or s["pin"]["name"] == names)]
+        found.sort(key=lambda s: s["created"], reverse=True)
+        return {"count": len(found), "results": found[:max(limit, 1)]}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as HTTP clients with connection pools expect
     front = None  # set by main
@@ -407,7 +529,36 @@ class Handler(BaseHTTPRequestHandler):
         body = to_json({"Message": message, "Code": code, "Type": "error"})
         self._send(status, "application/json", body)
 
+    pinning = None  # set by main with --pin-token
+
+    def _pins(self, method):
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        try:
+            if self.headers.get("Authorization") != "Bearer " + self.pinning.token:
+                raise PinError(401, "UNAUTHORIZED", "a valid bearer token is required")
+            status, payload = self.pinning.handle(method, url.path, parse_qs(url.query), body)
+        except PinError as e:
+            status, payload = e.status, {"error": {"reason": e.reason, "details": e.details}}
+        self._send(status, "application/json", b"" if payload is None else to_json(payload))
+
+    def _is_pins(self):
+        return self.pinning is not None and urlsplit(self.path).path.startswith("/pins")
+
+    def do_GET(self):
+        if self._is_pins():
+            return self._pins("GET")
+        self._not_post()
+
+    def do_DELETE(self):
+        if self._is_pins():
+            return self._pins("DELETE")
+        self._not_post()
+
     def do_POST(self):
+        if self._is_pins():
+            return self._pins("POST")
         url = urlsplit(self.path)
         route = ROUTES.get(url.path.rstrip("/"))
         body = Body(self.rfile, self.headers)
@@ -446,7 +597,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, "text/plain; charset=utf-8", b"404 page not found\n")
 
-    do_GET = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_post
+    do_PUT = do_PATCH = do_OPTIONS = _not_post
 
     def do_HEAD(self):
         self.close_connection = True
@@ -466,6 +617,9 @@ def main():
                     help="exit when stdin closes (a test harness that dies takes the front with it)")
     ap.add_argument("--lifetime", type=float, default=1800.0,
                     help="exit after this many seconds (0 = never); a forgotten front stops by itself")
+    ap.add_argument("--pin-token", help="also serve the Pinning Service API at /pins, with this bearer token")
+    ap.add_argument("--pin-timeout", type=float, default=5.0,
+                    help="seconds a pin request may wait for content the node lacks before it fails")
     args = ap.parse_args()
 
     node = kubo_core.KuboNode()
@@ -478,6 +632,8 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     Handler.front = Front(node)
+    if args.pin_token:
+        Handler.pinning = Pinning(node, Handler.front, args.pin_token, args.pin_timeout)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     stop = threading.Event()
