@@ -7,7 +7,10 @@ use gpufuel_chain::{
     pda,
     query::{self, JobFilter},
 };
-use gpufuel_core::state::{JobState, StakeHeader};
+use gpufuel_core::{
+    settlement,
+    state::{JobState, StakeHeader},
+};
 use solana_address::Address;
 use solana_signer::Signer;
 
@@ -39,6 +42,9 @@ pub async fn run(connection: &Connection, role: Role, command: StakeCommand) -> 
             let jobs = in_flight(connection, role).await?;
             println!("in flight  {}", listed(&jobs));
             println!("{record}");
+            if role == Role::Node {
+                earnings(connection).await?;
+            }
         }
         StakeCommand::TopUp { amount } => {
             let token = connection.token().await?;
@@ -71,6 +77,35 @@ pub async fn run(connection: &Connection, role: Role, command: StakeCommand) -> 
             client.withdraw(keypair, role, &token).await?;
             println!("{} tokens returned to {token}", header.stake);
         }
+    }
+    Ok(())
+}
+
+/// What the node's ended jobs still on chain paid or cost it, by the settlement rules applied to
+/// each job as settlement left it (jobs whose accounts their submitters closed are gone).
+async fn earnings(connection: &Connection) -> CliResult {
+    let client = &connection.client;
+    let node = pda::node(client.program(), &connection.keypair.pubkey());
+    let mut ended = vec![];
+    for (address, job) in client.jobs(&[JobFilter::Node(node)]).await? {
+        let change = match job.job_state() {
+            Ok(JobState::Settled) => {
+                settlement::pass_payout(job.escrow, job.best_bid, job.gpu_seconds, job.premium, &job.terms)?.node
+                    as i128
+            }
+            // The cover, or the whole stake if it was smaller then.
+            Ok(JobState::Slashed) => -(job.cover as i128),
+            Ok(JobState::Invalid) => 0,
+            _ => continue,
+        };
+        ended.push((job.decided_at, address, job.job_state()?, change));
+    }
+    ended.sort_unstable_by_key(|(at, ..)| *at);
+    let earned: i128 = ended.iter().map(|(.., c)| (*c).max(0)).sum();
+    let lost: i128 = ended.iter().map(|(.., c)| (*c).min(0)).sum();
+    println!("earnings   {earned} earned, {} slashed, over {} ended jobs on chain", -lost, ended.len());
+    for (_, address, state, change) in ended {
+        println!("  {address} {:<9} {change:+}", format!("{state:?}"));
     }
     Ok(())
 }

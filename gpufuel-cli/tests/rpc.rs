@@ -171,6 +171,15 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     let j = client.job(&job).await.unwrap();
     assert_eq!((j.round, j.tally(0)), (0, (1, 0)), "the one-seat committee passed it");
     assert_eq!(market.balance(&submitter.token).await, 20_000_000 - minimum - j.best_bid * 2);
+    // The operator's status shows what the job paid it, by the settlement rules.
+    let pay = gpufuel_core::settlement::pass_payout(j.escrow, j.best_bid, j.gpu_seconds, j.premium, &j.terms).unwrap();
+    let status = Cli::new(dir.path(), &surfnet, "operator", &operator).run(&["node", "status"]).unwrap();
+    assert!(
+        status.contains(&format!("earnings   {} earned, 0 slashed, over 1 ended jobs on chain", pay.node)),
+        "{status}"
+    );
+    assert!(status.contains(&format!("  {job} Settled   +{}", pay.node)), "{status}");
+    assert!(pay.node > 0 && pay.node < j.best_bid * 2, "fees are taken from the gross pay");
 
     // An ONNX job: a model and a `.npy` input in, one `.npy` per output out.
     let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../gpufuel-fixtures/models/classifier.onnx");
