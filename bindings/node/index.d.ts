@@ -142,6 +142,12 @@ export interface Connect {
    * `~/.config/gpufuel/config.yml`, else the well-known address.
    */
   programId?: string
+  /**
+   * A pinning service (IPFS Pinning Service API base URL) that keeps each job's inputs and
+   * verified results, and its access token.
+   */
+  pinEndpoint?: string
+  pinToken?: string
 }
 
 /** The device a JS executor offers. */

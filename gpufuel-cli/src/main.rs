@@ -41,6 +41,10 @@ struct Cli {
     /// Directory of the embedded store.
     #[arg(long, global = true)]
     store: Option<PathBuf>,
+    /// A pinning service (IPFS Pinning Service API base URL) to keep jobs' inputs and verified
+    /// results; its token comes from $GPUFUEL_PIN_TOKEN.
+    #[arg(long, global = true)]
+    pin_endpoint: Option<String>,
     /// The program's address; default $GPUFUEL_PROGRAM_ID, else `program_id` in
     /// ~/.config/gpufuel/config.yml, else the well-known address.
     #[arg(long, global = true)]
@@ -106,6 +110,8 @@ fn main() -> ExitCode {
             kubo: cli.kubo,
             store: cli.store,
             program_id: cli.program_id,
+            pin_endpoint: cli.pin_endpoint,
+            pin_token: std::env::var("GPUFUEL_PIN_TOKEN").ok(),
         };
         let connection = || Connection::new(&options);
         match cli.command {

@@ -5,9 +5,11 @@
 //! - [`world`]: the program tests' market with three nodes, three validators and a submitter;
 //! - [`cluster`]: a market built entirely through the careful sender on any [`Cluster`], the
 //!   embedded chain ([`Local`]) or an embedded surfpool JSON-RPC server ([`Surfnet`]) behind a
-//!   fault-injecting [`Proxy`].
+//!   fault-injecting [`Proxy`];
+//! - [`kubo`]: the real Kubo core's test front (Kubo RPC and Pinning Service APIs).
 
 pub mod cluster;
+pub mod kubo;
 pub mod market;
 pub mod surfnet;
 pub mod world;

@@ -15,7 +15,7 @@ use gpufuel_core::{
     state::Job,
     task::Task,
 };
-use gpufuel_store::{ContentStore, KuboStore, LocalStore};
+use gpufuel_store::{ContentStore, KuboStore, LocalStore, PinningService};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -42,6 +42,11 @@ pub struct ConnectOptions {
     pub kubo: Option<String>,
     /// Directory of the embedded store (default `~/.local/share/gpufuel/store`).
     pub store: Option<PathBuf>,
+    /// A pinning service (IPFS Pinning Service API base URL) to keep jobs' inputs and results;
+    /// none by default ([`Client::with_pinning`]).
+    pub pin_endpoint: Option<String>,
+    /// The pinning service's access token.
+    pub pin_token: Option<String>,
     /// The program's address (base58); default `$GPUFUEL_PROGRAM_ID`, else the `program_id` of
     /// `~/.config/gpufuel/config.yml`, else the well-known [`gpufuel_chain::PROGRAM_ID`].
     pub program_id: Option<String>,
@@ -82,12 +87,31 @@ pub struct Client {
     store: Arc<dyn ContentStore>,
     keypair: Keypair,
     token: Address,
+    pinning: Option<PinningService>,
 }
 
 impl Client {
     /// A client of `chain` and `store` paying from `token`, a GPUFuel token account of `keypair`.
     pub fn new(chain: Arc<dyn Chain>, store: Arc<dyn ContentStore>, keypair: Keypair, token: Address) -> Self {
-        Self { gpufuel: Arc::new(GpuFuelClient::new(chain)), store, keypair, token }
+        Self { gpufuel: Arc::new(GpuFuelClient::new(chain)), store, keypair, token, pinning: None }
+    }
+
+    /// The same client, asking `service` to keep each job's input files once the job is created,
+    /// and its result files once they are verified, beyond any node's temporary store. The
+    /// requests are not waited on: the service fetches the files from the network at its pace
+    /// ([`PinningService::pins`] lists them, named `gpufuel <job> input|result`).
+    pub fn with_pinning(self, service: PinningService) -> Self {
+        Self { pinning: Some(service), ..self }
+    }
+
+    /// Asks the pinning service, if any, to keep `files` of `job`.
+    async fn pin(&self, job: &Address, what: &str, files: &[gpufuel_core::cid::Cid]) -> Result<(), ClientError> {
+        let Some(service) = &self.pinning else { return Ok(()) };
+        let name = format!("gpufuel {job} {what}");
+        for file in files {
+            service.pin(&gpufuel_store::from_chain(file)?, &name, &[]).await?;
+        }
+        Ok(())
     }
 
     /// Connects to a cluster over RPC (Solana CLI conventions) with the wallet's first GPUFuel
@@ -103,7 +127,12 @@ impl Client {
             }
             token => token?,
         };
-        Ok(Self { gpufuel: Arc::new(gpufuel), store, keypair, token })
+        let pinning = match (&options.pin_endpoint, &options.pin_token) {
+            (Some(endpoint), Some(token)) => Some(PinningService::new(endpoint, token)?),
+            (Some(_), None) => return Err(ClientError::InvalidArgument("a pinning endpoint needs its token".into())),
+            _ => None,
+        };
+        Ok(Self { gpufuel: Arc::new(gpufuel), store, keypair, token, pinning })
     }
 
     /// The chain client (every instruction and read).
@@ -195,14 +224,21 @@ impl Client {
         })?;
         // Job ids only need to be unique per submitter; a random one needs no lookup.
         let id = rand::random::<u64>();
-        match job::submit(&self.gpufuel, self.store.as_ref(), &self.keypair, &self.token, id, task, options).await {
+        let job = match job::submit(&self.gpufuel, self.store.as_ref(), &self.keypair, &self.token, id, task, options)
+            .await
+        {
             // The program refuses an unregistered wallet by the missing account; say what to do
             // (looked up only on failure, so a submission costs no extra read).
             Err(ClientError::Chain(_)) if !self.is_registered().await.unwrap_or(true) => {
-                Err(ClientError::NotRegistered(self.address()))
+                return Err(ClientError::NotRegistered(self.address()));
             }
-            result => result,
+            result => result?,
+        };
+        if self.pinning.is_some() {
+            let input = self.gpufuel.job(&job).await?.input_cid;
+            self.pin(&job, "input", &[&[input][..], &task.files()].concat()).await?;
         }
+        Ok(job)
     }
 
     /// Stores `a` (`m×k`) and `b` (`k×n`, row-major) and submits their product, delivered in
@@ -288,6 +324,12 @@ impl Client {
     /// is a `NOT_SETTLED` error naming how it ended.
     pub async fn result(&self, job: &Address, timeout: Duration) -> Result<JobResult, ClientError> {
         self.wait(job, timeout).await?;
-        job::result(&self.gpufuel, self.store.as_ref(), job).await
+        let result = job::result(&self.gpufuel, self.store.as_ref(), job).await?;
+        if self.pinning.is_some() {
+            let manifest = self.gpufuel.job(job).await?.result_cid;
+            let outputs = job::result_files(self.store.as_ref(), &manifest).await?;
+            self.pin(job, "result", &[&[manifest][..], &outputs].concat()).await?;
+        }
+        Ok(result)
     }
 }

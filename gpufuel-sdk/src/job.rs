@@ -3,6 +3,7 @@
 
 use gpufuel_chain::{Chain, GpuFuelClient};
 use gpufuel_core::{
+    cid::Cid,
     instruction::JobSpec,
     proof::freivalds::Precision,
     state::{Job, JobState},
@@ -185,6 +186,12 @@ pub async fn result<C: Chain>(
         return Err(ClientError::NotSettled(state));
     }
     read_result(store, &j).await
+}
+
+/// The files a result manifest names: the outputs, then the checkpoints.
+pub async fn result_files(store: &dyn ContentStore, manifest: &Cid) -> Result<Vec<Cid>, ClientError> {
+    let manifest = ResultManifest::decode(&store.get(manifest).await?)?;
+    Ok([manifest.outputs, manifest.checkpoints].concat())
 }
 
 /// Reads and decodes the outputs a job's result manifest names.

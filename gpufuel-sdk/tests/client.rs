@@ -95,3 +95,45 @@ async fn a_new_wallet_registers_before_it_submits() {
     client.submit_matmul((2, 2, 2), &a, &a, Precision::F32, JobOptions::default()).await.unwrap();
     assert_eq!(client.jobs(true).await.unwrap().len(), 1);
 }
+
+/// With a pinning service, a submission asks it to keep the task file and every file the task
+/// names, and reading the verified result asks it to keep the result manifest and the outputs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinning_service_is_asked_to_keep_inputs_and_verified_results() {
+    use gpufuel_fixtures::kubo::{Endpoint, PIN_TOKEN};
+    use gpufuel_store::{
+        PinningService,
+        pinning::PinState::{Failed, Pinned, Pinning, Queued},
+    };
+    let Some(front) = Endpoint::front() else { return };
+    let service = PinningService::new(&front.api, PIN_TOKEN).unwrap();
+    let net = driven().await;
+    let client = net.client(Some(10_000_000), true).await.unwrap().with_pinning(service.clone());
+    let (a, b) = (vec![1.0_f32; 6], vec![2.0_f32; 6]);
+    let job = client.submit_matmul((2, 3, 2), &a, &b, Precision::F32, JobOptions::default()).await.unwrap();
+    let named = async |what: &str| {
+        let all = service.pins(None, &[Queued, Pinning, Pinned, Failed]).await.unwrap();
+        let mut cids: Vec<_> = all
+            .into_iter()
+            .filter(|p| p.pin.name.as_deref() == Some(&format!("gpufuel {job} {what}")))
+            .map(|p| p.pin.cid)
+            .collect();
+        cids.sort();
+        cids
+    };
+    let j = client.gpufuel().job(&job).await.unwrap();
+    let task = gpufuel_core::task::Task::decode_for(&client.store().get(&j.input_cid).await.unwrap(), &j).unwrap();
+    let cid = |c: &gpufuel_core::cid::Cid| gpufuel_store::from_chain(c).unwrap().to_string();
+    let mut inputs: Vec<_> = [&[j.input_cid][..], &task.files()].concat().iter().map(cid).collect();
+    inputs.sort();
+    assert_eq!((named("input").await, inputs.len()), (inputs, 3), "the task file, A and B");
+    assert!(named("result").await.is_empty(), "nothing verified yet");
+
+    client.result(&job, Duration::from_secs(60)).await.unwrap();
+    let j = client.gpufuel().job(&job).await.unwrap();
+    let manifest =
+        gpufuel_core::task::ResultManifest::decode(&client.store().get(&j.result_cid).await.unwrap()).unwrap();
+    let mut results: Vec<_> = [&[j.result_cid][..], &manifest.outputs].concat().iter().map(cid).collect();
+    results.sort();
+    assert_eq!(named("result").await, results, "the manifest and the product");
+}

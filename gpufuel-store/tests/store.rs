@@ -2,40 +2,11 @@
 //! `KuboStore` against a Kubo RPC endpoint (the test-only front over the real Kubo core in CI, or
 //! a real node named by GPUFUEL_KUBO_API).
 
-use std::{
-    io::{BufRead, BufReader, Write},
-    path::PathBuf,
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
+
+use gpufuel_fixtures::kubo::{Endpoint, KUBO_DIR, PIN_TOKEN, kubo, kubo_python};
 
 use gpufuel_store::{self as store, CidVersion, ContentStore, ImportOptions, KuboStore, LocalStore, StoreError};
-
-const KUBO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/kubo");
-
-/// The Python of the venv holding the real Kubo core (`scripts/kubo-env.sh`). Missing outside CI:
-/// the caller skips with a printed reason; in CI (`CI` set) a missing core fails the test.
-fn kubo_python() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("GPUFUEL_KUBO_PYTHON").map(PathBuf::from),
-        std::env::var_os("GPUFUEL_TOOLS").map(|t| PathBuf::from(t).join("kubo-venv/bin/python")),
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/gpufuel-tools/kubo-venv/bin/python")),
-    ];
-    let found = candidates.into_iter().flatten().find(|p| p.exists());
-    if found.is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI must run the real Kubo core: run scripts/kubo-env.sh");
-        eprintln!("SKIPPED: the real Kubo core is not installed (run scripts/kubo-env.sh)");
-    }
-    found
-}
-
-/// A Python command for the Kubo helpers, run in the temp directory: the Kubo core writes its
-/// log (kubo.log) to the working directory.
-fn kubo(python: &std::path::Path) -> Command {
-    let mut command = Command::new(python);
-    command.current_dir(std::env::temp_dir());
-    command
-}
 
 /// Files of the sizes Kubo's chunking treats differently: empty, one byte, one chunk, one chunk
 /// and a byte, several MB (more than one level of the DAG needs 174 chunks: 45.6 MB).
@@ -201,46 +172,6 @@ async fn local_store_keeps_small_blocks_in_one_database_that_handles_share() {
     assert_eq!(c.cat(&cids[299]).await.unwrap(), files[299]);
 }
 
-/// The bearer token of the test front's Pinning Service API.
-const PIN_TOKEN: &str = "test-token";
-
-/// A Kubo RPC endpoint: GPUFUEL_KUBO_API, or the test-only front over the real Kubo core (which
-/// also serves the Pinning Service API at `/pins`).
-struct Endpoint {
-    api: String,
-    _front: Option<std::process::Child>,
-}
-
-fn endpoint() -> Option<Endpoint> {
-    if let Some(api) = std::env::var_os("GPUFUEL_KUBO_API") {
-        return Some(Endpoint { api: api.to_string_lossy().into_owned(), _front: None });
-    }
-    let python = kubo_python()?;
-    let mut child = kubo(&python)
-        .arg(format!("{KUBO_DIR}/kubo_front.py"))
-        .arg("--stdin-eof-exits")
-        .args(["--pin-token", PIN_TOKEN, "--pin-timeout", "1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().strip_prefix("LISTENING ").unwrap_or_else(|| panic!("front said {line:?}"));
-    Some(Endpoint { api: format!("http://127.0.0.1:{port}"), _front: Some(child) })
-}
-
-impl Drop for Endpoint {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self._front {
-            let _ = child.stdin.take().map(|mut s| s.flush());
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// Reads ranges of a stored file (inside one block, across block boundaries, past the end,
 /// empty) and compares them with the slices of `data`.
 async fn assert_ranges(store: &dyn ContentStore, cid: &store::Cid, data: &[u8], name: &str) {
@@ -281,7 +212,7 @@ async fn local_store_reads_ranges_fetching_only_their_blocks() {
 
 #[tokio::test]
 async fn kubo_store_adds_and_cats_with_kubo_cids_and_times_out_on_missing_content() {
-    let Some(ep) = endpoint() else { return };
+    let Some(ep) = Endpoint::start() else { return };
     let kubo = KuboStore::new(&ep.api, Duration::from_secs(2)).unwrap();
     let options = ImportOptions::kubo_v0();
     for (name, data) in samples().into_iter().filter(|(n, _)| !n.starts_with("46")) {
@@ -307,10 +238,7 @@ async fn kubo_store_adds_and_cats_with_kubo_cids_and_times_out_on_missing_conten
 #[tokio::test]
 async fn a_pinning_service_pins_lists_and_unpins_and_refuses_a_wrong_token() {
     use gpufuel_store::pinning::{PinState, PinningService};
-    let Some(ep) = endpoint().filter(|e| e._front.is_some()) else {
-        println!("skipped: no test front (GPUFUEL_KUBO_PYTHON unset) to serve the Pinning Service API");
-        return;
-    };
+    let Some(ep) = Endpoint::front() else { return };
     let kubo = KuboStore::new(&ep.api, Duration::from_secs(2)).unwrap();
     let service = PinningService::new(&ep.api, PIN_TOKEN).unwrap();
     let cid = kubo.add(vec![42; 300_000], &ImportOptions::kubo_v0()).await.unwrap();

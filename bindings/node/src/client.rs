@@ -248,6 +248,10 @@ pub struct Connect {
     /// The program's address (base58); default `$GPUFUEL_PROGRAM_ID`, else `program_id` in
     /// `~/.config/gpufuel/config.yml`, else the well-known address.
     pub program_id: Option<String>,
+    /// A pinning service (IPFS Pinning Service API base URL) that keeps each job's inputs and
+    /// verified results, and its access token.
+    pub pin_endpoint: Option<String>,
+    pub pin_token: Option<String>,
 }
 
 /// What a job asks of the market. Amounts are base units; prices base units per GPU-second.
@@ -319,6 +323,8 @@ impl Client {
             kubo: o.kubo,
             store: o.store.map(Into::into),
             program_id: o.program_id,
+            pin_endpoint: o.pin_endpoint,
+            pin_token: o.pin_token,
         };
         promise(env, async move { Ok(Client(Arc::new(rs::Client::connect(options).await.map_err(coded)?))) })
     }

@@ -203,9 +203,10 @@ impl Client {
     /// (`~/.config/solana/cli/config.yml`). Files go to a Kubo node (`kubo`) or the embedded
     /// store (`store`, default `~/.local/share/gpufuel/store`). `program_id` names the
     /// deployment (default `$GPUFUEL_PROGRAM_ID`, else `~/.config/gpufuel/config.yml`, else the
-    /// well-known address).
+    /// well-known address). `pin_endpoint` and `pin_token` name a pinning service (IPFS Pinning
+    /// Service API) that keeps each job's inputs and verified results.
     #[staticmethod]
-    #[pyo3(signature = (url=None, keypair=None, commitment=None, config=None, kubo=None, store=None, program_id=None))]
+    #[pyo3(signature = (url=None, keypair=None, commitment=None, config=None, kubo=None, store=None, program_id=None, pin_endpoint=None, pin_token=None))]
     #[allow(clippy::too_many_arguments)] // Python's keyword arguments, each optional
     fn connect(
         py: Python<'_>,
@@ -216,8 +217,11 @@ impl Client {
         kubo: Option<String>,
         store: Option<PathBuf>,
         program_id: Option<String>,
+        pin_endpoint: Option<String>,
+        pin_token: Option<String>,
     ) -> PyResult<Self> {
-        let options = ConnectOptions { url, keypair, commitment, config, kubo, store, program_id };
+        let options =
+            ConnectOptions { url, keypair, commitment, config, kubo, store, program_id, pin_endpoint, pin_token };
         let client = block_on(py, sdk::Client::connect(options)).map_err(coded)?;
         Ok(Self(Arc::new(client)))
     }

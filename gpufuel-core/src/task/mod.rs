@@ -175,6 +175,22 @@ impl Task {
         }
     }
 
+    /// The files the task names (its inputs, model and initial values), in task order.
+    pub fn files(&self) -> Vec<Cid> {
+        let model =
+            |m: &onnx::ModelRef| [&[m.model][..], &m.external.iter().map(|(_, c)| *c).collect::<Vec<_>>()].concat();
+        match self {
+            Self::MatMul(t) => vec![t.a, t.b],
+            Self::Iterative(t) => vec![t.data, t.init],
+            Self::Kernel(t) => t.buffers.iter().filter_map(|b| b.input).collect(),
+            Self::Onnx(t) => [model(&t.model), t.inputs.iter().map(|i| i.data).collect()].concat(),
+            Self::OnnxSteps(t) => {
+                let state = t.state.iter().map(|s| s.input.data);
+                [model(&t.model), state.chain(t.inputs.iter().map(|i| i.data)).collect()].concat()
+            }
+        }
+    }
+
     /// Checks sizes and limits.
     pub fn validate(&self) -> Result<(), TaskError> {
         match self {

@@ -79,6 +79,8 @@ class Client:
         kubo: str | None = None,
         store: str | PathLike[str] | None = None,
         program_id: str | None = None,
+        pin_endpoint: str | None = None,
+        pin_token: str | None = None,
     ) -> Client: ...
     @property
     def address(self) -> str: ...
