@@ -118,6 +118,15 @@ impl Client {
     /// token account.
     pub async fn connect(options: ConnectOptions) -> Result<Self, ClientError> {
         let program = options.program_id()?;
+        let pinning = match (&options.pin_endpoint, &options.pin_token) {
+            (Some(endpoint), Some(token)) => Some(PinningService::new(endpoint, token)?),
+            (None, None) => None,
+            _ => {
+                return Err(ClientError::InvalidArgument(
+                    "a pinning service needs both its endpoint and its token".into(),
+                ));
+            }
+        };
         let (chain, keypair, store) = options.resolve()?;
         let gpufuel = GpuFuelClient::new(Arc::new(chain) as Arc<dyn Chain>).with_program(program);
         let token = match gpufuel.token_account(&keypair.pubkey()).await {
@@ -126,11 +135,6 @@ impl Client {
                 return Err(ClientError::InvalidArgument(format!("the wallet {owner} has no GPUFuel token account")));
             }
             token => token?,
-        };
-        let pinning = match (&options.pin_endpoint, &options.pin_token) {
-            (Some(endpoint), Some(token)) => Some(PinningService::new(endpoint, token)?),
-            (Some(_), None) => return Err(ClientError::InvalidArgument("a pinning endpoint needs its token".into())),
-            _ => None,
         };
         Ok(Self { gpufuel: Arc::new(gpufuel), store, keypair, token, pinning })
     }

@@ -42,4 +42,8 @@ test('bad input rejects with a code and submits nothing', async () => {
     Client.connect({ config: '/nonexistent.yml', programId: 'not-base58!' }),
     (e) => e.code === 'CONFIG_ERROR' && /program id/.test(e.message),
   )
+  await assert.rejects(
+    Client.connect({ config: '/nonexistent.yml', pinToken: 'secret' }),
+    (e) => e.code === 'INVALID_ARGUMENT' && /both its endpoint and its token/.test(e.message),
+  )
 })

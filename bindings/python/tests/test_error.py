@@ -107,6 +107,11 @@ def test_connect_without_config_is_a_config_error(tmp_path):
     assert e.value.code == "CONFIG_ERROR"
 
 
+def test_connect_with_half_a_pinning_service_is_refused(tmp_path):
+    with pytest.raises(gpufuel.InvalidArgumentError, match="both its endpoint and its token"):
+        gpufuel.Client.connect(config=str(tmp_path / "none.yml"), pin_endpoint="http://127.0.0.1:9")
+
+
 def test_connect_with_a_malformed_program_id_is_a_config_error(tmp_path):
     with pytest.raises(gpufuel.GpuFuelError, match="program id") as e:
         gpufuel.Client.connect(url="http://127.0.0.1:9", config=str(tmp_path / "none.yml"), program_id="not-base58!")
