@@ -240,6 +240,7 @@ async fn operators_top_up_unstake_and_withdraw_their_stake_from_the_cli() {
         format!("stake      {STAKE}"),
         "in flight  no jobs".into(),
         "record     0 completed, 0 failed validations, 0 missed deadlines; 0 of 1 GPUs busy".into(),
+        "earnings   0 earned, 0 slashed, over 0 ended jobs on chain".into(),
     ];
     assert_eq!(status.lines().collect::<Vec<_>>(), lines, "{status}");
     assert_eq!(cli.run(&["node", "top-up", "600"]).unwrap().trim(), format!("stake {}", STAKE + 600));
