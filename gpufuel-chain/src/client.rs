@@ -191,18 +191,17 @@ impl<C: Chain> GpuFuelClient<C> {
     /// Creates an SPL mint (no freeze authority) with `payer` as its mint authority; for test
     /// clusters, where the market's token is made up. Returns its address.
     pub async fn create_mint(&self, payer: &Keypair, decimals: u8) -> Result<Address, ChainError> {
-        let mint = Keypair::new();
-        let create = self.token_owned(&payer.pubkey(), &mint.pubkey(), spl_token_interface::state::Mint::LEN).await?;
-        let init = spl_token_interface::instruction::initialize_mint2(
-            &spl_token_interface::ID,
-            &mint.pubkey(),
-            &payer.pubkey(),
-            None,
-            decimals,
-        )
-        .map_err(|e| ChainError::Account(e.to_string()))?;
-        send::send(&self.chain, &[create, init], payer, &[&mint], &self.options).await?;
-        Ok(mint.pubkey())
+        let authority = payer.pubkey();
+        self.create_token_owned(payer, spl_token_interface::state::Mint::LEN, |mint| {
+            spl_token_interface::instruction::initialize_mint2(
+                &spl_token_interface::ID,
+                mint,
+                &authority,
+                None,
+                decimals,
+            )
+        })
+        .await
     }
 
     /// Creates a token account of `mint` owned by `owner`, paid by `payer`. Returns its address.
@@ -212,18 +211,10 @@ impl<C: Chain> GpuFuelClient<C> {
         owner: &Address,
         mint: &Address,
     ) -> Result<Address, ChainError> {
-        let account = Keypair::new();
-        let len = spl_token_interface::state::Account::LEN;
-        let create = self.token_owned(&payer.pubkey(), &account.pubkey(), len).await?;
-        let init = spl_token_interface::instruction::initialize_account3(
-            &spl_token_interface::ID,
-            &account.pubkey(),
-            mint,
-            owner,
-        )
-        .map_err(|e| ChainError::Account(e.to_string()))?;
-        send::send(&self.chain, &[create, init], payer, &[&account], &self.options).await?;
-        Ok(account.pubkey())
+        self.create_token_owned(payer, spl_token_interface::state::Account::LEN, |account| {
+            spl_token_interface::instruction::initialize_account3(&spl_token_interface::ID, account, mint, owner)
+        })
+        .await
     }
 
     /// Mints `amount` of `mint` to `token`; `authority` is the mint authority.
@@ -246,16 +237,26 @@ impl<C: Chain> GpuFuelClient<C> {
         self.send(&[ix], authority).await
     }
 
-    /// A rent-exempt account of `len` bytes at `account`, owned by the token program.
-    async fn token_owned(&self, payer: &Address, account: &Address, len: usize) -> Result<Instruction, ChainError> {
+    /// Creates a rent-exempt account of `len` bytes owned by the token program at a new address,
+    /// initialised by `init(address)` in the same transaction paid by `payer`. Returns it.
+    async fn create_token_owned<E: std::fmt::Display>(
+        &self,
+        payer: &Keypair,
+        len: usize,
+        init: impl FnOnce(&Address) -> Result<Instruction, E>,
+    ) -> Result<Address, ChainError> {
+        let account = Keypair::new();
         let rent = self.chain.rent_exempt_minimum(len).await?;
-        Ok(solana_system_interface::instruction::create_account(
-            payer,
-            account,
+        let create = solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &account.pubkey(),
             rent,
             len as u64,
             &spl_token_interface::ID,
-        ))
+        );
+        let init = init(&account.pubkey()).map_err(|e| ChainError::Account(e.to_string()))?;
+        send::send(&self.chain, &[create, init], payer, &[&account], &self.options).await?;
+        Ok(account.pubkey())
     }
 
     // Admin.

@@ -172,6 +172,12 @@ impl OnnxTask {
         start..(start + self.chunk_rows).min(self.rows())
     }
 
+    /// Rows in chunk `i` (the last may be short).
+    pub fn chunk_len(&self, i: u64) -> u64 {
+        let rows = self.chunk(i);
+        rows.end - rows.start
+    }
+
     /// Byte range of `input` that chunk `i` reads: its rows for a batched input, all of it else.
     pub fn input_range(&self, input: &TensorSpec, i: u64) -> core::ops::Range<u64> {
         input.rows_of(self.chunk(i)).0
@@ -369,6 +375,7 @@ mod tests {
         t.validate().unwrap();
         assert_eq!((t.rows(), t.chunks()), (1000, 16));
         assert_eq!(t.chunk(15), 960..1000);
+        assert_eq!((t.chunk_len(0), t.chunk_len(15)), (64, 40), "the last chunk is short");
         let row = 3 * 8 * 8 * 4;
         assert_eq!(t.input_range(&t.inputs[0], 1), 64 * row..128 * row);
         assert_eq!(t.input_range(&t.inputs[0], 15), 960 * row..1000 * row);
