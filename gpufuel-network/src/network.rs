@@ -15,7 +15,7 @@ use gpufuel_exec::{
     executor::{CpuExecutor, CudaExecutor, Executor},
 };
 use gpufuel_sdk::{Client, JobOptions, job};
-use gpufuel_store::{ContentStore, LocalStore};
+use gpufuel_store::{ContentStore, LocalStore, PinningService};
 use solana_address::Address;
 
 use crate::NetworkError;
@@ -45,6 +45,9 @@ pub struct LocalNetworkConfig {
     pub tokens: u64,
     /// Told how far each job has got.
     pub progress: Option<JobProgress>,
+    /// A pinning service the nodes keep their submitted results on until settlement (default
+    /// none).
+    pub pinning: Option<PinningService>,
 }
 
 impl Default for LocalNetworkConfig {
@@ -59,6 +62,7 @@ impl Default for LocalNetworkConfig {
             dir: None,
             tokens: 100_000_000,
             progress: None,
+            pinning: None,
         }
     }
 }
@@ -109,6 +113,7 @@ pub struct LocalNetwork {
     accounts: std::sync::Mutex<Vec<Address>>,
     dir: PathBuf,
     step_secs: i64,
+    pinning: Option<PinningService>,
     /// Tokens each new participant gets.
     tokens: u64,
     /// Why no GPU node runs, when `use_gpu` was asked.
@@ -155,6 +160,7 @@ impl LocalNetwork {
             accounts: std::sync::Mutex::new(vec![vault]),
             dir,
             step_secs: config.step_secs,
+            pinning: config.pinning.clone(),
             tokens: config.tokens,
             gpu_note: None,
             next_job_id: 1.into(),
@@ -234,6 +240,7 @@ impl LocalNetwork {
             behaviour,
             journal: Some(self.dir.join("journal").join(wallet.address().to_string())),
             progress,
+            pinning: self.pinning.clone(),
             ..NodeConfig::default()
         };
         self.nodes.push(LocalNode { wallet, behaviour, executor, agent: None, config });

@@ -270,3 +270,48 @@ async fn a_product_of_non_finite_inputs_ends_invalid_and_the_node_keeps_its_stak
         other => panic!("{other:?}"),
     }
 }
+
+/// With a pinning service, a node pins the result it submits (the manifest and the product)
+/// while the committee checks it, and removes those pins once the job is settled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_pins_what_it_serves_until_the_job_settles() {
+    use gpufuel_fixtures::kubo::{Endpoint, PIN_TOKEN};
+    use gpufuel_store::{PinningService, pinning::PinState::*};
+    let Some(front) = Endpoint::front() else { return };
+    let service = PinningService::new(&front.api, PIN_TOKEN).unwrap();
+    let config = gpufuel_network::LocalNetworkConfig {
+        nodes: 1,
+        use_gpu: false,
+        pinning: Some(service.clone()),
+        ..gpufuel_network::LocalNetworkConfig::default()
+    };
+    let net = LocalNetwork::start(config).await.unwrap();
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (product, _) = matmul(&net, 5).await;
+    let job = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
+    let served = async || {
+        let all = service.pins(None, &[Queued, Pinning, Pinned, Failed]).await.unwrap();
+        let name = format!("gpufuel {job} served");
+        let mut cids: Vec<_> =
+            all.into_iter().filter(|p| p.pin.name.as_deref() == Some(&name)).map(|p| p.pin.cid).collect();
+        cids.sort();
+        cids
+    };
+    for _ in 0..400 {
+        if state(&net, &job) == JobState::Submitted {
+            break;
+        }
+        net.step().await.unwrap();
+    }
+    assert_eq!(state(&net, &job), JobState::Submitted);
+    let j = net.chain.account::<gpufuel_core::state::Job>(&job).unwrap();
+    let manifest = gpufuel_core::task::ResultManifest::decode(&net.store.get(&j.result_cid).await.unwrap()).unwrap();
+    let cid = |c: &gpufuel_core::cid::Cid| gpufuel_store::from_chain(c).unwrap().to_string();
+    let mut files: Vec<_> = [&[j.result_cid][..], &manifest.outputs].concat().iter().map(cid).collect();
+    files.sort();
+    assert_eq!(served().await, files, "the manifest and the product, pinned while checked");
+    net.run_until_done(&[job], 400).await.unwrap();
+    net.step().await.unwrap(); // the node's next pass sees the job ended
+    assert_eq!(state(&net, &job), JobState::Settled);
+    assert!(served().await.is_empty(), "unpinned once settled");
+}

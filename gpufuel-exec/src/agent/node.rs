@@ -25,7 +25,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tokio::task::JoinHandle;
 
-use gpufuel_store::{Cid, ContentStore, ImportOptions, StoreError, from_chain, to_chain};
+use gpufuel_store::{Cid, ContentStore, ImportOptions, PinningService, StoreError, from_chain, to_chain};
 
 use super::{AgentError, Behaviour, Files, fetch_task, fetch_work, keys};
 use crate::executor::{ExecError, Executor, Output, Progress, RunContext, Work};
@@ -50,6 +50,10 @@ pub struct NodeConfig {
     pub journal: Option<PathBuf>,
     /// Told how far each job has got.
     pub progress: Option<Arc<dyn Fn(Address, f32) + Send + Sync>>,
+    /// A pinning service that keeps each submitted result's files (named `gpufuel <job> served`)
+    /// until the job ends, so they stay retrievable while validators check them even if this
+    /// node goes away (default none).
+    pub pinning: Option<PinningService>,
 }
 
 impl Default for NodeConfig {
@@ -63,6 +67,7 @@ impl Default for NodeConfig {
             import: ImportOptions::default(),
             journal: None,
             progress: None,
+            pinning: None,
         }
     }
 }
@@ -89,6 +94,8 @@ struct State {
     /// Jobs whose run ended in an error the agent will not retry.
     failed: HashSet<Address>,
     timings: HashMap<Address, RunTimings>,
+    /// Pin requests of submitted results, removed once their job ends.
+    pins: HashMap<Address, Vec<String>>,
 }
 
 /// Where a run's time went.
@@ -264,8 +271,50 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                 _ => {}
             }
         }
+        self.unpin_ended(&mine).await;
         out.bids = self.bid(now, &open).await?;
         Ok(out)
+    }
+
+    /// Asks the pinning service, if any, to keep a submitted result's files. A refusal is
+    /// logged, not fatal: the result is on chain and in this node's store either way.
+    async fn pin_served(&self, job: &Address, manifest_cid: &Cid, manifest: &ResultManifest) {
+        let Some(service) = &self.config.pinning else { return };
+        let name = format!("gpufuel {job} served");
+        let files = std::iter::once(Ok(*manifest_cid))
+            .chain(manifest.outputs.iter().chain(&manifest.checkpoints).map(from_chain));
+        let mut requests = vec![];
+        for file in files {
+            match async { service.pin(&file?, &name, &[]).await }.await {
+                Ok(status) => requests.push(status.requestid),
+                Err(e) => tracing::warn!(job = %job, "pinning the result: {e}"),
+            }
+        }
+        self.state.lock().expect("state lock").pins.insert(*job, requests);
+    }
+
+    /// Removes the pins of results whose jobs ended (or whose accounts are gone).
+    async fn unpin_ended(&self, mine: &[(Address, Job)]) {
+        let ended: Vec<(Address, Vec<String>)> = {
+            let mut state = self.state.lock().expect("state lock");
+            let done: Vec<Address> = state
+                .pins
+                .keys()
+                .filter(|a| {
+                    mine.iter().find(|(m, _)| m == *a).is_none_or(|(_, j)| j.job_state().is_ok_and(|s| s.is_terminal()))
+                })
+                .copied()
+                .collect();
+            done.into_iter().filter_map(|a| state.pins.remove(&a).map(|r| (a, r))).collect()
+        };
+        let Some(service) = &self.config.pinning else { return };
+        for (job, requests) in ended {
+            for request in requests {
+                if let Err(e) = service.unpin(&request).await {
+                    tracing::warn!(job = %job, "unpinning the result: {e}");
+                }
+            }
+        }
     }
 
     /// Collects the runs that ended.
@@ -353,6 +402,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         match computed {
             Ok((cid, manifest)) => {
                 self.client.submit_result(&self.operator, &address, to_chain(&cid)?, manifest.commitment()).await?;
+                self.pin_served(&address, &cid, &manifest).await;
             }
             // The task's own failure (a malformed task, a model that does not load or run): the
             // node reports it rather than miss the deadline; validators check the claim.
