@@ -115,6 +115,18 @@ impl RpcChain {
         Self { client, commitment, websocket: None }
     }
 
+    /// Asks a test cluster's faucet for `lamports` (`requestAirdrop`) and waits until they land.
+    pub async fn request_airdrop(&self, to: &Address, lamports: u64) -> Result<(), ChainError> {
+        let signature = self.client.request_airdrop(to, lamports).await.map_err(rpc)?;
+        for _ in 0..120 {
+            if let Some(status) = self.signature_status(&signature).await? {
+                return status.map_err(|e| ChainError::from_transaction(e, &[]));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        Err(ChainError::Timeout { signature: signature.to_string(), secs: 30 })
+    }
+
     /// Waits for account changes through this websocket endpoint (`ws://` or `wss://`) instead
     /// of sleeping between polls.
     pub fn with_websocket(mut self, url: impl Into<String>) -> Self {

@@ -10,6 +10,7 @@ mod node;
 mod program;
 mod stake;
 mod validator;
+mod wallet;
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
@@ -87,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         command: program::ProgramCommand,
     },
+    /// Make a keypair, see balances, get test SOL.
+    Wallet {
+        #[command(subcommand)]
+        command: wallet::WalletCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -122,6 +128,7 @@ fn main() -> ExitCode {
             Command::Job { command } => job::run(Client::connect(options.clone()).await?, command).await,
             Command::Market { command } => market::run(&connection()?, command).await,
             Command::Program { command } => program::run(&connection()?, command).await,
+            Command::Wallet { command } => wallet::run(connection, command).await,
         }
     });
     match result {

@@ -343,10 +343,23 @@ async fn the_upgrade_authority_creates_and_administers_a_market_from_the_cli() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_program_deployed_from_the_cli_has_a_market_of_its_own() {
     let surfnet = Surfnet::start().await;
-    let wallet = Wallet { keypair: solana_keypair::Keypair::new(), token: Address::default() };
-    surfnet.fund(&wallet.keypair.pubkey()).await;
     let dir = tempfile::tempdir().unwrap();
+    // A wallet made and funded with the CLI alone.
+    let path = dir.path().join("deployer.json");
+    let made =
+        Command::new(env!("CARGO_BIN_EXE_gpufuel")).args(["wallet", "new", path.to_str().unwrap()]).output().unwrap();
+    let keypair = gpufuel_chain::config::read_keypair(&path).unwrap();
+    assert_eq!(String::from_utf8_lossy(&made.stdout).trim(), keypair.pubkey().to_string());
+    let again =
+        Command::new(env!("CARGO_BIN_EXE_gpufuel")).args(["wallet", "new", path.to_str().unwrap()]).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists: not overwriting a keypair"));
+    let wallet = Wallet { keypair, token: Address::default() };
     let cli = Cli::new(dir.path(), &surfnet, "deployer", &wallet);
+    assert!(cli.run(&["wallet", "airdrop", "0"]).unwrap_err().contains("ask for a positive amount"));
+    assert_eq!(
+        cli.run(&["wallet", "airdrop", "10"]).unwrap().trim(),
+        format!("{} holds 10 SOL", wallet.keypair.pubkey())
+    );
     let so = dir.path().join("gpufuel_program.so");
     std::fs::write(&so, gpufuel_chain::PROGRAM_SO).unwrap();
     let so = so.to_str().unwrap();
