@@ -126,7 +126,7 @@ fn main() -> ExitCode {
             Command::Validator { command } => validator::run(&connection()?, command).await,
             Command::Submitter { command } => stake::run(&connection()?, Role::Submitter, command).await,
             Command::Job { command } => job::run(Client::connect(options.clone()).await?, command).await,
-            Command::Market { command } => market::run(&connection()?, command).await,
+            Command::Market { command } => market::run(connection, command).await,
             Command::Program { command } => program::run(&connection()?, command).await,
             Command::Wallet { command } => wallet::run(connection, command).await,
         }

@@ -15,6 +15,8 @@ use gpufuel_core::{
 use solana_address::Address;
 use solana_signer::Signer;
 
+use gpufuel_sdk::ClientError;
+
 use crate::{CliResult, connection::Connection};
 
 #[derive(clap::Subcommand)]
@@ -71,7 +73,14 @@ pub enum MarketCommand {
     },
 }
 
-pub async fn run(connection: &Connection, command: MarketCommand) -> CliResult {
+/// Runs `command`; `connection` is made only for the commands that talk to the cluster (the
+/// defaults need neither a cluster nor a wallet).
+pub async fn run(connection: impl FnOnce() -> Result<Connection, ClientError>, command: MarketCommand) -> CliResult {
+    if let MarketCommand::Params { defaults: true, .. } = command {
+        print!("{}", toml::to_string(&MarketParams::default())?);
+        return Ok(());
+    }
+    let connection = connection()?;
     let (client, keypair) = (&connection.client, &connection.keypair);
     match command {
         MarketCommand::Prices => {
@@ -79,7 +88,7 @@ pub async fn run(connection: &Connection, command: MarketCommand) -> CliResult {
                 println!("{:<10} {price}/GPU-s", class_name(class));
             }
         }
-        MarketCommand::Show => show(connection).await?,
+        MarketCommand::Show => show(&connection).await?,
         MarketCommand::Init { mint, params, capacity, .. } => {
             // Everything is checked before anything is sent.
             if client.market().await.is_ok() {
@@ -122,7 +131,6 @@ pub async fn run(connection: &Connection, command: MarketCommand) -> CliResult {
             client.add_gpu_class(keypair, GpuClassArgs { class_id: class, ref_price, min_price }).await?;
             println!("{} {ref_price}/GPU-s (at least {min_price})", class_name(class));
         }
-        MarketCommand::Params { defaults: true, .. } => print!("{}", toml::to_string(&MarketParams::default())?),
         MarketCommand::Params { propose: Some(path), .. } => {
             let params = params_file(&path, client.market().await?.params)?;
             client.propose_params(keypair, params).await?;

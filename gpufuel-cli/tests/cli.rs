@@ -40,3 +40,12 @@ fn bad_arguments_are_refused_with_a_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("GPUFUEL_PROGRAM_ID: \"0OIl\" is not a base58 address"));
 }
+
+#[test]
+fn the_default_market_parameters_need_no_wallet_or_cluster() {
+    let out =
+        gpufuel(&["market", "params", "--defaults", "--config", "/nonexistent.yml", "--keypair", "/nonexistent.json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let params: gpufuel_core::state::MarketParams = toml::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    assert_eq!(params, gpufuel_core::state::MarketParams::default());
+}
