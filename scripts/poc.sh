@@ -28,7 +28,8 @@ if [ -z "${GPUFUEL_POC_INSIDE:-}" ]; then
   fi
   bash scripts/build-program.sh
   cargo build --release --locked -p gpufuel-cli
-  exec as_root unshare -n env GPUFUEL_POC_INSIDE=1 GPUFUEL_TOOLS="$TOOLS" bash "$0" "$@"
+  if [ "$(id -u)" -eq 0 ]; then runner=(); else runner=(sudo); fi
+  exec "${runner[@]}" unshare -n env GPUFUEL_POC_INSIDE=1 GPUFUEL_TOOLS="$TOOLS" bash "$0" "$@"
 fi
 
 ip link set lo up
@@ -42,7 +43,11 @@ cleanup() {
 trap cleanup EXIT
 
 say "starting solana-test-validator"
-"$VALIDATOR" --ledger "$WORK/ledger" --reset --quiet --bind-address 127.0.0.1 >"$WORK/validator.log" 2>&1 &
+# The test validator activates every feature gate agave knows, mainnet's or not. One of them,
+# SIMD-0500 (disable_sbpf_v0_v1_v2_deployment, not active on mainnet), refuses to deploy SBPF v0:
+# the version mainnet loads and the one we build. Turned off, the cluster deploys as mainnet does.
+"$VALIDATOR" --ledger "$WORK/ledger" --reset --quiet --bind-address 127.0.0.1 \
+  --deactivate-feature B8JJXCy5amZyWG9r7EnUYLwzXSXTxG7GZ1qZ1qggo83g >"$WORK/validator.log" 2>&1 &
 health='{"jsonrpc":"2.0","id":1,"method":"getHealth"}'
 for _ in $(seq 1 120); do
   if curl -s -X POST -H 'Content-Type: application/json' -d "$health" http://127.0.0.1:8899 | grep -q '"ok"'; then
