@@ -96,6 +96,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Rust starts programs with SIGPIPE ignored, so `println!` to a closed pipe (`gpufuel … |
+    // grep -q`) panics; with the default action the process ends quietly, as other tools do.
+    // SAFETY: called first, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // LiteSVM logs a refused stale blockhash as an error; the sender retries those by design.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,litesvm=off".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();

@@ -49,3 +49,20 @@ fn the_default_market_parameters_need_no_wallet_or_cluster() {
     let params: gpufuel_core::state::MarketParams = toml::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
     assert_eq!(params, gpufuel_core::state::MarketParams::default());
 }
+
+/// Output into a closed pipe (`gpufuel … | grep -q`) ends the process by SIGPIPE, quietly,
+/// instead of a panic.
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_gpufuel"))
+        .args(["market", "params", "--defaults"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&out.status), Some(libc::SIGPIPE));
+}
