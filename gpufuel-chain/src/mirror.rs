@@ -97,12 +97,16 @@ fn lock(held: &Mutex<Held>) -> MutexGuard<'_, Held> {
 }
 
 /// Subscribes to the program's accounts and the clock, snapshots, and applies what is pushed;
-/// snapshots again every `resync`; retries as often when a subscription fails or ends.
+/// snapshots again every `resync`; retries as often when a subscription fails or ends. Without
+/// the clock's subscription (a cluster may refuse one on a sysvar) the clock is read instead.
 async fn keep_up<C: Chain>(inner: Arc<C>, program: Address, held: Arc<Mutex<Held>>, resync: Duration) {
     loop {
         let changes = inner.program_changes(&program, &[]).await;
-        let clock = inner.account_changes(&solana_sdk_ids::sysvar::clock::ID).await;
-        if let (Some(mut changes), Some(mut clock)) = (changes, clock) {
+        if let Some(mut changes) = changes {
+            let mut clock = match inner.account_changes(&solana_sdk_ids::sysvar::clock::ID).await {
+                Some(clock) => clock,
+                None => futures_util::stream::pending().boxed(),
+            };
             while snapshot(&*inner, &program, &held).await.is_ok() {
                 let until = tokio::time::Instant::now() + resync;
                 if !follow((&mut changes, &mut clock), &held, until).await {

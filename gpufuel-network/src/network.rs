@@ -275,8 +275,10 @@ impl LocalNetwork {
     /// Stores `task` and creates a job for it; returns the job's address.
     pub async fn submit(&self, submitter: &Wallet, task: &Task, options: JobOptions) -> Result<Address, NetworkError> {
         let id = self.next_job_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(job::submit(&self.client, self.store.as_ref(), &submitter.keypair, &submitter.token, id, task, options)
-            .await?)
+        let (job, _) =
+            job::submit(&self.client, self.store.as_ref(), &submitter.keypair, &submitter.token, id, task, options)
+                .await?;
+        Ok(job)
     }
 
     /// One step: every running agent ticks, then the clock moves on, unless a node is still

@@ -272,7 +272,8 @@ async fn a_product_of_non_finite_inputs_ends_invalid_and_the_node_keeps_its_stak
 }
 
 /// With a pinning service, a node pins the result it submits (the manifest and the product)
-/// while the committee checks it, and removes those pins once the job is settled.
+/// while the committee checks it, and removes those pins once the job is settled, even after a
+/// restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_pins_what_it_serves_until_the_job_settles() {
     use gpufuel_fixtures::kubo::{Endpoint, PIN_TOKEN};
@@ -285,15 +286,15 @@ async fn a_node_pins_what_it_serves_until_the_job_settles() {
         pinning: Some(service.clone()),
         ..gpufuel_network::LocalNetworkConfig::default()
     };
-    let net = LocalNetwork::start(config).await.unwrap();
+    let mut net = LocalNetwork::start(config).await.unwrap();
     let alice = net.submitter(50_000_000).await.unwrap();
     let (product, _) = matmul(&net, 5).await;
     let job = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
+    let name = format!("gpufuel {} served", net.nodes[0].agent.as_ref().unwrap().node());
     let served = async || {
-        let all = service.pins(None, &[Queued, Pinning, Pinned, Failed]).await.unwrap();
-        let name = format!("gpufuel {job} served");
+        let all = service.pins(None, Some(&name), &[Queued, Pinning, Pinned, Failed]).await.unwrap();
         let mut cids: Vec<_> =
-            all.into_iter().filter(|p| p.pin.name.as_deref() == Some(&name)).map(|p| p.pin.cid).collect();
+            all.into_iter().filter(|p| p.pin.meta.get("job") == Some(&job.to_string())).map(|p| p.pin.cid).collect();
         cids.sort();
         cids
     };
@@ -310,6 +311,9 @@ async fn a_node_pins_what_it_serves_until_the_job_settles() {
     let mut files: Vec<_> = [&[j.result_cid][..], &manifest.outputs].concat().iter().map(cid).collect();
     files.sort();
     assert_eq!(served().await, files, "the manifest and the product, pinned while checked");
+    // A restarted agent finds its pins by name and still removes them.
+    net.kill_node(0);
+    net.start_node(0).await.unwrap();
     net.run_until_done(&[job], 400).await.unwrap();
     net.step().await.unwrap(); // the node's next pass sees the job ended
     assert_eq!(state(&net, &job), JobState::Settled);

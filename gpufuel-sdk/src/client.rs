@@ -15,7 +15,7 @@ use gpufuel_core::{
     state::Job,
     task::Task,
 };
-use gpufuel_store::{ContentStore, KuboStore, LocalStore, PinningService};
+use gpufuel_store::{ContentStore, KuboStore, LocalStore, PinningService, pinning::Pin};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -109,7 +109,7 @@ impl Client {
         let Some(service) = &self.pinning else { return Ok(()) };
         let name = format!("gpufuel {job} {what}");
         for file in files {
-            service.pin(&gpufuel_store::from_chain(file)?, &name, &[]).await?;
+            service.pin(&Pin::new(&gpufuel_store::from_chain(file)?, &name)).await?;
         }
         Ok(())
     }
@@ -228,8 +228,16 @@ impl Client {
         })?;
         // Job ids only need to be unique per submitter; a random one needs no lookup.
         let id = rand::random::<u64>();
-        let job = match job::submit(&self.gpufuel, self.store.as_ref(), &self.keypair, &self.token, id, task, options)
-            .await
+        let (job, input) = match job::submit(
+            &self.gpufuel,
+            self.store.as_ref(),
+            &self.keypair,
+            &self.token,
+            id,
+            task,
+            options,
+        )
+        .await
         {
             // The program refuses an unregistered wallet by the missing account; say what to do
             // (looked up only on failure, so a submission costs no extra read).
@@ -239,7 +247,6 @@ impl Client {
             result => result?,
         };
         if self.pinning.is_some() {
-            let input = self.gpufuel.job(&job).await?.input_cid;
             self.pin(&job, "input", &[&[input][..], &task.files()].concat()).await?;
         }
         Ok(job)
@@ -328,11 +335,9 @@ impl Client {
     /// is a `NOT_SETTLED` error naming how it ended.
     pub async fn result(&self, job: &Address, timeout: Duration) -> Result<JobResult, ClientError> {
         self.wait(job, timeout).await?;
-        let result = job::result(&self.gpufuel, self.store.as_ref(), job).await?;
+        let (result, files) = job::result_and_files(&self.gpufuel, self.store.as_ref(), job).await?;
         if self.pinning.is_some() {
-            let manifest = self.gpufuel.job(job).await?.result_cid;
-            let outputs = job::result_files(self.store.as_ref(), &manifest).await?;
-            self.pin(job, "result", &[&[manifest][..], &outputs].concat()).await?;
+            self.pin(job, "result", &files).await?;
         }
         Ok(result)
     }

@@ -121,8 +121,8 @@ pub async fn iterative_task(
     Ok(Task::Iterative(IterativeTask { data, init, ..t }))
 }
 
-/// Stores the task and creates the job, escrowing from `token`. Nothing is escrowed when the
-/// store or the task fails first.
+/// Stores the task and creates the job, escrowing from `token`; returns the job's address and the
+/// stored task's CID. Nothing is escrowed when the store or the task fails first.
 pub async fn submit<C: Chain>(
     client: &GpuFuelClient<C>,
     store: &dyn ContentStore,
@@ -131,7 +131,7 @@ pub async fn submit<C: Chain>(
     job_id: u64,
     task: &Task,
     options: JobOptions,
-) -> Result<Address, ClientError> {
+) -> Result<(Address, Cid), ClientError> {
     task.validate()?;
     let input_cid = store.put(task.encode()).await?;
     let now = client.chain().unix_time().await?;
@@ -148,7 +148,7 @@ pub async fn submit<C: Chain>(
         urgent: options.urgent,
         input_cid,
     };
-    Ok(client.create_job(submitter, token, spec).await?)
+    Ok((client.create_job(submitter, token, spec).await?, input_cid))
 }
 
 /// A settled job's result.
@@ -175,6 +175,16 @@ pub async fn result<C: Chain>(
     store: &dyn ContentStore,
     job: &Address,
 ) -> Result<JobResult, ClientError> {
+    Ok(result_and_files(client, store, job).await?.0)
+}
+
+/// The verified result of a settled job, and the files that hold it: the manifest, the outputs,
+/// then the checkpoints.
+pub(crate) async fn result_and_files<C: Chain>(
+    client: &GpuFuelClient<C>,
+    store: &dyn ContentStore,
+    job: &Address,
+) -> Result<(JobResult, Vec<Cid>), ClientError> {
     let j: Job = client.job(job).await?;
     let state = crate::status::state(job, &j)?;
     if state == JobState::Invalid {
@@ -185,18 +195,13 @@ pub async fn result<C: Chain>(
     if state != JobState::Settled {
         return Err(ClientError::NotSettled(state));
     }
-    read_result(store, &j).await
-}
-
-/// The files a result manifest names: the outputs, then the checkpoints.
-pub async fn result_files(store: &dyn ContentStore, manifest: &Cid) -> Result<Vec<Cid>, ClientError> {
-    let manifest = ResultManifest::decode(&store.get(manifest).await?)?;
-    Ok([manifest.outputs, manifest.checkpoints].concat())
+    let manifest = ResultManifest::decode(&store.get(&j.result_cid).await?)?;
+    let result = read_result(store, &j, &manifest).await?;
+    Ok((result, [&[j.result_cid][..], &manifest.outputs, &manifest.checkpoints].concat()))
 }
 
 /// Reads and decodes the outputs a job's result manifest names.
-async fn read_result(store: &dyn ContentStore, j: &Job) -> Result<JobResult, ClientError> {
-    let manifest = ResultManifest::decode(&store.get(&j.result_cid).await?)?;
+async fn read_result(store: &dyn ContentStore, j: &Job, manifest: &ResultManifest) -> Result<JobResult, ClientError> {
     let task = Task::decode_for(&store.get(&j.input_cid).await?, j)?;
     let mut outputs = Vec::with_capacity(manifest.outputs.len());
     for cid in &manifest.outputs {

@@ -112,7 +112,7 @@ async fn a_pinning_service_is_asked_to_keep_inputs_and_verified_results() {
     let (a, b) = (vec![1.0_f32; 6], vec![2.0_f32; 6]);
     let job = client.submit_matmul((2, 3, 2), &a, &b, Precision::F32, JobOptions::default()).await.unwrap();
     let named = async |what: &str| {
-        let all = service.pins(None, &[Queued, Pinning, Pinned, Failed]).await.unwrap();
+        let all = service.pins(None, None, &[Queued, Pinning, Pinned, Failed]).await.unwrap();
         let mut cids: Vec<_> = all
             .into_iter()
             .filter(|p| p.pin.name.as_deref() == Some(&format!("gpufuel {job} {what}")))

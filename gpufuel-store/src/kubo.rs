@@ -128,4 +128,12 @@ impl ContentStore for KuboStore {
             self.http.post(self.url("pin/add")).query(&[("arg", cid.to_string().as_str()), ("timeout", &timeout)]);
         self.call(request, Some(cid)).await.map(drop)
     }
+
+    async fn unpin(&self, cid: &Cid) -> Result<(), StoreError> {
+        let request = self.http.post(self.url("pin/rm")).query(&[("arg", cid.to_string())]);
+        match self.call(request, None).await {
+            Err(StoreError::Refused(m)) if m.contains("not pinned") => Ok(()),
+            result => result.map(drop),
+        }
+    }
 }

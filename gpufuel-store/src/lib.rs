@@ -18,7 +18,7 @@ pub use cid::Cid;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use kubo::KuboStore;
-pub use local::LocalStore;
+pub use local::{Collected, GC_GRACE, LocalStore};
 pub use pinning::PinningService;
 
 /// The CID version of an import.
@@ -139,6 +139,17 @@ pub trait ContentStore: Send + Sync {
 
     /// Keeps a file (and every block under it) from garbage collection.
     async fn pin(&self, cid: &Cid) -> Result<(), StoreError>;
+
+    /// Lets garbage collection take a file again (an add pins it). Unpinning a file that is not
+    /// pinned does nothing.
+    async fn unpin(&self, cid: &Cid) -> Result<(), StoreError>;
+
+    /// Removes blocks no pinned file reaches, where this store collects on request; returns
+    /// the bytes freed. Kubo collects on its own schedule (`ipfs daemon --enable-gc`, or
+    /// `ipfs repo gc`), so a Kubo store does nothing here.
+    async fn collect_garbage(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
 
     /// Adds bytes held in memory.
     async fn add(&self, data: Vec<u8>, options: &ImportOptions) -> Result<Cid, StoreError> {

@@ -6,16 +6,23 @@
 //! file, DAG nodes) are rows of one SQLite database beside them: a file per block costs a create
 //! each, and a node writes hundreds of small result files per job. The database is in WAL mode,
 //! so several processes (a node, a validator, the CLI) share one store.
+//!
+//! Files are pinned as they are added, as in Kubo; [`LocalStore::collect`] removes the
+//! blocks no pinned file reaches (mark and sweep: files share blocks, so a file's blocks cannot
+//! simply be deleted). Every write stamps the block with the time, even when it was there already,
+//! and a sweep spares blocks written within a grace period: an add in another process writes its
+//! blocks before it pins its root, and the sweep must not take them in between.
 
 use std::{
+    collections::HashSet,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use async_trait::async_trait;
 use cid::Cid;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use tokio::io::{AsyncReadExt, AsyncWrite};
 
 use super::{
@@ -30,6 +37,25 @@ const SMALL_BLOCK: usize = 64 * 1024;
 
 /// How long a write waits for another process's transaction before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How recently written a block must be for a sweep to spare it unreached.
+pub const GC_GRACE: Duration = Duration::from_secs(3600);
+
+/// The dag-pb codec: the only blocks with links.
+const DAG_PB: u64 = 0x70;
+
+/// What a garbage collection removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// Blocks removed.
+    pub blocks: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
 
 /// Blocks on disk under a directory.
 #[derive(Debug, Clone)]
@@ -49,12 +75,28 @@ struct SmallBlocks {
 }
 
 impl SmallBlocks {
+    /// Opens (or creates) the database. Blocks record when they were last written (`at`, unix
+    /// seconds); pins name the files kept. A store made before pins existed gets `kept_before`:
+    /// its blocks (written before it) are never collected, since nothing recorded their files.
     fn open(path: PathBuf) -> Result<Self, StoreError> {
-        let writer = Self::connect(&path)?;
+        let mut writer = Self::connect(&path)?;
         writer.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)).map_err(db)?;
-        writer
-            .execute("CREATE TABLE IF NOT EXISTS blocks (hash BLOB PRIMARY KEY, data BLOB NOT NULL)", ())
+        let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        tx.execute("CREATE TABLE IF NOT EXISTS blocks (hash BLOB PRIMARY KEY, data BLOB NOT NULL, at INTEGER NOT NULL DEFAULT 0)", ())
             .map_err(db)?;
+        if !tx
+            .prepare("SELECT 1 FROM pragma_table_info('blocks') WHERE name = 'at'")
+            .map_err(db)?
+            .exists(())
+            .map_err(db)?
+        {
+            tx.execute("ALTER TABLE blocks ADD COLUMN at INTEGER NOT NULL DEFAULT 0", ()).map_err(db)?;
+        }
+        tx.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value INTEGER NOT NULL)", ())
+            .map_err(db)?;
+        tx.execute("INSERT OR IGNORE INTO settings VALUES ('kept_before', ?1)", [unix_now()]).map_err(db)?;
+        tx.execute("CREATE TABLE IF NOT EXISTS pins (cid BLOB PRIMARY KEY)", ()).map_err(db)?;
+        tx.commit().map_err(db)?;
         Ok(Self { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
     }
 
@@ -87,31 +129,41 @@ impl SmallBlocks {
         })
     }
 
-    /// Stores blocks in one transaction. A stored block that fails verification (the disk
-    /// corrupted it) is replaced.
+    /// Stores blocks in one transaction, stamped with the time. A stored block that fails
+    /// verification (the disk corrupted it) is replaced.
     fn put(&self, blocks: &[&Block]) -> Result<(), StoreError> {
         if blocks.is_empty() {
             return Ok(());
         }
-        let mut conn = self.writer.lock().expect("block writer");
-        let tx = conn.transaction().map_err(db)?;
-        {
-            let mut insert = tx
-                .prepare_cached("INSERT INTO blocks (hash, data) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
-                .map_err(db)?;
-            let mut stored = tx.prepare_cached("SELECT data FROM blocks WHERE hash = ?1").map_err(db)?;
-            let mut replace = tx.prepare_cached("UPDATE blocks SET data = ?2 WHERE hash = ?1").map_err(db)?;
+        let now = unix_now();
+        self.write(|tx| {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO blocks (hash, data, at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?;
+            let mut stored = tx.prepare_cached("SELECT data FROM blocks WHERE hash = ?1")?;
+            let mut replace = tx.prepare_cached("UPDATE blocks SET data = ?2, at = ?3 WHERE hash = ?1")?;
+            let mut touch = tx.prepare_cached("UPDATE blocks SET at = ?2 WHERE hash = ?1")?;
             for (cid, data) in blocks {
                 let hash = cid.hash().to_bytes();
-                if insert.execute((&hash, data)).map_err(db)? == 0 {
-                    let old: Vec<u8> = stored.query_row([&hash], |row| row.get(0)).map_err(db)?;
+                if insert.execute((&hash, data, now))? == 0 {
+                    let old: Vec<u8> = stored.query_row([&hash], |row| row.get(0))?;
                     if unixfs::verify_block(cid, &old).is_err() {
-                        replace.execute((&hash, data)).map_err(db)?;
+                        replace.execute((&hash, data, now))?;
+                    } else {
+                        touch.execute((&hash, now))?;
                     }
                 }
             }
-        }
-        tx.commit().map_err(db)
+            Ok(())
+        })
+    }
+
+    /// Runs `f` in one write transaction, taken at once (no other process writes meanwhile).
+    fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let mut conn = self.writer.lock().expect("block writer");
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        let result = f(&tx).map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(result)
     }
 }
 
@@ -165,6 +217,8 @@ impl LocalStore {
         })
     }
 
+    /// Writes large blocks; one already there is rewritten if it fails verification, else
+    /// its modification time is stamped (the sweep's grace reads it).
     fn put_files(&self, blocks: &[&Block]) -> Result<(), StoreError> {
         for (cid, data) in blocks {
             let path = self.block_path(cid);
@@ -173,12 +227,98 @@ impl LocalStore {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     if self.read_block(cid).is_err() {
                         std::fs::write(&path, data)?;
+                    } else {
+                        std::fs::File::options().write(true).open(&path)?.set_modified(SystemTime::now())?;
                     }
                 }
                 Err(e) => return Err(e.into()),
             }
         }
         Ok(())
+    }
+
+    /// Writes a file's blocks and pins its root (blocking).
+    fn put_pinned(&self, root: &Cid, blocks: &[Block]) -> Result<(), StoreError> {
+        self.put_blocks(blocks)?;
+        self.pin_roots(std::slice::from_ref(root))
+    }
+
+    fn pin_roots(&self, roots: &[Cid]) -> Result<(), StoreError> {
+        self.small.write(|tx| {
+            let mut pin = tx.prepare_cached("INSERT OR IGNORE INTO pins (cid) VALUES (?1)")?;
+            roots.iter().try_for_each(|root| pin.execute([root.to_bytes()]).map(drop))
+        })
+    }
+
+    /// Removes the blocks that no pinned file reaches and that were last written more than
+    /// `grace` ago (an hour is ample: the grace only has to outlast an add in progress).
+    /// Blocks written before the store had pins are kept.
+    pub async fn collect(&self, grace: Duration) -> Result<Collected, StoreError> {
+        let store = self.clone();
+        joined(tokio::task::spawn_blocking(move || store.sweep(&store.mark()?, grace)).await)?
+    }
+
+    /// The multihashes of every block a pinned file reaches. A block that is missing or fails
+    /// verification has no readable links: its file is damaged, and what it reaches stays only
+    /// if another file reaches it too.
+    fn mark(&self) -> Result<HashSet<Vec<u8>>, StoreError> {
+        let pins: Vec<Vec<u8>> = self
+            .small
+            .read(|conn| conn.prepare_cached("SELECT cid FROM pins")?.query_map((), |row| row.get(0))?.collect())?;
+        let mut stack: Vec<Cid> = pins
+            .iter()
+            .map(|b| Cid::try_from(b.as_slice()).map_err(|e| StoreError::InvalidCid(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        let mut marked = HashSet::new();
+        while let Some(cid) = stack.pop() {
+            if !marked.insert(cid.hash().to_bytes()) || cid.codec() != DAG_PB {
+                continue;
+            }
+            match self.read_block(&cid) {
+                Ok(block) => stack.extend(links(&block).unwrap_or_default()),
+                Err(StoreError::Io(e)) => return Err(StoreError::Io(e)),
+                Err(_) => {}
+            }
+        }
+        Ok(marked)
+    }
+
+    /// Removes unmarked blocks written between `kept_before` and `grace` ago.
+    fn sweep(&self, marked: &HashSet<Vec<u8>>, grace: Duration) -> Result<Collected, StoreError> {
+        let kept_before: i64 = self.small.read(|conn| {
+            conn.query_row("SELECT value FROM settings WHERE key = 'kept_before'", (), |row| row.get(0))
+        })?;
+        let cutoff = unix_now() - grace.as_secs() as i64;
+        let mut collected = Collected::default();
+        // Small blocks: chosen and deleted in one write transaction, so a block another process
+        // stamps meanwhile is not taken.
+        self.small.write(|tx| {
+            let mut candidates = tx.prepare("SELECT hash, length(data) FROM blocks WHERE at >= ?1 AND at < ?2")?;
+            let rows: Vec<(Vec<u8>, i64)> = candidates
+                .query_map([kept_before, cutoff], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut delete = tx.prepare_cached("DELETE FROM blocks WHERE hash = ?1")?;
+            for (hash, len) in rows.into_iter().filter(|(hash, _)| !marked.contains(hash)) {
+                delete.execute([&hash])?;
+                collected.blocks += 1;
+                collected.bytes += len as u64;
+            }
+            Ok(())
+        })?;
+        let window = UNIX_EPOCH + Duration::from_secs(kept_before.max(0) as u64)
+            ..UNIX_EPOCH + Duration::from_secs(cutoff.max(0) as u64);
+        for entry in std::fs::read_dir(self.root.join("blocks"))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(hash) = name.to_str().and_then(|n| n.split_once('-')).and_then(|(_, h)| hex(h)) else { continue };
+            let meta = entry.metadata()?;
+            if !marked.contains(&hash) && window.contains(&meta.modified()?) {
+                std::fs::remove_file(entry.path())?;
+                collected.blocks += 1;
+                collected.bytes += meta.len();
+            }
+        }
+        Ok(collected)
     }
 
     /// Reads and verifies one block (blocking).
@@ -193,6 +333,33 @@ impl LocalStore {
         unixfs::verify_block(cid, &data)?;
         Ok(data)
     }
+}
+
+/// The CIDs a dag-pb node links to (PBNode field 2, Links; PBLink field 1, Hash).
+fn links(block: &[u8]) -> Option<Vec<Cid>> {
+    use quick_protobuf::BytesReader;
+    let mut node = BytesReader::from_bytes(block);
+    let mut out = vec![];
+    while !node.is_eof() {
+        match node.next_tag(block).ok()? {
+            18 => {
+                let link = node.read_bytes(block).ok()?;
+                let mut reader = BytesReader::from_bytes(link);
+                while !reader.is_eof() {
+                    match reader.next_tag(link).ok()? {
+                        10 => out.push(Cid::try_from(reader.read_bytes(link).ok()?).ok()?),
+                        tag => reader.read_unknown(link, tag).ok()?,
+                    }
+                }
+            }
+            tag => node.read_unknown(block, tag).ok()?,
+        }
+    }
+    Some(out)
+}
+
+fn hex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }
 
 fn joined<T>(r: Result<T, tokio::task::JoinError>) -> Result<T, StoreError> {
@@ -247,7 +414,7 @@ impl ContentStore for LocalStore {
             tokio::task::spawn_blocking(move || {
                 let mut blocks = Vec::new();
                 let root = importer.finish(&mut blocks);
-                store.put_blocks(&blocks).map(|()| root)
+                store.put_pinned(&root, &blocks).map(|()| root)
             })
             .await,
         )??;
@@ -261,7 +428,7 @@ impl ContentStore for LocalStore {
         joined(
             tokio::task::spawn_blocking(move || {
                 let (root, blocks) = super::import(&data, &options)?;
-                store.put_blocks(&blocks)?;
+                store.put_pinned(&root, &blocks)?;
                 Ok(root)
             })
             .await,
@@ -280,6 +447,7 @@ impl ContentStore for LocalStore {
                     blocks.append(&mut b);
                 }
                 store.put_blocks(&blocks)?;
+                store.pin_roots(&roots)?;
                 Ok(roots)
             })
             .await,
@@ -299,14 +467,33 @@ impl ContentStore for LocalStore {
         unixfs::walk(self, cid, Some(range), out).await
     }
 
-    /// The store never collects garbage, so every block stays: pinning only checks presence.
+    /// Pins a file the store holds (its root, at least).
     async fn pin(&self, cid: &Cid) -> Result<(), StoreError> {
         let (store, cid) = (self.clone(), *cid);
-        if joined(tokio::task::spawn_blocking(move || store.has(&cid)).await)?? {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound(cid))
-        }
+        joined(
+            tokio::task::spawn_blocking(move || {
+                if !store.has(&cid)? {
+                    return Err(StoreError::NotFound(cid));
+                }
+                store.pin_roots(&[cid])
+            })
+            .await,
+        )?
+    }
+
+    async fn unpin(&self, cid: &Cid) -> Result<(), StoreError> {
+        let (store, bytes) = (self.clone(), cid.to_bytes());
+        joined(
+            tokio::task::spawn_blocking(move || {
+                store.small.write(|tx| tx.execute("DELETE FROM pins WHERE cid = ?1", [&bytes]).map(drop))
+            })
+            .await,
+        )?
+    }
+
+    /// Collects with an hour's grace ([`LocalStore::collect`]).
+    async fn collect_garbage(&self) -> Result<u64, StoreError> {
+        Ok(self.collect(GC_GRACE).await?.bytes)
     }
 }
 

@@ -52,6 +52,13 @@ pub struct Pin {
     pub meta: BTreeMap<String, String>,
 }
 
+impl Pin {
+    /// A pin of `cid` under `name`, with no origins or metadata.
+    pub fn new(cid: &Cid, name: &str) -> Self {
+        Self { cid: cid.to_string(), name: Some(name.to_string()), ..Self::default() }
+    }
+}
+
 /// A pin request as the service reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PinStatus {
@@ -139,12 +146,10 @@ impl PinningService {
         response.json().await.map_err(|e| StoreError::Refused(format!("pinning service: malformed answer: {e}")))
     }
 
-    /// Asks the service to keep `cid` under `name`; `origins` are multiaddrs it can fetch the
-    /// content from. The request is usually `Queued` at first: [`PinningService::wait`] follows it.
-    pub async fn pin(&self, cid: &Cid, name: &str, origins: &[String]) -> Result<PinStatus, StoreError> {
-        let pin =
-            Pin { cid: cid.to_string(), name: Some(name.to_string()), origins: origins.to_vec(), ..Pin::default() };
-        Self::status_of(self.call(self.http.post(self.url("")).json(&pin)).await?).await
+    /// Asks the service to keep a pin's CID. The request is usually `Queued` at first:
+    /// [`PinningService::wait`] follows it.
+    pub async fn pin(&self, pin: &Pin) -> Result<PinStatus, StoreError> {
+        Self::status_of(self.call(self.http.post(self.url("")).json(pin)).await?).await
     }
 
     /// A pin request's status.
@@ -178,12 +183,18 @@ impl PinningService {
         }
     }
 
-    /// Pin requests of `cid` (any CID when `None`) in one of `states`, newest first, at most
-    /// 1,000 (the spec's page limit).
-    pub async fn pins(&self, cid: Option<&Cid>, states: &[PinState]) -> Result<Vec<PinStatus>, StoreError> {
+    /// Pin requests of `cid` and named exactly `name` (any, when `None`) in one of `states`,
+    /// newest first, at most 1,000 (the spec's page limit).
+    pub async fn pins(
+        &self,
+        cid: Option<&Cid>,
+        name: Option<&str>,
+        states: &[PinState],
+    ) -> Result<Vec<PinStatus>, StoreError> {
         let states: Vec<_> = states.iter().map(|s| s.name()).collect();
         let mut query = vec![("status", states.join(",")), ("limit", "1000".to_string())];
         query.extend(cid.map(|c| ("cid", c.to_string())));
+        query.extend(name.map(|n| ("name", n.to_string())));
         let response = self.call(self.http.get(self.url("")).query(&query)).await?;
         let results: PinResults = response
             .json()

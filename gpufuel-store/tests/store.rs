@@ -172,6 +172,67 @@ async fn local_store_keeps_small_blocks_in_one_database_that_handles_share() {
     assert_eq!(c.cat(&cids[299]).await.unwrap(), files[299]);
 }
 
+/// Garbage collection: adds pin; an unpinned file's own blocks go (large files and rows alike,
+/// raw and dag-pb leaves), the blocks it shares with a pinned file stay, blocks written within
+/// the grace stay, and a store made before pins existed keeps every block it had.
+#[tokio::test]
+async fn local_store_collects_the_blocks_of_unpinned_files_only() {
+    use std::collections::HashSet;
+    let dir = tempfile::tempdir().unwrap();
+    let s = LocalStore::open(dir.path()).unwrap();
+    let patterned = |n: usize, k: usize| (0..n).map(|i| ((i * k + 7) % 251) as u8).collect::<Vec<u8>>();
+    let shared = patterned(262_144, 31);
+    let a = [shared.clone(), patterned(600_000, 17)].concat(); // shares its first leaf with b
+    let b = [shared, patterned(300_000, 13)].concat();
+    let v1 = ImportOptions::default();
+    let (ca, cb) = (s.add(a.clone(), &v1).await.unwrap(), s.add(b.clone(), &v1).await.unwrap());
+    let small = s.add(b"a small file".to_vec(), &v1).await.unwrap();
+    let v0 = s.add(patterned(700_000, 19), &ImportOptions::kubo_v0()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_100)).await; // past the second the blocks were stamped in
+
+    assert_eq!(s.collect(Duration::ZERO).await.unwrap(), store::Collected::default(), "all pinned");
+    s.unpin(&ca).await.unwrap();
+    s.unpin(&ca).await.unwrap(); // unpinning twice is harmless
+    assert_eq!(s.collect(store::GC_GRACE).await.unwrap().blocks, 0, "written within the grace");
+    let blocks = |data: &[u8], o: &ImportOptions| store::import(data, o).unwrap().1;
+    let kept: HashSet<_> = blocks(&b, &v1).into_iter().map(|(c, _)| c.hash().to_bytes()).collect();
+    let own: Vec<_> = blocks(&a, &v1).into_iter().filter(|(c, _)| !kept.contains(&c.hash().to_bytes())).collect();
+    let collected = s.collect(Duration::ZERO).await.unwrap();
+    assert_eq!(
+        (collected.blocks, collected.bytes),
+        (own.len() as u64, own.iter().map(|(_, d)| d.len() as u64).sum::<u64>()),
+        "a's own blocks, not the leaf it shares"
+    );
+    assert!(matches!(s.cat(&ca).await, Err(StoreError::NotFound(_))));
+    assert_eq!(s.cat(&cb).await.unwrap(), b);
+    assert_eq!(s.cat(&small).await.unwrap(), b"a small file");
+    assert_eq!(s.add(a.clone(), &v1).await.unwrap(), ca, "added again");
+    assert_eq!(s.cat(&ca).await.unwrap(), a);
+
+    s.unpin(&v0).await.unwrap();
+    s.unpin(&small).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let collected = s.collect(Duration::ZERO).await.unwrap();
+    assert_eq!(collected.blocks, blocks(&patterned(700_000, 19), &ImportOptions::kubo_v0()).len() as u64 + 1);
+    assert!(matches!(s.cat(&v0).await, Err(StoreError::NotFound(_))), "dag-pb leaves are reached by links");
+    s.pin(&cb).await.unwrap();
+    assert!(matches!(s.pin(&small).await, Err(StoreError::NotFound(_))));
+    assert_eq!((s.cat(&ca).await.unwrap(), s.cat(&cb).await.unwrap()), (a, b));
+
+    // A store from before pins: its blocks have no recorded file, and are kept.
+    let old = tempfile::tempdir().unwrap();
+    let (leaf, data) = blocks(b"made by an older version", &v1).remove(0);
+    std::fs::create_dir_all(old.path().join("blocks")).unwrap();
+    let db = rusqlite::Connection::open(old.path().join("blocks.sqlite")).unwrap();
+    db.execute("CREATE TABLE blocks (hash BLOB PRIMARY KEY, data BLOB NOT NULL)", ()).unwrap();
+    db.execute("INSERT INTO blocks VALUES (?1, ?2)", (leaf.hash().to_bytes(), &data)).unwrap();
+    drop(db);
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let reopened = LocalStore::open(old.path()).unwrap();
+    assert_eq!(reopened.collect(Duration::ZERO).await.unwrap().blocks, 0);
+    assert_eq!(reopened.cat(&leaf).await.unwrap(), b"made by an older version");
+}
+
 /// Reads ranges of a stored file (inside one block, across block boundaries, past the end,
 /// empty) and compares them with the slices of `data`.
 async fn assert_ranges(store: &dyn ContentStore, cid: &store::Cid, data: &[u8], name: &str) {
@@ -221,6 +282,8 @@ async fn kubo_store_adds_and_cats_with_kubo_cids_and_times_out_on_missing_conten
         assert_eq!(kubo.cat(&cid).await.unwrap(), data, "{name}");
         assert_ranges(&kubo, &cid, &data, name).await;
         kubo.pin(&cid).await.unwrap();
+        kubo.unpin(&cid).await.unwrap();
+        kubo.unpin(&cid).await.unwrap(); // not pinned any more: nothing to do
     }
     let absent = store::import(b"never added", &options).unwrap().0;
     let t = Instant::now();
@@ -237,33 +300,36 @@ async fn kubo_store_adds_and_cats_with_kubo_cids_and_times_out_on_missing_conten
 /// content nobody provides fails; a wrong token and an unknown request are typed refusals.
 #[tokio::test]
 async fn a_pinning_service_pins_lists_and_unpins_and_refuses_a_wrong_token() {
-    use gpufuel_store::pinning::{PinState, PinningService};
+    use gpufuel_store::pinning::{Pin, PinState, PinningService};
     let Some(ep) = Endpoint::front() else { return };
     let kubo = KuboStore::new(&ep.api, Duration::from_secs(2)).unwrap();
     let service = PinningService::new(&ep.api, PIN_TOKEN).unwrap();
     let cid = kubo.add(vec![42; 300_000], &ImportOptions::kubo_v0()).await.unwrap();
-    let request = service.pin(&cid, "job 7 input", &[]).await.unwrap();
+    let request = service.pin(&Pin::new(&cid, "job 7 input")).await.unwrap();
     assert_eq!(
         (request.pin.cid.as_str(), request.pin.name.as_deref()),
         (cid.to_string().as_str(), Some("job 7 input"))
     );
     let pinned = service.wait(&request.requestid, Duration::from_secs(10)).await.unwrap();
     assert_eq!(pinned.status, PinState::Pinned);
-    let listed = service.pins(Some(&cid), &[PinState::Pinned]).await.unwrap();
+    let listed = service.pins(Some(&cid), None, &[PinState::Pinned]).await.unwrap();
     assert_eq!(listed.iter().map(|p| p.requestid.as_str()).collect::<Vec<_>>(), vec![request.requestid.as_str()]);
-    assert!(service.pins(Some(&cid), &[PinState::Failed]).await.unwrap().is_empty());
+    let named = service.pins(None, Some("job 7 input"), &[PinState::Pinned]).await.unwrap();
+    assert_eq!(named, listed);
+    assert!(service.pins(None, Some("job 7"), &[PinState::Pinned]).await.unwrap().is_empty(), "names match exactly");
+    assert!(service.pins(Some(&cid), None, &[PinState::Failed]).await.unwrap().is_empty());
 
     let absent = store::import(b"nobody has this", &ImportOptions::kubo_v0()).unwrap().0;
-    let lost = service.pin(&absent, "lost", &[]).await.unwrap();
+    let lost = service.pin(&Pin::new(&absent, "lost")).await.unwrap();
     let err = service.wait(&lost.requestid, Duration::from_secs(10)).await.unwrap_err();
     assert!(matches!(&err, StoreError::Refused(m) if m.contains("could not pin")), "{err}");
 
     service.unpin(&request.requestid).await.unwrap();
-    assert!(service.pins(Some(&cid), &[PinState::Pinned]).await.unwrap().is_empty());
+    assert!(service.pins(Some(&cid), None, &[PinState::Pinned]).await.unwrap().is_empty());
     let gone = service.status(&request.requestid).await.unwrap_err();
     assert!(matches!(&gone, StoreError::Refused(m) if m.contains("HTTP 404")), "{gone}");
     let stranger = PinningService::new(&ep.api, "wrong").unwrap();
-    let refused = stranger.pin(&cid, "x", &[]).await.unwrap_err();
+    let refused = stranger.pin(&Pin::new(&cid, "x")).await.unwrap_err();
     assert!(matches!(&refused, StoreError::Refused(m) if m.contains("refused the token")), "{refused}");
     let down = PinningService::new("http://127.0.0.1:9", PIN_TOKEN).unwrap();
     assert!(matches!(down.status("x").await, Err(StoreError::Unavailable(_))));

@@ -50,9 +50,9 @@ pub struct NodeConfig {
     pub journal: Option<PathBuf>,
     /// Told how far each job has got.
     pub progress: Option<Arc<dyn Fn(Address, f32) + Send + Sync>>,
-    /// A pinning service that keeps each submitted result's files (named `gpufuel <job> served`)
-    /// until the job ends, so they stay retrievable while validators check them even if this
-    /// node goes away (default none).
+    /// A pinning service that keeps each submitted result's files (named `gpufuel <node>
+    /// served`, the job in the pin's `job` metadata) until the job ends, so they stay
+    /// retrievable while validators check them even if this node goes away (default none).
     pub pinning: Option<PinningService>,
 }
 
@@ -156,7 +156,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             client.register_node(&operator, token, spec, config.stake).await?;
         }
         let operator = Arc::new(operator);
-        Ok(Self {
+        let agent = Self {
             client,
             store,
             executor,
@@ -166,7 +166,32 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             config,
             state: Mutex::default(),
             ended: tokio::sync::Notify::new(),
-        })
+        };
+        agent.recover_pins().await;
+        Ok(agent)
+    }
+
+    /// The name of this node's pins: the pinning service keeps the requests, so a restarted
+    /// agent finds them by it and still removes them when their jobs end.
+    fn pin_name(&self) -> String {
+        format!("gpufuel {} served", self.node)
+    }
+
+    /// Reads back the pin requests a previous run of this node made.
+    async fn recover_pins(&self) {
+        use gpufuel_store::pinning::PinState::*;
+        let Some(service) = &self.config.pinning else { return };
+        match service.pins(None, Some(&self.pin_name()), &[Queued, Pinning, Pinned, Failed]).await {
+            Ok(pins) => {
+                let mut state = self.state.lock().expect("state lock");
+                for pin in pins {
+                    if let Some(job) = pin.pin.meta.get("job").and_then(|j| j.parse::<Address>().ok()) {
+                        state.pins.entry(job).or_default().push(pin.requestid);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("listing this node's pins: {e}"),
+        }
     }
 
     /// The node's account address.
@@ -280,12 +305,16 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
     /// logged, not fatal: the result is on chain and in this node's store either way.
     async fn pin_served(&self, job: &Address, manifest_cid: &Cid, manifest: &ResultManifest) {
         let Some(service) = &self.config.pinning else { return };
-        let name = format!("gpufuel {job} served");
-        let files = std::iter::once(Ok(*manifest_cid))
-            .chain(manifest.outputs.iter().chain(&manifest.checkpoints).map(from_chain));
+        let files: Result<Vec<Cid>, _> = manifest.outputs.iter().chain(&manifest.checkpoints).map(from_chain).collect();
+        let files = match files {
+            Ok(files) => [vec![*manifest_cid], files].concat(),
+            Err(e) => return tracing::warn!(job = %job, "pinning the result: {e}"),
+        };
         let mut requests = vec![];
-        for file in files {
-            match async { service.pin(&file?, &name, &[]).await }.await {
+        for file in &files {
+            let mut pin = gpufuel_store::pinning::Pin::new(file, &self.pin_name());
+            pin.meta.insert("job".into(), job.to_string());
+            match service.pin(&pin).await {
                 Ok(status) => requests.push(status.requestid),
                 Err(e) => tracing::warn!(job = %job, "pinning the result: {e}"),
             }
