@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use gpufuel_chain::{ChainError, GpuFuelClient, Mirror, RpcChain, mirror::MirrorOptions};
 use gpufuel_sdk::{ClientError, ConnectOptions};
-use gpufuel_store::ContentStore;
+use gpufuel_store::{ContentStore, PinningService};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -14,14 +14,16 @@ pub struct Connection {
     pub client: Arc<GpuFuelClient<Arc<RpcChain>>>,
     pub keypair: Keypair,
     pub store: Arc<dyn ContentStore>,
+    pub pinning: Option<PinningService>,
 }
 
 impl Connection {
     pub fn new(options: &ConnectOptions) -> Result<Self, ClientError> {
         let program = options.program_id()?;
+        let pinning = options.pinning()?;
         let (chain, keypair, store) = options.resolve()?;
         let client = GpuFuelClient::new(Arc::new(chain)).with_program(program);
-        Ok(Self { client: Arc::new(client), keypair, store })
+        Ok(Self { client: Arc::new(client), keypair, store, pinning })
     }
 
     /// A client for an agent: the program's accounts come from a [`Mirror`] kept by

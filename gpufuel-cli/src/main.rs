@@ -43,7 +43,8 @@ struct Cli {
     #[arg(long, global = true)]
     store: Option<PathBuf>,
     /// A pinning service (IPFS Pinning Service API base URL) to keep jobs' inputs and verified
-    /// results; its token comes from $GPUFUEL_PIN_TOKEN.
+    /// results, and the results a node serves until their jobs end; its token comes from
+    /// $GPUFUEL_PIN_TOKEN.
     #[arg(long, global = true)]
     pin_endpoint: Option<String>,
     /// The program's address; default $GPUFUEL_PROGRAM_ID, else `program_id` in

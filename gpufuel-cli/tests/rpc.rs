@@ -25,6 +25,8 @@ use solana_signer::Signer;
 /// agents subscribe), its keypair file, and a shared store.
 struct Cli {
     flags: Vec<String>,
+    /// `$XDG_DATA_HOME`: node journals go there, not under the user's home.
+    data: PathBuf,
 }
 
 impl Cli {
@@ -43,12 +45,12 @@ impl Cli {
             "-C".into(),
             path(config),
         ];
-        Self { flags }
+        Self { flags, data: dir.join("data") }
     }
 
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_gpufuel"));
-        command.args(args).args(&self.flags);
+        command.args(args).args(&self.flags).env("XDG_DATA_HOME", &self.data);
         command
     }
 

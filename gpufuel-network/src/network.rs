@@ -48,6 +48,9 @@ pub struct LocalNetworkConfig {
     /// A pinning service the nodes keep their submitted results on until settlement (default
     /// none).
     pub pinning: Option<PinningService>,
+    /// How long nodes keep their results pinned in the store after their jobs end, in chain time
+    /// (default [`NodeConfig`]'s).
+    pub retention: Duration,
 }
 
 impl Default for LocalNetworkConfig {
@@ -63,6 +66,7 @@ impl Default for LocalNetworkConfig {
             tokens: 100_000_000,
             progress: None,
             pinning: None,
+            retention: NodeConfig::default().retention,
         }
     }
 }
@@ -114,6 +118,7 @@ pub struct LocalNetwork {
     dir: PathBuf,
     step_secs: i64,
     pinning: Option<PinningService>,
+    retention: Duration,
     /// Tokens each new participant gets.
     tokens: u64,
     /// Why no GPU node runs, when `use_gpu` was asked.
@@ -161,6 +166,7 @@ impl LocalNetwork {
             dir,
             step_secs: config.step_secs,
             pinning: config.pinning.clone(),
+            retention: config.retention,
             tokens: config.tokens,
             gpu_note: None,
             next_job_id: 1.into(),
@@ -241,6 +247,7 @@ impl LocalNetwork {
             journal: Some(self.dir.join("journal").join(wallet.address().to_string())),
             progress,
             pinning: self.pinning.clone(),
+            retention: self.retention,
             ..NodeConfig::default()
         };
         self.nodes.push(LocalNode { wallet, behaviour, executor, agent: None, config });

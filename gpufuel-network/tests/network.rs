@@ -319,3 +319,45 @@ async fn a_node_pins_what_it_serves_until_the_job_settles() {
     assert_eq!(state(&net, &job), JobState::Settled);
     assert!(served().await.is_empty(), "unpinned once settled");
 }
+
+/// A node keeps the files of its result pinned in its store for the retention period after the
+/// job ends, counted across a restart (its ledger is on disk), then unpins them so the store may
+/// collect them. The submitter's input stays pinned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_keeps_its_results_pinned_for_the_retention_after_the_job_ends() {
+    let config = gpufuel_network::LocalNetworkConfig {
+        nodes: 1,
+        use_gpu: false,
+        retention: std::time::Duration::from_secs(60),
+        ..gpufuel_network::LocalNetworkConfig::default()
+    };
+    let mut net = LocalNetwork::start(config).await.unwrap();
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (product, _) = matmul(&net, 9).await;
+    let job = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[job], 400).await.unwrap();
+    assert_eq!(state(&net, &job), JobState::Settled);
+    let j = net.chain.account::<gpufuel_core::state::Job>(&job).unwrap();
+    let manifest = gpufuel_core::task::ResultManifest::decode(&net.store.get(&j.result_cid).await.unwrap()).unwrap();
+    let cid = |c: &gpufuel_core::cid::Cid| gpufuel_store::from_chain(c).unwrap();
+    let result: Vec<_> = [&[j.result_cid][..], &manifest.outputs].concat().iter().map(cid).collect();
+    let store = net.store.clone();
+    let pinned = async |files: &[gpufuel_store::Cid]| {
+        let pins = store.pinned().await.unwrap();
+        files.iter().filter(|f| pins.contains(f)).count()
+    };
+    assert_eq!(pinned(&result).await, result.len(), "the result is pinned");
+
+    net.step().await.unwrap(); // the node sees the job ended
+    net.kill_node(0);
+    net.start_node(0).await.unwrap();
+    for _ in 0..11 {
+        net.step().await.unwrap();
+    }
+    assert_eq!(pinned(&result).await, result.len(), "55 s after the end: kept");
+    for _ in 0..2 {
+        net.step().await.unwrap();
+    }
+    assert_eq!(pinned(&result).await, 0, "60 s after the end: unpinned");
+    assert_eq!(pinned(&[cid(&j.input_cid)]).await, 1, "the submitter's input stays");
+}

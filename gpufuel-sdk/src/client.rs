@@ -52,6 +52,15 @@ pub struct ConnectOptions {
     pub program_id: Option<String>,
 }
 
+/// Where GPUFuel keeps its files on this machine: `$XDG_DATA_HOME/gpufuel`, by default
+/// `~/.local/share/gpufuel` (the embedded store, node journals).
+pub fn data_dir() -> PathBuf {
+    match std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("gpufuel"),
+        None => std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".local/share/gpufuel"),
+    }
+}
+
 impl ConnectOptions {
     /// The RPC chain, the wallet and the store these options name.
     pub fn resolve(&self) -> Result<(RpcChain, Keypair, Arc<dyn ContentStore>), ClientError> {
@@ -64,12 +73,18 @@ impl ConnectOptions {
         let store: Arc<dyn ContentStore> = match (&self.kubo, &self.store) {
             (Some(api), _) => Arc::new(KuboStore::new(api, Duration::from_secs(30))?),
             (None, Some(dir)) => Arc::new(LocalStore::open(dir)?),
-            (None, None) => {
-                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-                Arc::new(LocalStore::open(home.join(".local/share/gpufuel/store"))?)
-            }
+            (None, None) => Arc::new(LocalStore::open(data_dir().join("store"))?),
         };
         Ok((RpcChain::from_config(&cfg), keypair, store))
+    }
+
+    /// The pinning service these options name: both the endpoint and the token, or neither.
+    pub fn pinning(&self) -> Result<Option<PinningService>, ClientError> {
+        match (&self.pin_endpoint, &self.pin_token) {
+            (Some(endpoint), Some(token)) => Ok(Some(PinningService::new(endpoint, token)?)),
+            (None, None) => Ok(None),
+            _ => Err(ClientError::InvalidArgument("a pinning service needs both its endpoint and its token".into())),
+        }
     }
 
     /// The deployment these options name ([`gpufuel_chain::config::program_id`]).
@@ -118,15 +133,7 @@ impl Client {
     /// token account.
     pub async fn connect(options: ConnectOptions) -> Result<Self, ClientError> {
         let program = options.program_id()?;
-        let pinning = match (&options.pin_endpoint, &options.pin_token) {
-            (Some(endpoint), Some(token)) => Some(PinningService::new(endpoint, token)?),
-            (None, None) => None,
-            _ => {
-                return Err(ClientError::InvalidArgument(
-                    "a pinning service needs both its endpoint and its token".into(),
-                ));
-            }
-        };
+        let pinning = options.pinning()?;
         let (chain, keypair, store) = options.resolve()?;
         let gpufuel = GpuFuelClient::new(Arc::new(chain) as Arc<dyn Chain>).with_program(program);
         let token = match gpufuel.token_account(&keypair.pubkey()).await {
@@ -331,11 +338,16 @@ impl Client {
         Ok(JobStatus::of(*job, &j)?)
     }
 
-    /// Waits for the job and reads its verified result; a job that ends otherwise than settled
-    /// is a `NOT_SETTLED` error naming how it ended.
+    /// Waits for the job and reads its verified result, and pins its files in this client's
+    /// store (and at the pinning service, if any); a job that ends otherwise than settled is a
+    /// `NOT_SETTLED` error naming how it ended.
     pub async fn result(&self, job: &Address, timeout: Duration) -> Result<JobResult, ClientError> {
         self.wait(job, timeout).await?;
         let (result, files) = job::result_and_files(&self.gpufuel, self.store.as_ref(), job).await?;
+        // Kept in this client's store too: the node that served it lets it go after a while.
+        for file in &files {
+            self.store.pin(&gpufuel_store::from_chain(file)?).await?;
+        }
         if self.pinning.is_some() {
             self.pin(job, "result", &files).await?;
         }

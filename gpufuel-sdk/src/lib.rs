@@ -12,7 +12,7 @@ pub mod job;
 pub mod onnx;
 mod status;
 
-pub use client::{Client, ConnectOptions, DEFAULT_WAIT};
+pub use client::{Client, ConnectOptions, DEFAULT_WAIT, data_dir};
 pub use error::ClientError;
 pub use job::{JobOptions, JobResult, Training};
 pub use onnx::{OnnxJob, OnnxStepsJob};

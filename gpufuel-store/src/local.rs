@@ -250,6 +250,19 @@ impl LocalStore {
         })
     }
 
+    /// The files pinned.
+    pub async fn pinned(&self) -> Result<Vec<Cid>, StoreError> {
+        let store = self.clone();
+        joined(tokio::task::spawn_blocking(move || store.pins()).await)?
+    }
+
+    fn pins(&self) -> Result<Vec<Cid>, StoreError> {
+        let pins: Vec<Vec<u8>> = self
+            .small
+            .read(|conn| conn.prepare_cached("SELECT cid FROM pins")?.query_map((), |row| row.get(0))?.collect())?;
+        pins.iter().map(|b| Cid::try_from(b.as_slice()).map_err(|e| StoreError::InvalidCid(e.to_string()))).collect()
+    }
+
     /// Removes the blocks that no pinned file reaches and that were last written more than
     /// `grace` ago (an hour is ample: the grace only has to outlast an add in progress).
     /// Blocks written before the store had pins are kept.
@@ -262,13 +275,7 @@ impl LocalStore {
     /// verification has no readable links: its file is damaged, and what it reaches stays only
     /// if another file reaches it too.
     fn mark(&self) -> Result<HashSet<Vec<u8>>, StoreError> {
-        let pins: Vec<Vec<u8>> = self
-            .small
-            .read(|conn| conn.prepare_cached("SELECT cid FROM pins")?.query_map((), |row| row.get(0))?.collect())?;
-        let mut stack: Vec<Cid> = pins
-            .iter()
-            .map(|b| Cid::try_from(b.as_slice()).map_err(|e| StoreError::InvalidCid(e.to_string())))
-            .collect::<Result<_, _>>()?;
+        let mut stack = self.pins()?;
         let mut marked = HashSet::new();
         while let Some(cid) = stack.pop() {
             if !marked.insert(cid.hash().to_bytes()) || cid.codec() != DAG_PB {

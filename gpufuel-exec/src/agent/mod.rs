@@ -4,6 +4,7 @@
 
 mod behaviour;
 mod node;
+mod served;
 mod validator;
 
 use gpufuel_chain::ChainError;

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use gpufuel_store::{Cid, ContentStore, ImportOptions, PinningService, StoreError, from_chain, to_chain};
 
-use super::{AgentError, Behaviour, Files, fetch_task, fetch_work, keys};
+use super::{AgentError, Behaviour, Files, fetch_task, fetch_work, keys, served::Served};
 use crate::executor::{ExecError, Executor, Output, Progress, RunContext, Work};
 
 /// How a node agent behaves on the market.
@@ -54,6 +54,10 @@ pub struct NodeConfig {
     /// served`, the job in the pin's `job` metadata) until the job ends, so they stay
     /// retrievable while validators check them even if this node goes away (default none).
     pub pinning: Option<PinningService>,
+    /// How long after its job ends a result stays pinned in the node's store, for the submitter
+    /// to read (default 3 days); then the store may collect it. The ledger of what is kept lives
+    /// in `journal/served` (in memory without a journal: a restart then keeps it for good).
+    pub retention: Duration,
 }
 
 impl Default for NodeConfig {
@@ -68,6 +72,7 @@ impl Default for NodeConfig {
             journal: None,
             progress: None,
             pinning: None,
+            retention: Duration::from_secs(3 * 24 * 3600),
         }
     }
 }
@@ -85,6 +90,8 @@ pub struct NodeAgent<C: Chain> {
     state: Mutex<State>,
     /// Signalled as each run ends.
     ended: tokio::sync::Notify,
+    /// The results it served, kept until their jobs end (and then some).
+    served: Served,
 }
 
 #[derive(Default)]
@@ -94,8 +101,6 @@ struct State {
     /// Jobs whose run ended in an error the agent will not retry.
     failed: HashSet<Address>,
     timings: HashMap<Address, RunTimings>,
-    /// Pin requests of submitted results, removed once their job ends.
-    pins: HashMap<Address, Vec<String>>,
 }
 
 /// Where a run's time went.
@@ -156,7 +161,9 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             client.register_node(&operator, token, spec, config.stake).await?;
         }
         let operator = Arc::new(operator);
-        let agent = Self {
+        let ledger = config.journal.as_ref().map(|d| d.join("served"));
+        let served = Served::open(store.clone(), config.pinning.clone(), &node, ledger, config.retention).await;
+        Ok(Self {
             client,
             store,
             executor,
@@ -166,32 +173,8 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             config,
             state: Mutex::default(),
             ended: tokio::sync::Notify::new(),
-        };
-        agent.recover_pins().await;
-        Ok(agent)
-    }
-
-    /// The name of this node's pins: the pinning service keeps the requests, so a restarted
-    /// agent finds them by it and still removes them when their jobs end.
-    fn pin_name(&self) -> String {
-        format!("gpufuel {} served", self.node)
-    }
-
-    /// Reads back the pin requests a previous run of this node made.
-    async fn recover_pins(&self) {
-        use gpufuel_store::pinning::PinState::*;
-        let Some(service) = &self.config.pinning else { return };
-        match service.pins(None, Some(&self.pin_name()), &[Queued, Pinning, Pinned, Failed]).await {
-            Ok(pins) => {
-                let mut state = self.state.lock().expect("state lock");
-                for pin in pins {
-                    if let Some(job) = pin.pin.meta.get("job").and_then(|j| j.parse::<Address>().ok()) {
-                        state.pins.entry(job).or_default().push(pin.requestid);
-                    }
-                }
-            }
-            Err(e) => tracing::warn!("listing this node's pins: {e}"),
-        }
+            served,
+        })
     }
 
     /// The node's account address.
@@ -296,54 +279,9 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
                 _ => {}
             }
         }
-        self.unpin_ended(&mine).await;
+        self.served.release(&mine, now).await;
         out.bids = self.bid(now, &open).await?;
         Ok(out)
-    }
-
-    /// Asks the pinning service, if any, to keep a submitted result's files. A refusal is
-    /// logged, not fatal: the result is on chain and in this node's store either way.
-    async fn pin_served(&self, job: &Address, manifest_cid: &Cid, manifest: &ResultManifest) {
-        let Some(service) = &self.config.pinning else { return };
-        let files: Result<Vec<Cid>, _> = manifest.outputs.iter().chain(&manifest.checkpoints).map(from_chain).collect();
-        let files = match files {
-            Ok(files) => [vec![*manifest_cid], files].concat(),
-            Err(e) => return tracing::warn!(job = %job, "pinning the result: {e}"),
-        };
-        let mut requests = vec![];
-        for file in &files {
-            let mut pin = gpufuel_store::pinning::Pin::new(file, &self.pin_name());
-            pin.meta.insert("job".into(), job.to_string());
-            match service.pin(&pin).await {
-                Ok(status) => requests.push(status.requestid),
-                Err(e) => tracing::warn!(job = %job, "pinning the result: {e}"),
-            }
-        }
-        self.state.lock().expect("state lock").pins.insert(*job, requests);
-    }
-
-    /// Removes the pins of results whose jobs ended (or whose accounts are gone).
-    async fn unpin_ended(&self, mine: &[(Address, Job)]) {
-        let ended: Vec<(Address, Vec<String>)> = {
-            let mut state = self.state.lock().expect("state lock");
-            let done: Vec<Address> = state
-                .pins
-                .keys()
-                .filter(|a| {
-                    mine.iter().find(|(m, _)| m == *a).is_none_or(|(_, j)| j.job_state().is_ok_and(|s| s.is_terminal()))
-                })
-                .copied()
-                .collect();
-            done.into_iter().filter_map(|a| state.pins.remove(&a).map(|r| (a, r))).collect()
-        };
-        let Some(service) = &self.config.pinning else { return };
-        for (job, requests) in ended {
-            for request in requests {
-                if let Err(e) = service.unpin(&request).await {
-                    tracing::warn!(job = %job, "unpinning the result: {e}");
-                }
-            }
-        }
     }
 
     /// Collects the runs that ended.
@@ -431,7 +369,11 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         match computed {
             Ok((cid, manifest)) => {
                 self.client.submit_result(&self.operator, &address, to_chain(&cid)?, manifest.commitment()).await?;
-                self.pin_served(&address, &cid, &manifest).await;
+                let files = manifest.outputs.iter().chain(&manifest.checkpoints).map(from_chain);
+                match files.collect::<Result<Vec<Cid>, _>>() {
+                    Ok(files) => self.served.add(&address, [vec![cid], files].concat()).await,
+                    Err(e) => tracing::warn!(job = %address, "a result names a malformed CID: {e}"),
+                }
             }
             // The task's own failure (a malformed task, a model that does not load or run): the
             // node reports it rather than miss the deadline; validators check the claim.
