@@ -5,7 +5,7 @@
 use std::{mem::offset_of, time::Duration};
 
 use borsh::BorshDeserialize;
-use gpufuel_core::state::{AccountData, AccountKind, GpuClass, Job, JobState, Node, Validator};
+use gpufuel_core::state::{AccountData, AccountKind, GpuClass, Job, JobState, Node, Submitter, Validator};
 use solana_address::Address;
 use solana_program_pack::Pack;
 use spl_token_interface::state::Account as TokenAccount;
@@ -101,6 +101,36 @@ pub async fn account<T: AccountData + BorshDeserialize, C: Chain + ?Sized>(
         .filter(|a| a.data.first() == Some(&(T::KIND as u8)))
         .and_then(|a| T::try_from_slice(&a.data).ok())
         .ok_or_else(|| ChainError::Account(address.to_string()))
+}
+
+/// What the vault holds on an account's behalf: a staker's stake (and a validator's unclaimed
+/// rewards), a class's fee pool, an unfinished job's escrow and appeal bond; nothing for other
+/// accounts, or for bytes that do not decode.
+pub fn owed(data: &[u8]) -> u64 {
+    fn read<T: BorshDeserialize>(data: &[u8]) -> Option<T> {
+        T::try_from_slice(data).ok()
+    }
+    let owed = match data.first().copied() {
+        Some(k) if k == AccountKind::Node as u8 => read::<Node>(data).map(|n| n.header.stake),
+        Some(k) if k == AccountKind::Validator as u8 => {
+            read::<Validator>(data).map(|v| v.header.stake.saturating_add(v.rewards))
+        }
+        Some(k) if k == AccountKind::Submitter as u8 => read::<Submitter>(data).map(|s| s.header.stake),
+        Some(k) if k == AccountKind::GpuClass as u8 => read::<GpuClass>(data).map(|c| c.fees),
+        Some(k) if k == AccountKind::Job as u8 => read::<Job>(data).map(|j| {
+            if j.job_state().is_ok_and(JobState::is_terminal) { 0 } else { j.escrow.saturating_add(j.appeal_bond) }
+        }),
+        _ => None,
+    };
+    owed.unwrap_or(0)
+}
+
+/// The vault's balance and what it owes, summed over the deployment's accounts: equal while
+/// tokens are conserved (every settlement, slash and refund moves exactly what it books).
+pub async fn audit<C: Chain + ?Sized>(chain: &C, program: &Address) -> Result<(u64, u64), ChainError> {
+    let vault = token_balance(chain, &crate::pda::vault(program)).await?;
+    let accounts = chain.program_accounts(program, &[]).await?;
+    Ok((vault, accounts.iter().map(|(_, a)| owed(&a.data)).fold(0u64, u64::saturating_add)))
 }
 
 /// The amount a token account holds.

@@ -134,6 +134,11 @@ impl RpcChain {
         self
     }
 
+    /// The JSON-RPC requests sent over HTTP so far (websocket subscriptions are not counted).
+    pub fn requests(&self) -> usize {
+        self.client.get_transport_stats().request_count
+    }
+
     /// A client for the Solana CLI config's URL, websocket URL and commitment.
     pub fn from_config(config: &crate::config::CliConfig) -> Self {
         Self::new(config.json_rpc_url.clone(), config.commitment).with_websocket(config.websocket())

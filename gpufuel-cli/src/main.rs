@@ -150,11 +150,22 @@ fn main() -> ExitCode {
 /// Errors of the CLI, shown as one line.
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Runs an agent's pass every `poll` seconds, printing what each did, until Ctrl-C.
+/// Runs an agent's pass every `poll` seconds, printing what each did, until Ctrl-C or SIGTERM;
+/// then prints the RPC requests the agent sent.
 async fn every<T: std::fmt::Debug + Default + PartialEq>(
+    connection: &connection::Connection,
     poll: u64,
     mut pass: impl AsyncFnMut() -> Result<T, AgentError>,
 ) {
+    let started = std::time::Instant::now();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async move {
+        match &mut terminate {
+            Some(signal) => drop(signal.recv().await),
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(terminated);
     loop {
         match pass().await {
             Ok(t) if t != T::default() => println!("{t:?}"),
@@ -163,7 +174,10 @@ async fn every<T: std::fmt::Debug + Default + PartialEq>(
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(poll)) => {}
-            _ = tokio::signal::ctrl_c() => return,
+            _ = tokio::signal::ctrl_c() => break,
+            () = &mut terminated => break,
         }
     }
+    let (requests, secs) = (connection.client.chain().requests(), started.elapsed().as_secs_f64());
+    println!("rpc        {requests} HTTP requests in {secs:.0} s ({:.1} per minute)", requests as f64 * 60.0 / secs);
 }

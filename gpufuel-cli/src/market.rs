@@ -199,6 +199,9 @@ async fn show(connection: &Connection) -> CliResult {
     println!("jobs       {open} open, {running} running, {checked} being checked");
     let (nodes, validators) = (client.nodes(None).await?, client.validators().await?);
     println!("stakers    {} nodes, {} validators", nodes.len(), validators.len());
+    let (vault, owed) = gpufuel_chain::query::audit(client.chain().as_ref(), client.program()).await?;
+    let verdict = if vault == owed { "conserved" } else { "NOT CONSERVED" };
+    println!("vault      {vault} tokens, owes {owed}: {verdict}");
     print!("{}", toml::to_string(&market.params)?);
     Ok(())
 }

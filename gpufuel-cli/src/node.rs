@@ -91,7 +91,7 @@ async fn serve(connection: &Connection, args: RunArgs) -> CliResult {
     )
     .await?;
     let agent = Arc::new(agent);
-    every(poll, async || agent.tick().await).await;
+    every(connection, poll, async || agent.tick().await).await;
     agent.abort();
     Ok(())
 }

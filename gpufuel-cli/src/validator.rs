@@ -45,6 +45,6 @@ pub async fn run(connection: &Connection, command: ValidatorCommand) -> CliResul
     )
     .await?;
     println!("validator {}", connection.keypair.pubkey());
-    every(poll, async || agent.tick().await).await;
+    every(connection, poll, async || agent.tick().await).await;
     Ok(())
 }

@@ -152,7 +152,7 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     let job: Address = cli.run(&submit).unwrap().trim().parse().unwrap();
     let node_log = dir.path().join("node.log");
     let validator_log = dir.path().join("validator.log");
-    let _node = Cli::new(dir.path(), &surfnet, "operator", &operator)
+    let mut node = Cli::new(dir.path(), &surfnet, "operator", &operator)
         .spawn(&["node", "run", "--cpu", "--poll", "1", "--floor", "20"], &node_log);
     let _validator = Cli::new(dir.path(), &surfnet, "validator", &validator)
         .spawn(&["validator", "run", "--poll", "1"], &validator_log);
@@ -221,6 +221,17 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     for (row, &l) in logits.to_f64s().chunks(10).zip(&label.to_f64s()) {
         assert_eq!(row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0 as f64, l);
     }
+
+    // The vault holds what the program's accounts say it owes.
+    let vault = market.balance(&gpufuel_chain::pda::vault(&PROGRAM_ID)).await;
+    let show = cli.run(&["market", "show"]).unwrap();
+    assert!(show.contains(&format!("vault      {vault} tokens, owes {vault}: conserved")), "{show}");
+    assert!(vault > 0);
+    // SIGTERM stops the node, which says how many RPC requests it sent.
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(node.0.id() as i32, libc::SIGTERM) }, 0);
+    assert!(node.0.wait().unwrap().success());
+    assert!(logs().lines().any(|l| l.starts_with("rpc        ") && l.ends_with("per minute)")), "{}", logs());
 }
 
 /// A node operator's stake from the CLI: status, a top-up, an unstake refused while a job holds

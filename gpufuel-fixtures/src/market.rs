@@ -16,10 +16,7 @@ use gpufuel_core::{
     committee::{HEADER_LEN, account_len, vote_commitment},
     instruction::{GpuClassArgs, JobSpec},
     proof::sha256,
-    state::{
-        AccountKind, GpuClass, Job, JobState, MAX_COMMITTEE, Market, MarketParams, Node, NodeSpec, Phase, Submitter,
-        Validator, Workload,
-    },
+    state::{Job, MAX_COMMITTEE, Market, MarketParams, Node, NodeSpec, Phase, Validator, Workload},
 };
 use solana_address::Address;
 use solana_instruction::Instruction;
@@ -337,26 +334,6 @@ impl LocalMarket {
     /// whenever tokens are conserved.
     pub fn outstanding(&mut self) -> u64 {
         let accounts = self.chain.svm().get_program_accounts(&PROGRAM_ID);
-        accounts
-            .iter()
-            .map(|(_, a)| match a.data.first().copied() {
-                Some(k) if k == AccountKind::Node as u8 => decode::<Node>(&a.data).header.stake,
-                Some(k) if k == AccountKind::Validator as u8 => {
-                    let v = decode::<Validator>(&a.data);
-                    v.header.stake + v.rewards
-                }
-                Some(k) if k == AccountKind::Submitter as u8 => decode::<Submitter>(&a.data).header.stake,
-                Some(k) if k == AccountKind::GpuClass as u8 => decode::<GpuClass>(&a.data).fees,
-                Some(k) if k == AccountKind::Job as u8 => {
-                    let job = decode::<Job>(&a.data);
-                    if job.job_state().is_ok_and(JobState::is_terminal) { 0 } else { job.escrow + job.appeal_bond }
-                }
-                _ => 0,
-            })
-            .sum()
+        accounts.iter().map(|(_, a)| gpufuel_chain::query::owed(&a.data)).sum()
     }
-}
-
-fn decode<T: borsh::BorshDeserialize>(data: &[u8]) -> T {
-    T::try_from_slice(data).expect("program accounts decode")
 }
