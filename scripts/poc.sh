@@ -68,6 +68,12 @@ as() { # as WALLET gpufuel-args...: the CLI as that wallet
   shift
   target/release/gpufuel -C "$WORK/config.yml" -k "$WORK/$who.json" --store "$WORK/store" "$@"
 }
+agent() { # agent WALLET gpufuel-args...: a long-running CLI process in the background; its pid in $!
+  local who=$1
+  shift
+  target/release/gpufuel -C "$WORK/config.yml" -k "$WORK/$who.json" --store "$WORK/store" "$@" \
+    >"$WORK/$who.log" 2>&1 &
+}
 wallet() { # wallet NAME SOL: a new keypair with test SOL
   target/release/gpufuel wallet new "$WORK/$1.json" >/dev/null
   as "$1" wallet airdrop "$2" >/dev/null
@@ -115,10 +121,9 @@ fund validator1 5 10000000
 fund submitter 5 20000000
 
 say "starting a node and a validator, each its own process"
-target/release/gpufuel -C "$WORK/config.yml" -k "$WORK/node1.json" --store "$WORK/store" \
-  node run --cpu --poll 1 --floor 10 >"$WORK/node1.log" 2>&1 &
+agent node1 node run --cpu --poll 1 --floor 10
 node1_pid=$!
-as validator1 validator run --poll 1 >"$WORK/validator1.log" 2>&1 &
+agent validator1 validator run --poll 1
 validator1_pid=$!
 
 say "submitting a product from the CLI"
@@ -204,7 +209,7 @@ done
 kill -9 "$node1_pid"
 say "node1 killed while leading job $job; starting node2"
 fund node2 5 20000000
-as node2 node run --cpu --poll 1 --floor 10 >"$WORK/node2.log" 2>&1 &
+agent node2 node run --cpu --poll 1 --floor 10
 node2_pid=$!
 if ! as submitter job result "$job" "$WORK/c2.f32" --timeout 240; then
   say "the job did not recover; node2 log:"
@@ -219,9 +224,9 @@ as node2 node status
 
 say "a dishonest node: it submits zeros for the work it wins"
 kill -TERM "$node2_pid" # node2 stops (and counts its RPC requests), so the cheat wins the auction
-wait "$node2_pid"
+wait "$node2_pid" || { say "node2 did not stop cleanly"; exit 1; }
 fund node3 5 20000000
-as node3 node run --cpu --poll 1 --floor 1 --pricing floor --behaviour lazy >"$WORK/node3.log" 2>&1 &
+agent node3 node run --cpu --poll 1 --floor 1 --pricing floor --behaviour lazy
 node3_pid=$!
 before=$(as submitter wallet show | awk '/^GPUFuel/ {print $2}')
 job=$(as submitter job submit --m 4 --k 3 --n 2 --a "$WORK/a.f32" --b "$WORK/b.f32" --class cpu \
@@ -246,7 +251,8 @@ say "the submitter's balance around the slashed job: $before -> $after"
 
 say "stopping the agents (each prints its RPC requests)"
 kill -TERM "$node3_pid" "$validator1_pid"
-wait "$node3_pid" "$validator1_pid"
+wait "$node3_pid" || { say "node3 did not stop cleanly"; exit 1; }
+wait "$validator1_pid" || { say "validator1 did not stop cleanly"; exit 1; }
 
 say "checking balances and conservation"
 shown=$(as admin market show)
@@ -265,7 +271,7 @@ if [ "$owes_ok" = 1 ] && [ $((held + vault)) -eq "$minted" ]; then conserved=tru
 count() { # count STATE: the PoC's jobs in that state
   local n=0 j
   for j in "${jobs_all[@]}"; do
-    if as admin job status "$j" | grep -q "^state $1 "; then n=$((n + 1)); fi
+    if as submitter job status "$j" | grep -q "^state $1 "; then n=$((n + 1)); fi
   done
   echo "$n"
 }
