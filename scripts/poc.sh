@@ -120,6 +120,8 @@ fund node1 5 20000000
 fund validator1 5 10000000
 fund submitter 5 20000000
 
+say "node doctor: the machine, the cluster, the wallet and the store, before the node starts"
+as node1 node doctor
 say "starting a node and a validator, each its own process"
 agent node1 node run --cpu --poll 1 --floor 10
 node1_pid=$!

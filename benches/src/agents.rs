@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use gpufuel_chain::{
     Chain, ChainError, GpuFuelClient, Mirror, PROGRAM_ID, RpcChain,
-    chain::{AccountChanges, Memcmp, ProgramChanges, Simulation, Status},
+    chain::{AccountChanges, Memcmp, ProgramChanges, SignatureChanges, Simulation, Status},
     mirror::MirrorOptions,
 };
 use gpufuel_core::{instruction::GpuClassArgs, state::NodeSpec};
@@ -58,10 +58,13 @@ impl Counts {
 }
 
 /// A chain that counts the calls made through it (each one JSON-RPC request on `RpcChain`; a
-/// subscription is one request, and what it pushes is counted as bytes only).
+/// subscription is one request, and what it pushes is counted as bytes only). Transactions are
+/// confirmed by push only when `push` is set (the subscribing agents), as the polling agents
+/// of before confirmed them by polling.
 struct Counting<C> {
     inner: C,
     counts: Arc<Counts>,
+    push: bool,
 }
 
 impl<C> Counting<C> {
@@ -135,6 +138,13 @@ impl<C: Chain> Chain for Counting<C> {
             counts.bytes.fetch_add(a.data.len() as u64, Ordering::Relaxed);
         })))
     }
+    async fn signature_changes(&self, signature: &Signature) -> Option<SignatureChanges> {
+        if !self.push {
+            return None;
+        }
+        self.count("signatureSubscribe");
+        self.inner.signature_changes(signature).await
+    }
     async fn program_changes(&self, program: &Address, filters: &[Memcmp]) -> Option<ProgramChanges> {
         self.count("programSubscribe");
         let changes = self.inner.program_changes(program, filters).await?;
@@ -181,7 +191,7 @@ async fn measure(
     let rpc = RpcChain::new(surfnet.url(), CommitmentConfig::confirmed()).with_websocket(surfnet.websocket_url());
     let counts = Arc::new(Counts::default());
     let started = Instant::now();
-    let counting = Arc::new(Counting { inner: rpc, counts: counts.clone() });
+    let counting = Arc::new(Counting { inner: rpc, counts: counts.clone(), push: subscribe });
     let chain: Arc<dyn Chain> =
         if subscribe { Arc::new(Mirror::new(counting, PROGRAM_ID, MirrorOptions::default())) } else { counting };
     let client = Arc::new(GpuFuelClient::new(chain));
@@ -257,11 +267,12 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
     let [node_poll, validator_poll, node_sub, validator_sub] = report?;
     let minutes = MEASURED.as_secs_f64() / 60.0;
     // The careful sender's requests: the same transactions in both ways (bids, heartbeats).
-    const SENDING: [&str; 6] = [
+    const SENDING: [&str; 7] = [
         "getLatestBlockhash",
         "simulateTransaction",
         "getRecentPrioritizationFees",
         "sendTransaction",
+        "signatureSubscribe",
         "getSignatureStatuses",
         "getBlockHeight",
     ];

@@ -50,6 +50,10 @@ pub type AccountChanges = futures_util::stream::BoxStream<'static, Account>;
 /// A landed transaction's status: `Ok` or the error it failed with on chain.
 pub type Status = Result<(), TransactionError>;
 
+/// A transaction's status as the cluster pushes it ([`Chain::signature_changes`]): one item,
+/// when it lands at the chain's commitment.
+pub type SignatureChanges = futures_util::stream::BoxStream<'static, Status>;
+
 /// A Solana cluster as the GPUFuel client uses it.
 #[async_trait]
 pub trait Chain: Send + Sync {
@@ -90,6 +94,12 @@ pub trait Chain: Send + Sync {
     /// An account's states, pushed as it changes (`accountSubscribe`), or `None` where this
     /// chain pushes nothing. The stream ends when the connection does.
     async fn account_changes(&self, _address: &Address) -> Option<AccountChanges> {
+        None
+    }
+    /// A transaction's status, pushed when it lands (`signatureSubscribe`), or `None` where this
+    /// chain pushes nothing and the sender polls. Subscribe before sending: the cluster pushes
+    /// only what lands after the subscription.
+    async fn signature_changes(&self, _signature: &Signature) -> Option<SignatureChanges> {
         None
     }
     /// Returns once `address` may have changed, or after `wait`: what a polling caller does
@@ -143,6 +153,9 @@ macro_rules! forward_chain {
             }
             async fn account_changes(&self, address: &Address) -> Option<AccountChanges> {
                 (**self).account_changes(address).await
+            }
+            async fn signature_changes(&self, signature: &Signature) -> Option<SignatureChanges> {
+                (**self).signature_changes(signature).await
             }
             async fn account_changed(&self, address: &Address, wait: Duration) {
                 (**self).account_changed(address, wait).await

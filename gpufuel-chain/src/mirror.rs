@@ -26,7 +26,7 @@ use solana_transaction::Transaction;
 
 use crate::{
     Chain, ChainError,
-    chain::{AccountChanges, Memcmp, ProgramChanges, Simulation, Status},
+    chain::{AccountChanges, Memcmp, ProgramChanges, SignatureChanges, Simulation, Status},
 };
 
 /// How a [`Mirror`] keeps up.
@@ -228,6 +228,9 @@ impl<C: Chain> Chain for Mirror<C> {
     }
     async fn account_changes(&self, address: &Address) -> Option<AccountChanges> {
         self.inner.account_changes(address).await
+    }
+    async fn signature_changes(&self, signature: &Signature) -> Option<SignatureChanges> {
+        self.inner.signature_changes(signature).await
     }
     async fn account_changed(&self, address: &Address, wait: Duration) {
         self.inner.account_changed(address, wait).await

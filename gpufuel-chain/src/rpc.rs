@@ -1,7 +1,7 @@
 //! [`RpcChain`]: the [`Chain`] over JSON-RPC (solana-rpc-client's nonblocking `RpcClient`), for
 //! devnet, mainnet or any validator.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -14,9 +14,13 @@ use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::{
     client_error::Error as ClientError,
-    config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig, RpcSimulateTransactionConfig},
+    config::{
+        RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig, RpcSignatureSubscribeConfig,
+        RpcSimulateTransactionConfig,
+    },
     filter::{Memcmp as RpcMemcmp, RpcFilterType},
     request::TokenAccountsFilter,
+    response::RpcSignatureResult,
 };
 use solana_signature::Signature;
 use solana_transaction::Transaction;
@@ -24,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     ChainError,
-    chain::{AccountChanges, Chain, Memcmp, ProgramChanges, Simulation, Status},
+    chain::{AccountChanges, Chain, Memcmp, ProgramChanges, SignatureChanges, Simulation, Status},
 };
 
 /// The websocket URL the Solana CLI derives from an RPC URL: `ws`/`wss` for `http`/`https`, and
@@ -62,6 +66,9 @@ pub struct RpcChain {
     client: RpcClient,
     commitment: CommitmentConfig,
     websocket: Option<String>,
+    /// The websocket connection signature subscriptions share (one per transaction sent would
+    /// be a handshake each), made on first use and again after it fails.
+    signatures: tokio::sync::Mutex<Option<Arc<PubsubClient>>>,
 }
 
 impl RpcChain {
@@ -112,7 +119,7 @@ impl RpcChain {
     /// A client for `url` that reads and confirms at `commitment`, with a 30 s request timeout.
     pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
         let client = RpcClient::new_with_timeout_and_commitment(url.into(), Duration::from_secs(30), commitment);
-        Self { client, commitment, websocket: None }
+        Self { client, commitment, websocket: None, signatures: tokio::sync::Mutex::default() }
     }
 
     /// Asks a test cluster's faucet for `lamports` (`requestAirdrop`) and waits until they land.
@@ -274,6 +281,54 @@ impl Chain for RpcChain {
             unsubscribe().await;
         })
         .await
+    }
+
+    async fn signature_changes(&self, signature: &Signature) -> Option<SignatureChanges> {
+        let url = self.websocket.as_ref()?;
+        let pubsub = {
+            let mut shared = self.signatures.lock().await;
+            if shared.is_none() {
+                *shared = Some(Arc::new(PubsubClient::new(url.as_str()).await.ok()?));
+            }
+            shared.clone()?
+        };
+        let config = RpcSignatureSubscribeConfig {
+            commitment: Some(self.commitment),
+            enable_received_notification: Some(false),
+        };
+        let (signature, (ready, subscribed)) = (*signature, oneshot::channel());
+        let (mut landed, status) = oneshot::channel();
+        let task = pubsub.clone();
+        tokio::spawn(async move {
+            let Ok((mut stream, unsubscribe)) = task.signature_subscribe(&signature, Some(config)).await else {
+                return;
+            };
+            let _ = ready.send(());
+            let change = tokio::select! {
+                change = stream.next() => change,
+                () = landed.closed() => None, // the sender stopped waiting
+            };
+            match change.map(|c| c.value) {
+                // The only notification (received ones were not asked for); the cluster ends
+                // the subscription once it has sent it.
+                Some(RpcSignatureResult::ProcessedSignature(result)) => {
+                    let _ = landed.send(result.err.map_or(Ok(()), |e| Err(e.into())));
+                }
+                _ => {
+                    drop(stream);
+                    unsubscribe().await;
+                }
+            }
+        });
+        if subscribed.await.is_err() {
+            // The shared connection failed: the next subscription makes a new one.
+            let mut shared = self.signatures.lock().await;
+            if shared.as_ref().is_some_and(|s| Arc::ptr_eq(s, &pubsub)) {
+                *shared = None;
+            }
+            return None;
+        }
+        Some(Box::pin(futures_util::stream::once(status).filter_map(|s| async move { s.ok() })))
     }
 
     async fn account_changed(&self, address: &Address, wait: Duration) {

@@ -3,7 +3,8 @@
 //! 1. simulate first: a transaction that would fail returns its typed error and is never sent;
 //! 2. set the compute-unit limit to the simulated use plus a margin, and a priority fee that is
 //!    fixed or derived from recent fees on the accounts it writes;
-//! 3. submit, then poll the signature status with backoff;
+//! 3. submit, then wait for the status: pushed over the websocket where the chain has one
+//!    (subscribed before submitting), else polled with backoff;
 //! 4. when the blockhash expires with no status, the transaction can no longer land, so it is
 //!    signed again with a fresh blockhash and resent. A transport error after submitting, or while
 //!    polling, does not trigger a resend either: polling continues (the endpoint may come back)
@@ -19,7 +20,9 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
-use crate::{Chain, ChainError};
+use futures_util::StreamExt;
+
+use crate::{Chain, ChainError, chain::SignatureChanges};
 
 /// Most compute units a transaction may ask for.
 const MAX_UNITS: u64 = 1_400_000;
@@ -140,6 +143,7 @@ pub async fn send<C: Chain + ?Sized>(
         let (blockhash, last_valid) = latest;
         let tx = sign(units, fee, blockhash);
         let signature = tx.signatures[0];
+        let pushed = chain.signature_changes(&signature).await;
         match chain.submit(&tx).await {
             Ok(_) | Err(ChainError::Rpc(_)) => {}
             // Refused before execution because another transaction moved the blockhash on: not
@@ -154,7 +158,7 @@ pub async fn send<C: Chain + ?Sized>(
             Err(e) => return Err(e),
         }
         attempt += 1;
-        match confirm(chain, &signature, last_valid, started, options).await? {
+        match confirm(chain, &signature, pushed, last_valid, started, options).await? {
             Some(Ok(())) => return Ok(Sent { signature, units: simulation.units, attempts: attempt }),
             Some(Err(error)) => return Err(ChainError::from_transaction(shift(error), &[])),
             None => continue, // expired without landing: safe to send again
@@ -163,16 +167,32 @@ pub async fn send<C: Chain + ?Sized>(
     Err(ChainError::Rpc(format!("blockhash expired {} times in a row", options.max_resends + 1)))
 }
 
-/// Polls until the signature has a status (`Some`), or its blockhash expired without one (`None`).
+/// How long a pushed status is awaited before the sender looks for itself (at the status, and
+/// at whether the blockhash expired): a transaction lands within seconds or its blockhash
+/// expires after about a minute.
+const PUSH_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Waits until the signature has a status (`Some`), or its blockhash expired without one
+/// (`None`). A pushed status needs no request; without one (or while it is late) the status is
+/// polled with backoff, and the block height read once the polls have backed off fully (a fresh
+/// blockhash does not expire in the first seconds).
 async fn confirm<C: Chain + ?Sized>(
     chain: &C,
     signature: &Signature,
+    mut pushed: Option<SignatureChanges>,
     last_valid: u64,
     started: Instant,
     options: &SendOptions,
 ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
     let mut wait = options.poll;
     loop {
+        if let Some(changes) = &mut pushed {
+            match tokio::time::timeout(PUSH_PATIENCE, changes.next()).await {
+                Ok(Some(status)) => return Ok(Some(status)),
+                Ok(None) => pushed = None, // the connection went: poll from here
+                Err(_) => wait = options.max_poll,
+            }
+        }
         // Transport errors while polling are transient: the endpoint may come back, and the
         // transaction may have landed meanwhile, so keep asking until the timeout.
         match chain.signature_status(signature).await {
@@ -180,15 +200,17 @@ async fn confirm<C: Chain + ?Sized>(
             Ok(None) | Err(ChainError::Rpc(_)) => {}
             Err(e) => return Err(e),
         }
-        if chain.block_height().await.is_ok_and(|height| height > last_valid) {
+        if wait >= options.max_poll && chain.block_height().await.is_ok_and(|height| height > last_valid) {
             // One last look: it may have landed in the block that expired the hash.
             return chain.signature_status(signature).await;
         }
         if started.elapsed() >= options.timeout {
             return Err(ChainError::Timeout { signature: signature.to_string(), secs: options.timeout.as_secs() });
         }
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(options.max_poll);
+        if pushed.is_none() {
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(options.max_poll);
+        }
     }
 }
 

@@ -366,3 +366,44 @@ async fn a_mirror_follows_pushed_changes_and_falls_back_to_polling() {
     let scanned = resynced.program_accounts(&PROGRAM_ID, &[]).await.unwrap();
     assert_eq!(scanned.len(), surfnet.chain().program_accounts(&PROGRAM_ID, &[]).await.unwrap().len());
 }
+
+/// With a websocket endpoint, a sent transaction's status is pushed: the send asks for no
+/// status (3 requests: blockhash, simulation, the transaction; the fixtures fix the priority
+/// fee), where a polling sender asks at least once more. A transaction that fails on chain is pushed with its error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rpc_sends_are_confirmed_by_push_without_status_polls() {
+    use futures_util::StreamExt;
+    use gpufuel_chain::{Chain, RpcChain};
+    use solana_transaction_error::TransactionError;
+    let surfnet = Surfnet::start().await;
+    let m = Market::new(&surfnet).await;
+    let commitment = solana_commitment_config::CommitmentConfig::confirmed();
+    let pushed = RpcChain::new(surfnet.url(), commitment).with_websocket(surfnet.websocket_url());
+    let polled = RpcChain::new(surfnet.url(), commitment);
+    for (chain, least, most) in [(&pushed, 3, 3), (&polled, 4, usize::MAX)] {
+        let (submitter, create, before) = m.job_to_create().await;
+        let requests = chain.requests();
+        send(chain, &[create], &submitter.keypair, &[], &options()).await.unwrap();
+        let used = chain.requests() - requests;
+        assert!((least..=most).contains(&used), "{used} requests");
+        assert!(m.balance(&submitter.token).await < before, "escrowed");
+    }
+
+    // The same job again fails on chain (its account exists): sent without simulation, its
+    // failure is pushed.
+    let (submitter, create, _) = m.job_to_create().await;
+    send(&pushed, std::slice::from_ref(&create), &submitter.keypair, &[], &options()).await.unwrap();
+    let budget = solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(200_000);
+    let blockhash = pushed.latest_blockhash().await.unwrap().0;
+    let payer = Some(&submitter.keypair.pubkey());
+    let again = solana_transaction::Transaction::new_signed_with_payer(
+        &[budget, create],
+        payer,
+        &[&submitter.keypair],
+        blockhash,
+    );
+    let mut status = pushed.signature_changes(&again.signatures[0]).await.expect("subscribed");
+    pushed.submit(&again).await.unwrap();
+    let landed = tokio::time::timeout(Duration::from_secs(30), status.next()).await.expect("pushed in time");
+    assert!(matches!(landed, Some(Err(TransactionError::InstructionError(1, _)))), "{landed:?}");
+}

@@ -3,9 +3,11 @@
 //! the Solana CLI configuration unless given.
 
 mod connection;
+mod doctor;
 mod job;
 mod local;
 mod market;
+mod metrics;
 mod node;
 mod program;
 mod stake;

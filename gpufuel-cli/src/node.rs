@@ -1,6 +1,6 @@
 //! `gpufuel node run`: a node operator's agent.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use gpufuel_core::{class::class_name, quote::PricingStrategy};
 use gpufuel_exec::{
@@ -13,12 +13,15 @@ use gpufuel_chain::ix::Role;
 
 use gpufuel_sdk::data_dir;
 
-use crate::{CliResult, connection::Connection, every, stake::StakeCommand};
+use crate::{CliResult, connection::Connection, every, metrics::Metrics, stake::StakeCommand};
 
 #[derive(clap::Subcommand)]
 pub enum NodeCommand {
     /// Register (if needed) and run the agent until interrupted.
     Run(RunArgs),
+    /// Check the GPUs, their libraries, ONNX Runtime, the RPC endpoint, the wallet, the stake and
+    /// the store, and measure GEMM throughput (checked by Freivalds); each failure with its fix.
+    Doctor,
     #[command(flatten)]
     Stake(StakeCommand),
 }
@@ -52,17 +55,22 @@ pub struct RunArgs {
     /// its stake to them.
     #[arg(long, hide = true, default_value = "honest")]
     behaviour: Behaviour,
+    /// Serve Prometheus metrics here (for example 127.0.0.1:9184; keep it off public
+    /// interfaces).
+    #[arg(long)]
+    metrics: Option<SocketAddr>,
 }
 
 pub async fn run(connection: &Connection, command: NodeCommand) -> CliResult {
     match command {
         NodeCommand::Run(args) => serve(connection, args).await,
+        NodeCommand::Doctor => crate::doctor::run(connection, Role::Node).await,
         NodeCommand::Stake(command) => crate::stake::run(connection, Role::Node, command).await,
     }
 }
 
 async fn serve(connection: &Connection, args: RunArgs) -> CliResult {
-    let RunArgs { stake, floor, pricing, poll, cpu, journal, retention, behaviour } = args;
+    let RunArgs { stake, floor, pricing, poll, cpu, journal, retention, behaviour, metrics } = args;
     let (executor, note) = executor::choose(None, cpu);
     if let Some(note) = note {
         eprintln!("{note}");
@@ -81,8 +89,9 @@ async fn serve(connection: &Connection, args: RunArgs) -> CliResult {
         ..NodeConfig::default()
     };
     let token = connection.token().await?;
+    let client = connection.agent_client();
     let agent = NodeAgent::start(
-        connection.agent_client(),
+        client.clone(),
         connection.store.clone(),
         executor,
         connection.keypair.insecure_clone(),
@@ -91,7 +100,19 @@ async fn serve(connection: &Connection, args: RunArgs) -> CliResult {
     )
     .await?;
     let agent = Arc::new(agent);
-    every(connection, poll, async || agent.tick().await).await;
+    let metrics = crate::metrics::start(metrics, Metrics::node()).await?;
+    let operator = connection.keypair.pubkey();
+    every(connection, poll, async || {
+        let tick = agent.tick().await?;
+        if let Some(metrics) = &metrics {
+            metrics.node_pass(&tick);
+            if let Ok(node) = client.node(&operator).await {
+                metrics.node_account(&node);
+            }
+        }
+        Ok(tick)
+    })
+    .await;
     agent.abort();
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `gpufuel validator run`: a validator's agent.
 
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 
 use gpufuel_exec::{
     agent::{ValidatorAgent, ValidatorConfig},
@@ -10,7 +10,7 @@ use solana_signer::Signer;
 
 use gpufuel_chain::ix::Role;
 
-use crate::{CliResult, connection::Connection, every, stake::StakeCommand};
+use crate::{CliResult, connection::Connection, every, metrics::Metrics, stake::StakeCommand};
 
 #[derive(clap::Subcommand)]
 pub enum ValidatorCommand {
@@ -22,22 +22,31 @@ pub enum ValidatorCommand {
         /// Seconds between passes.
         #[arg(long, default_value_t = 2)]
         poll: u64,
+        /// Serve Prometheus metrics here (for example 127.0.0.1:9185; keep it off public
+        /// interfaces).
+        #[arg(long)]
+        metrics: Option<SocketAddr>,
     },
+    /// Check ONNX Runtime, the GPUs (kernels are re-run on one), the RPC endpoint, the wallet,
+    /// the stake and the store, and measure GEMM throughput; each failure with its fix.
+    Doctor,
     #[command(flatten)]
     Stake(StakeCommand),
 }
 
 pub async fn run(connection: &Connection, command: ValidatorCommand) -> CliResult {
-    let (stake, poll) = match command {
-        ValidatorCommand::Run { stake, poll } => (stake, poll),
+    let (stake, poll, metrics) = match command {
+        ValidatorCommand::Run { stake, poll, metrics } => (stake, poll, metrics),
+        ValidatorCommand::Doctor => return crate::doctor::run(connection, Role::Validator).await,
         ValidatorCommand::Stake(command) => return crate::stake::run(connection, Role::Validator, command).await,
     };
     let token = connection.token().await?;
     // Kernels are re-executed on a GPU where one is found; without one they are left to others.
     let gpu = CudaExecutor::new(0).ok().map(|g| Arc::new(g) as Arc<dyn Executor>);
     let config = ValidatorConfig { stake, executor: gpu, ..ValidatorConfig::default() };
+    let client = connection.agent_client();
     let agent = ValidatorAgent::start(
-        connection.agent_client(),
+        client.clone(),
         connection.store.clone(),
         connection.keypair.insecure_clone(),
         &token,
@@ -45,6 +54,18 @@ pub async fn run(connection: &Connection, command: ValidatorCommand) -> CliResul
     )
     .await?;
     println!("validator {}", connection.keypair.pubkey());
-    every(connection, poll, async || agent.tick().await).await;
+    let metrics = crate::metrics::start(metrics, Metrics::validator()).await?;
+    let operator = connection.keypair.pubkey();
+    every(connection, poll, async || {
+        let tick = agent.tick().await?;
+        if let Some(metrics) = &metrics {
+            metrics.validator_pass(&tick);
+            if let Ok(validator) = client.validator(&operator).await {
+                metrics.validator_account(&validator);
+            }
+        }
+        Ok(tick)
+    })
+    .await;
     Ok(())
 }

@@ -153,7 +153,7 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     let node_log = dir.path().join("node.log");
     let validator_log = dir.path().join("validator.log");
     let mut node = Cli::new(dir.path(), &surfnet, "operator", &operator)
-        .spawn(&["node", "run", "--cpu", "--poll", "1", "--floor", "20"], &node_log);
+        .spawn(&["node", "run", "--cpu", "--poll", "1", "--floor", "20", "--metrics", "127.0.0.1:0"], &node_log);
     let _validator = Cli::new(dir.path(), &surfnet, "validator", &validator)
         .spawn(&["validator", "run", "--poll", "1"], &validator_log);
     let logs = || {
@@ -182,6 +182,15 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     );
     assert!(status.contains(&format!("  {job} Settled   +{}", pay.node)), "{status}");
     assert!(pay.node > 0 && pay.node < j.best_bid * 2, "fees are taken from the gross pay");
+    // Its metrics, scraped over HTTP: what it did, and its account as the chain has it.
+    let endpoint =
+        logs().lines().find_map(|l| l.strip_prefix("metrics    http://")?.strip_suffix("/metrics").map(str::to_string));
+    let metrics = scrape(&endpoint.expect("the node says where its metrics are"));
+    let on_chain = client.node(&operator.keypair.pubkey()).await.unwrap();
+    assert_eq!(metrics.get("gpufuel_node_stake"), Some(&(on_chain.header.stake as f64)), "{metrics:?}");
+    assert_eq!(metrics.get("gpufuel_node_completed"), Some(&1.0), "{metrics:?}");
+    assert!(metrics.get("gpufuel_node_submitted_total").is_some_and(|n| *n >= 1.0), "{metrics:?}");
+    assert!(metrics.get("gpufuel_node_bids_total").is_some_and(|n| *n >= 1.0), "{metrics:?}");
 
     // An ONNX job: a model and a `.npy` input in, one `.npy` per output out.
     let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../gpufuel-fixtures/models/classifier.onnx");
@@ -232,6 +241,89 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     assert_eq!(unsafe { libc::kill(node.0.id() as i32, libc::SIGTERM) }, 0);
     assert!(node.0.wait().unwrap().success());
     assert!(logs().lines().any(|l| l.starts_with("rpc        ") && l.ends_with("per minute)")), "{}", logs());
+}
+
+/// `GET /metrics` on `addr`: the samples of an OpenMetrics text response, by name.
+fn scrape(addr: &str) -> std::collections::HashMap<String, f64> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200 OK") && head.contains("application/openmetrics-text"), "{head}");
+    assert!(body.ends_with("# EOF\n"), "{body}");
+    body.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            Some((name.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// `node doctor` on this machine: every check reported; the GPU's skipped with the reason where
+/// there is none; ONNX Runtime, the RPC endpoint, the wallet, the stake, the store and a
+/// Freivalds-checked GEMM passing for a registered node. A wallet without SOL or tokens fails
+/// those checks, each with its fix, and the command fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_doctor_reports_every_check_and_the_fixes_for_failures() {
+    let surfnet = Surfnet::start().await;
+    let market = Market::new(&surfnet).await;
+    let operator = market.wallet(STAKE).await;
+    let spec = NodeSpec { gpu_class: CLASS, gpu_count: 1, compute_capability: 90, vram_mib: 81_920, price_floor: 20 };
+    market.client().register_node(&operator.keypair, &operator.token, spec, STAKE).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let doctor = |name: &str, wallet: &Wallet| {
+        let out = Cli::new(dir.path(), &surfnet, name, wallet).command(&["node", "doctor"]).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, report, stderr) = doctor("operator", &operator);
+    // "mark  name<padding>  detail": names have single spaces, the padding at least two.
+    let line = |name: &str| {
+        report.lines().find(|l| l.get(6..).and_then(|r| r.split("  ").next()) == Some(name)).map(str::to_string)
+    };
+    for name in
+        ["ONNX Runtime", "RPC endpoint", "wallet SOL", "market", "wallet tokens", "stake", "store", "GEMM on the CPU"]
+    {
+        assert!(line(name).is_some_and(|l| l.starts_with("ok  ")), "{name}:\n{report}");
+    }
+    assert!(
+        line("stake").unwrap().ends_with(&format!("{STAKE} staked (the market asks at least 1000000)")),
+        "{report}"
+    );
+    assert!(line("GEMM on the CPU").unwrap().contains("GFLOP/s on 512×512×512, checked by Freivalds"), "{report}");
+    if let Err(why) = gpufuel_exec::executor::cuda_available() {
+        let driver = line("NVIDIA driver").unwrap();
+        assert_eq!(
+            driver.trim_end(),
+            format!("skip  NVIDIA driver               no GPU here: {why}; the node serves the cpu class")
+        );
+        for name in ["GPU", "cuBLAS", "NVRTC", "ONNX Runtime CUDA provider", "GEMM on the GPU"] {
+            assert!(
+                line(name).is_some_and(|l| l.starts_with("skip") && l.ends_with("no GPU here")),
+                "{name}:\n{report}"
+            );
+        }
+        assert!(ok, "{report}\n{stderr}");
+    } else {
+        eprintln!("a GPU is here: its checks ran\n{report}");
+    }
+
+    let stranger = Wallet { keypair: solana_keypair::Keypair::new(), token: Address::default() };
+    let (ok, report, stderr) = doctor("stranger", &stranger);
+    assert!(!ok, "{report}");
+    assert!(stderr.trim().starts_with("error: ") && stderr.trim().ends_with(" checks failed"), "{stderr}");
+    assert!(report.contains("FAIL  wallet SOL"), "{report}");
+    assert!(
+        report.contains("wallet SOL: send SOL to the wallet (`gpufuel wallet airdrop 1` on a test cluster)"),
+        "{report}"
+    );
+    assert!(report.contains("stake: get GPUFuel tokens into the wallet's token account"), "{report}");
 }
 
 /// A node operator's stake from the CLI: status, a top-up, an unstake refused while a job holds

@@ -34,6 +34,14 @@ pub fn cuda_available() -> Result<(), String> {
     }
 }
 
+/// How many GPUs the driver reports; 0 without a driver.
+pub fn cuda_device_count() -> usize {
+    if cuda_available().is_err() {
+        return 0;
+    }
+    CudaContext::device_count().map_or(0, |n| n.max(0) as usize)
+}
+
 fn cuda(e: impl std::fmt::Display) -> ExecError {
     ExecError::Cuda(e.to_string())
 }

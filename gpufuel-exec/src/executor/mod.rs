@@ -25,7 +25,7 @@ use gpufuel_core::{
 pub use callback::{CallbackExecutor, MatMulFn};
 pub use context::{Progress, RunContext};
 pub use cpu::{CpuExecutor, gemm as cpu_gemm};
-pub use cuda::{CudaExecutor, cuda_available};
+pub use cuda::{CudaExecutor, cuda_available, cuda_device_count};
 pub use feed::{Feed, FeedWriter};
 pub use onnx::{EngineOptions, OnnxEngine};
 
