@@ -361,3 +361,51 @@ async fn a_node_keeps_its_results_pinned_for_the_retention_after_the_job_ends() 
     assert_eq!(pinned(&result).await, 0, "60 s after the end: unpinned");
     assert_eq!(pinned(&[cid(&j.input_cid)]).await, 1, "the submitter's input stays");
 }
+
+/// Every GPU of a machine as one node: a node of two "GPUs" (a pool of two function executors)
+/// registers a GPU count of 2 and runs two jobs at once, where a node of one device runs them one
+/// after the other; every job settles with its product verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_of_two_devices_runs_two_jobs_at_once() {
+    use gpufuel_exec::executor::{CallbackExecutor, Executor, MatMulFn, Pool};
+    use std::sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    };
+    for devices in [1, 2] {
+        // Each run waits up to 2 s for a second one to start beside it, and records how many ran at once.
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(Mutex::new(0)));
+        let (r, m) = (running.clone(), most.clone());
+        let product: Arc<MatMulFn> = Arc::new(move |task, a, b| {
+            let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+            let started = std::time::Instant::now();
+            while r.load(Ordering::SeqCst) < 2 && started.elapsed() < std::time::Duration::from_secs(2) {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            let mut most = m.lock().unwrap();
+            *most = (*most).max(now).max(r.load(Ordering::SeqCst));
+            drop(most);
+            let (m, k, n) = (task.m as usize, task.k as usize, task.n as usize);
+            let c = cpu_gemm(&a, &b, m, k, n);
+            r.fetch_sub(1, Ordering::SeqCst);
+            Ok(c)
+        });
+        let device = || Arc::new(CallbackExecutor::new("device", None, None, product.clone())) as Arc<dyn Executor>;
+        let executor: Arc<dyn Executor> = match devices {
+            1 => device(),
+            _ => Arc::new(Pool::new(vec![device(), device()]).unwrap()),
+        };
+        assert_eq!(executor.capabilities().spec.gpu_count, devices);
+        let mut net = network(0, vec![]).await;
+        net.add_node(executor, Behaviour::Honest, None).await.unwrap();
+        let alice = net.submitter(50_000_000).await.unwrap();
+        let mut jobs = vec![];
+        for salt in [3, 4] {
+            let (task, _) = matmul(&net, salt).await;
+            jobs.push(net.submit(&alice, &task, JobOptions::default()).await.unwrap());
+        }
+        net.run_until_done(&jobs, 400).await.unwrap();
+        assert!(jobs.iter().all(|j| state(&net, j) == JobState::Settled), "{devices} devices");
+        assert_eq!(*most.lock().unwrap(), devices as usize, "jobs run at once on {devices} devices");
+    }
+}

@@ -10,6 +10,7 @@ mod cpu;
 mod cuda;
 mod feed;
 pub mod onnx;
+mod pool;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ pub use cpu::{CpuExecutor, gemm as cpu_gemm};
 pub use cuda::{CudaExecutor, cuda_available, cuda_device_count};
 pub use feed::{Feed, FeedWriter};
 pub use onnx::{EngineOptions, OnnxEngine};
+pub use pool::Pool;
 
 /// Why a workload could not run.
 #[derive(Debug, thiserror::Error)]
@@ -172,14 +174,32 @@ pub const CPU_CLASS: u8 = 0;
 /// Memory a CPU or function executor offers unless told otherwise: 16 GiB.
 pub const DEFAULT_VRAM_MIB: u32 = 16_384;
 
-/// The executor a node runs: `given` (a caller's function) when there is one, else the first GPU
-/// unless `cpu_only`, else the CPU; with why no GPU is used where one was looked for.
+/// The executor a node runs: `given` (a caller's function) when there is one, else every GPU of
+/// the first GPU's class (a [`Pool`] where there are several) unless `cpu_only`, else the CPU;
+/// with why no GPU, or not every GPU, is used.
 pub fn choose(given: Option<Arc<dyn Executor>>, cpu_only: bool) -> (Arc<dyn Executor>, Option<String>) {
     match (given, cpu_only) {
         (Some(executor), _) => (executor, None),
         (None, true) => (Arc::new(CpuExecutor::new()), None),
         (None, false) => match CudaExecutor::new(0) {
-            Ok(gpu) => (Arc::new(gpu), None),
+            Ok(first) => {
+                let class = first.capabilities().spec.gpu_class;
+                let (mut gpus, mut notes): (Vec<Arc<dyn Executor>>, Vec<String>) = (vec![Arc::new(first)], vec![]);
+                for i in 1..cuda_device_count() {
+                    match CudaExecutor::new(i) {
+                        Ok(gpu) if gpu.capabilities().spec.gpu_class == class => gpus.push(Arc::new(gpu)),
+                        Ok(gpu) => {
+                            notes.push(format!("GPU {i} ({}) is of another class: not used", gpu.capabilities().device))
+                        }
+                        Err(e) => notes.push(format!("GPU {i} is not used: {e}")),
+                    }
+                }
+                let note = (!notes.is_empty()).then(|| notes.join("; "));
+                match gpus.len() {
+                    1 => (gpus.remove(0), note),
+                    _ => (Arc::new(Pool::new(gpus).expect("GPUs of one class")), note),
+                }
+            }
             Err(e) => (Arc::new(CpuExecutor::new()), Some(format!("no GPU ({e}): running on the CPU"))),
         },
     }
