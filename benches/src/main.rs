@@ -18,6 +18,8 @@
 //!   submission, against the Rust client in the same run.
 //! - `onnx`: an ONNX job through the node agent and a validator against ONNX Runtime called
 //!   directly on the same model and batch; detection and false rejections over simulated jobs.
+//! - `operators`: a pool of two devices against one (two GPUs where there are, else two CPU
+//!   executors).
 
 mod agents;
 mod bindings;
@@ -26,6 +28,7 @@ mod chain;
 mod exec;
 mod matching;
 mod onnx;
+mod operators;
 mod proofs;
 mod simulation;
 
@@ -59,7 +62,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("bindings") => bindings::run(),
         Some("onnx") => onnx::run(),
         Some("agents") => agents::run(),
-        _ => Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs|exec|bindings|onnx|agents>".into()),
+        Some("operators") => operators::run(),
+        _ => {
+            Err("usage: gpufuel-bench <cu|lifecycle|chain|matching|proofs|exec|bindings|onnx|agents|operators>".into())
+        }
     }
 }
 
