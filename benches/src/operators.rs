@@ -37,21 +37,18 @@ async fn throughput(executor: Arc<dyn Executor>, n: u32) -> Result<f64, Box<dyn 
 pub fn run() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let gpus = cuda_device_count();
-    let (device, n): (Box<dyn Fn() -> Result<Arc<dyn Executor>, String>>, u32) = if gpus >= 2 {
-        (Box::new(|| Ok(Arc::new(CudaExecutor::new(0).map_err(|e| e.to_string())?) as Arc<dyn Executor>)), 4096)
-    } else {
-        (Box::new(|| Ok(Arc::new(CpuExecutor::new()) as Arc<dyn Executor>)), 512)
+    // GPU `i` where there are two, else a CPU executor.
+    let device = |i: usize| -> Result<Arc<dyn Executor>, String> {
+        Ok(match gpus >= 2 {
+            true => Arc::new(CudaExecutor::new(i).map_err(|e| e.to_string())?),
+            false => Arc::new(CpuExecutor::new()),
+        })
     };
+    let n = if gpus >= 2 { 4096 } else { 512 };
     // A pool of one runs a job at a time, as a node of one device does (the program gives it
     // one job at a time).
-    let first = device()?;
-    let one: Arc<dyn Executor> = Arc::new(Pool::new(vec![first.clone()]).ok_or("a pool")?);
-    let two: Arc<dyn Executor> = if gpus >= 2 {
-        let second = Arc::new(CudaExecutor::new(1).map_err(|e| e.to_string())?) as Arc<dyn Executor>;
-        Arc::new(Pool::new(vec![first, second]).ok_or("two GPUs of different classes")?)
-    } else {
-        Arc::new(Pool::new(vec![device()?, device()?]).ok_or("a pool")?)
-    };
+    let one: Arc<dyn Executor> = Arc::new(Pool::new(vec![device(0)?]).ok_or("a pool")?);
+    let two: Arc<dyn Executor> = Arc::new(Pool::new(vec![device(0)?, device(1)?]).ok_or("two GPUs of one class")?);
     let what = if gpus >= 2 { "GPUs" } else { "CPU executors (sharing the cores)" };
     let (single, pooled) = runtime.block_on(async {
         throughput(one.clone(), n).await?; // warm-up
