@@ -18,7 +18,7 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
 use gpufuel_chain::ix::Role;
-use gpufuel_exec::agent::AgentError;
+use gpufuel_exec::agent::{AgentError, NodeTick, ValidatorTick};
 use gpufuel_sdk::{Client, ConnectOptions};
 
 use crate::connection::Connection;
@@ -106,8 +106,17 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     // LiteSVM logs a refused stale blockhash as an error; the sender retries those by design.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,litesvm=off".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // What each agent pass did is logged at info.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "warn,gpufuel::pass=info,litesvm=off".into());
+    // A terminal gets readable lines; a file, a pipe or a service manager gets JSON, one event a
+    // line, for log collectors.
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        logs.init();
+    } else {
+        logs.json().init();
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -152,9 +161,48 @@ fn main() -> ExitCode {
 /// Errors of the CLI, shown as one line.
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 
+/// What an agent's pass did, logged when it did anything.
+trait Pass: Default + PartialEq {
+    fn log(&self);
+}
+
+impl Pass for NodeTick {
+    fn log(&self) {
+        tracing::info!(
+            target: "gpufuel::pass",
+            bids = self.bids,
+            assigned = self.assigned,
+            started = self.started,
+            submitted = self.submitted,
+            settled = self.settled,
+            appealed = self.appealed,
+            run_errors = self.errors.len(),
+            "node pass"
+        );
+    }
+}
+
+impl Pass for ValidatorTick {
+    fn log(&self) {
+        for (job, verdict) in &self.votes {
+            tracing::info!(target: "gpufuel::pass", %job, ?verdict, "vote committed");
+        }
+        tracing::info!(
+            target: "gpufuel::pass",
+            votes = self.votes.len(),
+            revealed = self.revealed,
+            drawn = self.drawn,
+            appealed = self.appealed,
+            settled = self.settled,
+            expired = self.expired,
+            "validator pass"
+        );
+    }
+}
+
 /// Runs an agent's pass every `poll` seconds, printing what each did, until Ctrl-C or SIGTERM;
 /// then prints the RPC requests the agent sent.
-async fn every<T: std::fmt::Debug + Default + PartialEq>(
+async fn every<T: Pass>(
     connection: &connection::Connection,
     poll: u64,
     mut pass: impl AsyncFnMut() -> Result<T, AgentError>,
@@ -170,9 +218,9 @@ async fn every<T: std::fmt::Debug + Default + PartialEq>(
     tokio::pin!(terminated);
     loop {
         match pass().await {
-            Ok(t) if t != T::default() => println!("{t:?}"),
+            Ok(t) if t != T::default() => t.log(),
             Ok(_) => {}
-            Err(e) => eprintln!("pass failed: {e}"),
+            Err(e) => tracing::warn!(target: "gpufuel::pass", "pass failed: {e}"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(poll)) => {}

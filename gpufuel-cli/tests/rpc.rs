@@ -191,6 +191,20 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     assert_eq!(metrics.get("gpufuel_node_completed"), Some(&1.0), "{metrics:?}");
     assert!(metrics.get("gpufuel_node_submitted_total").is_some_and(|n| *n >= 1.0), "{metrics:?}");
     assert!(metrics.get("gpufuel_node_bids_total").is_some_and(|n| *n >= 1.0), "{metrics:?}");
+    // Not on a terminal, the agents log JSON lines: what each pass did, the votes.
+    let events = |log: &Path, message: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(log).unwrap();
+        let lines = text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok());
+        lines.filter(|e| e["target"] == "gpufuel::pass" && e["fields"]["message"] == message).collect()
+    };
+    let submitted: u64 = events(&node_log, "node pass").iter().filter_map(|e| e["fields"]["submitted"].as_u64()).sum();
+    assert_eq!(submitted, 1, "{}", logs());
+    let votes = events(&validator_log, "vote committed");
+    assert!(
+        votes.iter().any(|v| v["fields"]["job"] == job.to_string() && v["fields"]["verdict"] == "Pass"),
+        "{}",
+        logs()
+    );
 
     // An ONNX job: a model and a `.npy` input in, one `.npy` per output out.
     let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../gpufuel-fixtures/models/classifier.onnx");
