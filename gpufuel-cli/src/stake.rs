@@ -8,6 +8,7 @@ use gpufuel_chain::{
     query::{self, JobFilter},
 };
 use gpufuel_core::{
+    class::class_name,
     settlement,
     state::{JobState, StakeHeader},
 };
@@ -118,23 +119,39 @@ fn name(role: Role) -> &'static str {
     }
 }
 
-/// The staker's header and its role's record, one line.
+/// The staker's header and its role's record (a node's with its prices).
 async fn account(connection: &Connection, role: Role) -> Result<(StakeHeader, String), Box<dyn std::error::Error>> {
     let (client, owner) = (&connection.client, connection.keypair.pubkey());
     Ok(match role {
         Role::Node => {
             let n = client.node(&owner).await?;
+            let class = client.gpu_class(n.gpu_class).await?;
             let record = format!(
-                "record     {} completed, {} failed validations, {} missed deadlines; {} of {} GPUs busy",
-                n.completed, n.failed_validations, n.missed_deadlines, n.gpus_busy, n.gpu_count
+                "record     {} completed, {} failed validations, {} missed deadlines; {} of {} GPUs busy\n\
+                 price      class {} at {}/GPU-s, this node's floor {}: a GPU-hour earns {} at the \
+                 reference, {} at the floor (before fees)",
+                n.completed,
+                n.failed_validations,
+                n.missed_deadlines,
+                n.gpus_busy,
+                n.gpu_count,
+                class_name(n.gpu_class),
+                class.ref_price,
+                n.price_floor,
+                class.ref_price.saturating_mul(3600),
+                n.price_floor.saturating_mul(3600),
             );
             (n.header, record)
         }
         Role::Validator => {
             let v = client.validator(&owner).await?;
             let record = format!(
-                "record     {} votes, {} overruled, {} missed; {} in rewards to claim",
-                v.votes, v.overruled, v.missed, v.rewards
+                "record     {} votes ({} with the outcome), {} overruled, {} seats missed; {} in rewards to claim",
+                v.votes,
+                v.votes.saturating_sub(v.overruled),
+                v.overruled,
+                v.missed,
+                v.rewards
             );
             (v.header, record)
         }

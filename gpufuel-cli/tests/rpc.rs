@@ -17,7 +17,7 @@ use gpufuel_core::{
     task::tensor::{DType, Tensor},
 };
 use gpufuel_exec::executor::cpu_gemm;
-use gpufuel_fixtures::{CLASS, Cluster, Market, STAKE, Surfnet, Wallet};
+use gpufuel_fixtures::{CLASS, Cluster, Market, REF_PRICE, STAKE, Surfnet, Wallet};
 use solana_address::Address;
 use solana_signer::Signer;
 
@@ -205,6 +205,14 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
         "{}",
         logs()
     );
+    // The validator's status: its votes, how many agreed with the outcome, its rewards.
+    let v = client.validator(&validator.keypair.pubkey()).await.unwrap();
+    let status = Cli::new(dir.path(), &surfnet, "validator", &validator).run(&["validator", "status"]).unwrap();
+    let record = format!(
+        "record     {} votes ({} with the outcome), 0 overruled, 0 seats missed; {} in rewards to claim",
+        v.votes, v.votes, v.rewards
+    );
+    assert!(v.votes >= 1 && v.rewards > 0 && status.contains(&record), "{status}");
 
     // An ONNX job: a model and a `.npy` input in, one `.npy` per output out.
     let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../gpufuel-fixtures/models/classifier.onnx");
@@ -359,6 +367,12 @@ async fn operators_top_up_unstake_and_withdraw_their_stake_from_the_cli() {
         format!("stake      {STAKE}"),
         "in flight  no jobs".into(),
         "record     0 completed, 0 failed validations, 0 missed deadlines; 0 of 1 GPUs busy".into(),
+        format!(
+            "price      class {} at {REF_PRICE}/GPU-s, this node's floor 20: a GPU-hour earns {} at the reference, \
+             72000 at the floor (before fees)",
+            gpufuel_core::class::class_name(CLASS),
+            REF_PRICE * 3600
+        ),
         "earnings   0 earned, 0 slashed, over 0 ended jobs on chain".into(),
     ];
     assert_eq!(status.lines().collect::<Vec<_>>(), lines, "{status}");
