@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use gpufuel_core::{class::class_name, quote::PricingStrategy};
 use gpufuel_exec::{
-    agent::{Behaviour, NodeAgent, NodeConfig},
+    agent::{Alerts, Behaviour, NodeAgent, NodeConfig},
     executor,
 };
 use solana_signer::Signer;
@@ -59,6 +59,10 @@ pub struct RunArgs {
     /// interfaces).
     #[arg(long)]
     metrics: Option<SocketAddr>,
+    /// POST alerts (JSON with a `text` line) here when the node is slashed, misses a deadline
+    /// or its wallet falls below 0.05 SOL.
+    #[arg(long)]
+    alert_webhook: Option<String>,
 }
 
 pub async fn run(connection: &Connection, command: NodeCommand) -> CliResult {
@@ -70,7 +74,7 @@ pub async fn run(connection: &Connection, command: NodeCommand) -> CliResult {
 }
 
 async fn serve(connection: &Connection, args: RunArgs) -> CliResult {
-    let RunArgs { stake, floor, pricing, poll, cpu, journal, retention, behaviour, metrics } = args;
+    let RunArgs { stake, floor, pricing, poll, cpu, journal, retention, behaviour, metrics, alert_webhook } = args;
     let (executor, note) = executor::choose(None, cpu);
     if let Some(note) = note {
         eprintln!("{note}");
@@ -86,6 +90,7 @@ async fn serve(connection: &Connection, args: RunArgs) -> CliResult {
         journal: Some(journal),
         retention: Duration::from_secs(retention),
         pinning: connection.pinning.clone(),
+        alerts: alert_webhook.map(Alerts::new),
         ..NodeConfig::default()
     };
     let token = connection.token().await?;

@@ -11,7 +11,7 @@ use gpufuel_core::{
     task::Task,
 };
 use gpufuel_exec::{
-    agent::{Behaviour, NodeAgent, NodeConfig, ValidatorAgent, ValidatorConfig},
+    agent::{Alerts, Behaviour, NodeAgent, NodeConfig, ValidatorAgent, ValidatorConfig},
     executor::{CpuExecutor, CudaExecutor, Executor},
 };
 use gpufuel_sdk::{Client, JobOptions, job};
@@ -51,6 +51,9 @@ pub struct LocalNetworkConfig {
     /// How long nodes keep their results pinned in the store after their jobs end, in chain time
     /// (default [`NodeConfig`]'s).
     pub retention: Duration,
+    /// A webhook every node alerts when it is slashed, misses a deadline or runs low on SOL
+    /// (default none).
+    pub alerts: Option<Alerts>,
 }
 
 impl Default for LocalNetworkConfig {
@@ -67,6 +70,7 @@ impl Default for LocalNetworkConfig {
             progress: None,
             pinning: None,
             retention: NodeConfig::default().retention,
+            alerts: None,
         }
     }
 }
@@ -119,6 +123,7 @@ pub struct LocalNetwork {
     step_secs: i64,
     pinning: Option<PinningService>,
     retention: Duration,
+    alerts: Option<Alerts>,
     /// Tokens each new participant gets.
     tokens: u64,
     /// Why no GPU node runs, when `use_gpu` was asked.
@@ -167,6 +172,7 @@ impl LocalNetwork {
             step_secs: config.step_secs,
             pinning: config.pinning.clone(),
             retention: config.retention,
+            alerts: config.alerts.clone(),
             tokens: config.tokens,
             gpu_note: None,
             next_job_id: 1.into(),
@@ -248,6 +254,7 @@ impl LocalNetwork {
             progress,
             pinning: self.pinning.clone(),
             retention: self.retention,
+            alerts: self.alerts.clone(),
             ..NodeConfig::default()
         };
         self.nodes.push(LocalNode { wallet, behaviour, executor, agent: None, config });

@@ -409,3 +409,69 @@ async fn a_node_of_two_devices_runs_two_jobs_at_once() {
         assert_eq!(*most.lock().unwrap(), devices as usize, "jobs run at once on {devices} devices");
     }
 }
+
+/// A node's alerts: a lazy node slashed by the committee POSTs a `slashed` alert to its
+/// operator's webhook, with the record that shows it; a wallet below the SOL threshold posts a
+/// `low_sol` alert once, not on every pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slashed_node_alerts_its_operators_webhook() {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let webhook = format!("http://{}/alerts", listener.local_addr().unwrap());
+    let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let inbox = received.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers, then as many body bytes as Content-Length says.
+            let body = loop {
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if body.len() >= len || n == 0 {
+                        break body.to_string();
+                    }
+                }
+            };
+            inbox.lock().unwrap().push(serde_json::from_str(&body).unwrap());
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+        }
+    });
+    let alerts = gpufuel_exec::agent::Alerts { webhook, min_lamports: u64::MAX };
+    let config = gpufuel_network::LocalNetworkConfig {
+        nodes: 0,
+        dishonest: vec![Behaviour::Lazy],
+        use_gpu: false,
+        alerts: Some(alerts),
+        ..gpufuel_network::LocalNetworkConfig::default()
+    };
+    let net = LocalNetwork::start(config).await.unwrap();
+    let alice = net.submitter(50_000_000).await.unwrap();
+    let (product, _) = matmul(&net, 11).await;
+    let job = net.submit(&alice, &product, JobOptions::default()).await.unwrap();
+    net.run_until_done(&[job], 400).await.unwrap();
+    assert_eq!(state(&net, &job), JobState::Slashed);
+    net.step().await.unwrap(); // the node's next pass sees its record
+    let node = net.nodes[0].agent.as_ref().unwrap().node();
+    let record = net.chain.account::<gpufuel_core::state::Node>(&node).unwrap();
+    let received = received.lock().unwrap().clone();
+    let of = |event: &str| received.iter().filter(|a| a["event"] == event).cloned().collect::<Vec<_>>();
+    let slashed = of("slashed");
+    assert_eq!(slashed.len(), 1, "{received:?}");
+    assert_eq!(slashed[0]["node"], node.to_string());
+    assert_eq!(slashed[0]["failed_validations"], 1);
+    assert_eq!(slashed[0]["stake"], record.header.stake);
+    let text = format!(": 1 more failed validations, 1 in all; stake now {}", record.header.stake);
+    assert!(slashed[0]["text"].as_str().unwrap().ends_with(&text), "{received:?}");
+    assert_eq!(of("low_sol").len(), 1, "once, not on every pass: {received:?}");
+}

@@ -2,6 +2,7 @@
 //! [`ValidatorAgent`] (votes on the committees it is drawn into, appeals, settles, expires). Each acts in `tick`s: one pass
 //! over chain state, so a restarted agent picks up where chain state says it is.
 
+mod alerts;
 mod behaviour;
 mod node;
 mod served;
@@ -16,6 +17,7 @@ use gpufuel_core::{
 use gpufuel_store::{ContentStore, StoreError, from_chain};
 use solana_address::Address;
 
+pub use alerts::Alerts;
 use behaviour::Files;
 pub use behaviour::{Behaviour, UnknownBehaviour};
 pub use node::{NodeAgent, NodeConfig, NodeTick, RunTimings};

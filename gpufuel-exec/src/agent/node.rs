@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use gpufuel_store::{Cid, ContentStore, ImportOptions, PinningService, StoreError, from_chain, to_chain};
 
-use super::{AgentError, Behaviour, Files, fetch_task, fetch_work, keys, served::Served};
+use super::{AgentError, Alerts, Behaviour, Files, alerts::Watch, fetch_task, fetch_work, keys, served::Served};
 use crate::executor::{ExecError, Executor, Output, Progress, RunContext, Work};
 
 /// How a node agent behaves on the market.
@@ -58,6 +58,9 @@ pub struct NodeConfig {
     /// to read (default 3 days); then the store may collect it. The ledger of what is kept lives
     /// in `journal/served` (in memory without a journal: a restart then keeps it for good).
     pub retention: Duration,
+    /// A webhook told when the node is slashed, misses a deadline or runs low on SOL (default
+    /// none).
+    pub alerts: Option<Alerts>,
 }
 
 impl Default for NodeConfig {
@@ -73,6 +76,7 @@ impl Default for NodeConfig {
             progress: None,
             pinning: None,
             retention: Duration::from_secs(3 * 24 * 3600),
+            alerts: None,
         }
     }
 }
@@ -92,6 +96,8 @@ pub struct NodeAgent<C: Chain> {
     ended: tokio::sync::Notify,
     /// The results it served, kept until their jobs end (and then some).
     served: Served,
+    /// What the alerts, if any, last saw.
+    watch: Option<Watch>,
 }
 
 #[derive(Default)]
@@ -163,6 +169,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         let operator = Arc::new(operator);
         let ledger = config.journal.as_ref().map(|d| d.join("served"));
         let served = Served::open(store.clone(), config.pinning.clone(), &node, ledger, config.retention).await;
+        let watch = config.alerts.clone().map(Watch::new);
         Ok(Self {
             client,
             store,
@@ -174,6 +181,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
             state: Mutex::default(),
             ended: tokio::sync::Notify::new(),
             served,
+            watch,
         })
     }
 
@@ -281,7 +289,20 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
         }
         self.served.release(&mine, now).await;
         out.bids = self.bid(now, &open).await?;
+        self.alert().await;
         Ok(out)
+    }
+
+    /// Tells the operator's webhook, if any, what went wrong since the last pass.
+    async fn alert(&self) {
+        let Some(watch) = &self.watch else { return };
+        let Ok(node) = self.client.node(&self.operator.pubkey()).await else { return };
+        watch.record(&self.node, &node).await;
+        if watch.sol_due()
+            && let Ok(wallet) = self.client.chain().account(&self.operator.pubkey()).await
+        {
+            watch.sol(&self.node, &node, wallet.map_or(0, |a| a.lamports)).await;
+        }
     }
 
     /// Collects the runs that ended.
