@@ -185,7 +185,16 @@ async fn the_cli_runs_a_job_on_a_cluster_from_submission_to_verified_result() {
     // Its metrics, scraped over HTTP: what it did, and its account as the chain has it.
     let endpoint =
         logs().lines().find_map(|l| l.strip_prefix("metrics    http://")?.strip_suffix("/metrics").map(str::to_string));
-    let metrics = scrape(&endpoint.expect("the node says where its metrics are"));
+    let endpoint = endpoint.expect("the node says where its metrics are");
+    // The gauges follow the account at the node's next pass (one a second).
+    let mut metrics = scrape(&endpoint);
+    for _ in 0..40 {
+        if metrics.get("gpufuel_node_completed") == Some(&1.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        metrics = scrape(&endpoint);
+    }
     let on_chain = client.node(&operator.keypair.pubkey()).await.unwrap();
     assert_eq!(metrics.get("gpufuel_node_stake"), Some(&(on_chain.header.stake as f64)), "{metrics:?}");
     assert_eq!(metrics.get("gpufuel_node_completed"), Some(&1.0), "{metrics:?}");
