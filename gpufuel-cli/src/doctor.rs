@@ -87,7 +87,7 @@ impl Report {
 /// check failed.
 pub async fn run(connection: &Connection, role: Role) -> CliResult {
     let mut report = Report::default();
-    devices(&mut report);
+    devices(&mut report, role);
     onnx_cpu(&mut report);
     cluster(&mut report, connection, role).await;
     store(&mut report, connection).await;
@@ -100,9 +100,13 @@ pub async fn run(connection: &Connection, role: Role) -> CliResult {
 
 /// The driver, then per GPU: the device, cuBLAS, NVRTC, ONNX Runtime's CUDA provider and a
 /// checked GEMM.
-fn devices(report: &mut Report) {
+fn devices(report: &mut Report, role: Role) {
     if let Err(why) = cuda_available() {
-        report.skip("NVIDIA driver", format!("no GPU here: {why}; the node serves the cpu class"));
+        let so = match role {
+            Role::Validator => "kernel jobs are left to validators with a GPU",
+            _ => "the node serves the cpu class",
+        };
+        report.skip("NVIDIA driver", format!("no GPU here: {why}; {so}"));
         for name in ["GPU", "cuBLAS", "NVRTC", "ONNX Runtime CUDA provider", "GEMM on the GPU"] {
             report.skip(name, "no GPU here");
         }
