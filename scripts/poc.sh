@@ -110,6 +110,19 @@ as admin market add-class cpu --ref-price 100 --min-price 1
 minted=0
 wallets=()
 jobs_all=()
+submit_product() { # the submitter's product of a.f32 and b.f32; the job in $job and jobs_all
+  job=$(as submitter job submit --m 4 --k 3 --n 2 --a "$WORK/a.f32" --b "$WORK/b.f32" --class cpu \
+    --max-price 500 --gpu-seconds 2)
+  jobs_all+=("$job")
+}
+until_status() { # until_status PATTERN TRIES PAUSE: waits until `job status` of $job matches
+  local _
+  for _ in $(seq 1 "$2"); do
+    if as submitter job status "$job" | grep -Eq "$1"; then return 0; fi
+    sleep "$3"
+  done
+  return 1
+}
 fund() { # fund NAME SOL TOKENS
   wallet "$1" "$2"
   as admin market mint-to "$(as "$1" wallet show | awk '/^address/ {print $2}')" "$3" >/dev/null
@@ -138,9 +151,7 @@ open(f"{work}/a.f32", "wb").write(struct.pack("<12f", *a))
 open(f"{work}/b.f32", "wb").write(struct.pack("<6f", *b))
 EOF
 as submitter job register
-job=$(as submitter job submit --m 4 --k 3 --n 2 --a "$WORK/a.f32" --b "$WORK/b.f32" --class cpu \
-  --max-price 500 --gpu-seconds 2)
-jobs_all+=("$job")
+submit_product
 say "job $job"
 if ! as submitter job result "$job" "$WORK/c.f32" --timeout 180; then
   say "the job did not settle; node log:"
@@ -201,13 +212,8 @@ EOF
 
 say "killing the node with SIGKILL once it wins a job: another node must finish it"
 as submitter job register >/dev/null
-job=$(as submitter job submit --m 4 --k 3 --n 2 --a "$WORK/a.f32" --b "$WORK/b.f32" --class cpu \
-  --max-price 500 --gpu-seconds 2)
-jobs_all+=("$job")
-for _ in $(seq 1 120); do
-  if as submitter job status "$job" | grep -Eq 'price [1-9]'; then break; fi
-  sleep 0.25
-done
+submit_product
+until_status 'price [1-9]' 120 0.25 || true
 kill -9 "$node1_pid"
 say "node1 killed while leading job $job; starting node2"
 fund node2 5 20000000
@@ -231,15 +237,10 @@ fund node3 5 20000000
 agent node3 node run --cpu --poll 1 --floor 1 --pricing floor --behaviour lazy
 node3_pid=$!
 before=$(as submitter wallet show | awk '/^GPUFuel/ {print $2}')
-job=$(as submitter job submit --m 4 --k 3 --n 2 --a "$WORK/a.f32" --b "$WORK/b.f32" --class cpu \
-  --max-price 500 --gpu-seconds 2)
-jobs_all+=("$job")
-for _ in $(seq 1 240); do
-  if as submitter job status "$job" | grep -Eq '^state (Slashed|Settled|Expired)'; then break; fi
-  sleep 1
-done
+submit_product
+until_status '^state (Slashed|Settled|Expired)' 240 1 || true
 as submitter job status "$job"
-if ! as submitter job status "$job" | grep -q '^state Slashed'; then
+if ! until_status '^state Slashed' 1 0; then
   say "the lazy node was not slashed; its log:"
   tail -20 "$WORK/node3.log" >&2
   exit 1

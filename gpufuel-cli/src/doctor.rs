@@ -252,7 +252,7 @@ async fn cluster(report: &mut Report, connection: &Connection, role: Role) {
         Ok(stake) => report.fail(
             "stake",
             format!("{stake} staked, below the market's minimum {minimum}"),
-            format!("`gpufuel {} top-up {}`", role_name(role), minimum - stake),
+            format!("`gpufuel {} top-up {}`", crate::stake::name(role), minimum - stake),
         ),
         Err(_) if tokens >= minimum => report
             .pass("stake", format!("not registered yet; `run` stakes from the wallet's {tokens} (at least {minimum})")),
@@ -261,14 +261,6 @@ async fn cluster(report: &mut Report, connection: &Connection, role: Role) {
             format!("not registered, and the wallet holds {tokens}, below the market's minimum stake {minimum}"),
             "get GPUFuel tokens into the wallet's token account",
         ),
-    }
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Node => "node",
-        Role::Validator => "validator",
-        Role::Submitter => "submitter",
     }
 }
 

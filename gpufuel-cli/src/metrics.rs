@@ -1,7 +1,7 @@
 //! `--metrics ADDR` of `node run` and `validator run`: a Prometheus endpoint (`GET /metrics`, in
-//! the OpenMetrics text format Prometheus scrapes) with what the agent did (counters from each pass) and what the chain
-//! says of its account (gauges, read after each pass from the agent's subscribed copy, so they
-//! cost no request).
+//! the OpenMetrics text format Prometheus scrapes) with what the agent did (counters from each
+//! pass) and what the chain says of its account (gauges, read after each pass from the agent's
+//! subscribed copy, so they cost no request).
 //!
 //! The endpoint answers one fixed request, so a listener reading the request line is all the
 //! server it needs; an HTTP framework would add dozens of crates to the CLI for it.

@@ -48,7 +48,7 @@ pub struct RunArgs {
     #[arg(long)]
     journal: Option<PathBuf>,
     /// Seconds a result stays pinned in the store after its job ends, for the submitter to
-    /// read (default 3 days).
+    /// read (259200: 3 days).
     #[arg(long, default_value_t = NodeConfig::default().retention.as_secs())]
     retention: u64,
     /// A cheat (lazy, copying, partial, refusing), to test a network's defences: it loses

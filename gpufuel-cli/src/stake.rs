@@ -111,7 +111,8 @@ async fn earnings(connection: &Connection) -> CliResult {
     Ok(())
 }
 
-fn name(role: Role) -> &'static str {
+/// The role as the CLI names it.
+pub(crate) fn name(role: Role) -> &'static str {
     match role {
         Role::Node => "node",
         Role::Validator => "validator",

@@ -59,6 +59,17 @@ pub fn keys(address: &Address, job: &Job) -> Keys {
 }
 
 /// Fetches and decodes the task a job's input CID names.
+/// Writes `text` to an agent's file (a journal, a ledger), making its directory; appended, or
+/// replacing what was there.
+async fn write_file(path: &std::path::Path, text: &str, append: bool) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    let mut file =
+        tokio::fs::OpenOptions::new().create(true).append(append).write(true).truncate(!append).open(path).await?;
+    tokio::io::AsyncWriteExt::write_all(&mut file, text.as_bytes()).await
+}
+
 async fn fetch_task(store: &dyn ContentStore, job: &Job) -> Result<Task, AgentError> {
     Ok(Task::decode_for(&store.get(&job.input_cid).await?, job)?)
 }

@@ -27,7 +27,9 @@ use tokio::task::JoinHandle;
 
 use gpufuel_store::{Cid, ContentStore, ImportOptions, PinningService, StoreError, from_chain, to_chain};
 
-use super::{AgentError, Alerts, Behaviour, Files, alerts::Watch, fetch_task, fetch_work, keys, served::Served};
+use super::{
+    AgentError, Alerts, Behaviour, Files, alerts::Watch, fetch_task, fetch_work, keys, served::Served, write_file,
+};
 use crate::executor::{ExecError, Executor, Output, Progress, RunContext, Work};
 
 /// How a node agent behaves on the market.
@@ -440,14 +442,7 @@ impl<C: Chain + Send + Sync + 'static> NodeAgent<C> {
     /// Records a stored checkpoint in the job's journal.
     async fn record(&self, job: &Address, cid: &Cid) -> Result<(), AgentError> {
         let Some(path) = self.journal(job) else { return Ok(()) };
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(StoreError::from)?;
-        }
-        let mut file =
-            tokio::fs::OpenOptions::new().create(true).append(true).open(&path).await.map_err(StoreError::from)?;
-        tokio::io::AsyncWriteExt::write_all(&mut file, format!("{cid}\n").as_bytes())
-            .await
-            .map_err(StoreError::from)?;
+        write_file(&path, &format!("{cid}\n"), true).await.map_err(StoreError::from)?;
         Ok(())
     }
 

@@ -18,6 +18,8 @@ use gpufuel_store::{
 };
 use solana_address::Address;
 
+use super::write_file;
+
 /// The files of one job's result, and when the node saw the job end (chain time).
 #[derive(Debug, Default)]
 struct Entry {
@@ -96,7 +98,7 @@ impl Served {
     pub(crate) async fn add(&self, job: &Address, files: Vec<Cid>) {
         if let Some(path) = self.path(job) {
             let text: String = files.iter().map(|f| format!("{f}\n")).collect();
-            if let Err(e) = write(&path, &text, false).await {
+            if let Err(e) = write_file(&path, &text, false).await {
                 tracing::warn!(job = %job, "writing the served ledger: {e}");
             }
         }
@@ -147,7 +149,7 @@ impl Served {
         };
         for job in &newly_ended {
             if let Some(path) = self.path(job)
-                && let Err(e) = write(&path, &format!("ended {now}\n"), true).await
+                && let Err(e) = write_file(&path, &format!("ended {now}\n"), true).await
             {
                 tracing::warn!(job = %job, "writing the served ledger: {e}");
             }
@@ -193,13 +195,4 @@ fn parse(text: &str) -> Entry {
         }
     }
     entry
-}
-
-async fn write(path: &std::path::Path, text: &str, append: bool) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir).await?;
-    }
-    let mut file =
-        tokio::fs::OpenOptions::new().create(true).append(append).write(true).truncate(!append).open(path).await?;
-    tokio::io::AsyncWriteExt::write_all(&mut file, text.as_bytes()).await
 }
